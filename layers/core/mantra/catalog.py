@@ -1,0 +1,229 @@
+"""The one catalog of functions and their triggers.
+
+``infra/`` builds the CDK resources from it and the local runtime (``mantra dev``) wires the same handlers to the
+local stand-ins from it. Table names here are the *base* names of the PynamoDB models (``store.tables``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class KinesisTrigger(_Frozen):
+    kind: Literal["kinesis"] = "kinesis"
+    stream: str
+    batch_size: int = 500
+    max_batching_window_s: int = 0
+    retry_attempts: int = 3
+    bisect_on_error: bool = True
+    parallelization_factor: int = 1
+
+
+class DynamoStreamTrigger(_Frozen):
+    kind: Literal["dynamodb_stream"] = "dynamodb_stream"
+    table: str
+    batch_size: int = 100
+    retry_attempts: int = 5
+    bisect_on_error: bool = True
+
+
+class ScheduleTrigger(_Frozen):
+    """An EventBridge Scheduler cron, read in ``timezone`` (so market hours are written in IST)."""
+
+    kind: Literal["schedule"] = "schedule"
+    name: str
+    cron: str = Field(description="EventBridge cron body: minutes hours day-of-month month day-of-week year")
+    timezone: str = "Asia/Kolkata"
+    description: str = ""
+
+
+class EventTrigger(_Frozen):
+    """Events on the bus matched by detail-type, buffered in an SQS queue (with a dead-letter queue)."""
+
+    kind: Literal["event"] = "event"
+    detail_types: tuple[str, ...]
+    queue: str
+    batch_size: int = 10
+    max_receive_count: int = 5
+
+
+class HttpTrigger(_Frozen):
+    kind: Literal["http"] = "http"
+    routes: tuple[str, ...]
+    authorized: bool = Field(description="Behind the JWT authorizer (webhooks are not: they are signed)")
+
+
+Trigger = KinesisTrigger | DynamoStreamTrigger | ScheduleTrigger | EventTrigger | HttpTrigger
+
+
+class Access(_Frozen):
+    """What a function may touch: CDK turns this into least-privilege grants."""
+
+    tables_read: tuple[str, ...] = ()
+    tables_write: tuple[str, ...] = ()
+    stream_write: bool = False
+    put_events: bool = False
+    send_email: bool = False
+    publish_sns: bool = False
+    secrets: tuple[str, ...] = ()
+
+
+class FunctionSpec(_Frozen):
+    name: str
+    handler: str = Field(description="module:function, importable locally and inside the Lambda asset")
+    description: str
+    triggers: tuple[Trigger, ...]
+    access: Access = Access()
+    memory_mb: int = 512
+    timeout_s: int = 30
+
+    @property
+    def module(self) -> str:
+        return self.handler.split(":")[0]
+
+    @property
+    def attribute(self) -> str:
+        return self.handler.split(":")[1]
+
+    @property
+    def asset_dir(self) -> str:
+        """Folder under the repo root that becomes the function's code asset."""
+        return "/".join(self.module.split(".")[:-1])
+
+
+class TaskSpec(_Frozen):
+    """A long-running container (Fargate in the cloud, a child process locally)."""
+
+    name: str
+    module: str
+    description: str
+    access: Access
+    cpu: int = 256
+    memory_mb: int = 512
+
+
+MARKET_HOURS_EVERY_5_MIN = "0/5 9-15 ? * MON-FRI *"
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec(
+        name="tick_processor",
+        handler="functions.tick_processor.handler:lambda_handler",
+        description="Ticks from Kinesis -> candles, latest quotes, streaming price alerts",
+        triggers=(KinesisTrigger(stream="ticks"),),
+        access=Access(
+            tables_read=("alerts", "quotes", "candles"),
+            tables_write=("quotes", "candles", "alerts", "outbox"),
+        ),
+        memory_mb=1024,
+        timeout_s=60,
+    ),
+    FunctionSpec(
+        name="outbox_relay",
+        handler="functions.outbox_relay.handler:lambda_handler",
+        description="Publishes events written to the outbox table onto the event bus (transactional outbox)",
+        triggers=(DynamoStreamTrigger(table="outbox"),),
+        access=Access(put_events=True),
+    ),
+    FunctionSpec(
+        name="alert_dispatch",
+        handler="functions.alert_dispatch.handler:lambda_handler",
+        description="Delivers triggered alerts: in-app inbox and e-mail",
+        triggers=(EventTrigger(detail_types=("alert.triggered",), queue="alert-dispatch"),),
+        access=Access(
+            tables_read=("users", "notifications", "idempotency"),
+            tables_write=("notifications", "idempotency"),
+            send_email=True,
+        ),
+    ),
+    FunctionSpec(
+        name="scheduled_scan",
+        handler="functions.scheduled_scan.handler:lambda_handler",
+        description="Market-hours scan of the latest quotes; hits become signals and signal.detected events",
+        triggers=(
+            ScheduleTrigger(
+                name="scan-every-5-min",
+                cron=MARKET_HOURS_EVERY_5_MIN,
+                description="Every 5 minutes, 09:00-15:55 IST, Monday to Friday",
+            ),
+        ),
+        access=Access(
+            tables_read=("instruments", "quotes"),
+            tables_write=("signals", "outbox"),
+        ),
+        timeout_s=120,
+    ),
+    FunctionSpec(
+        name="instrument_refresh",
+        handler="functions.instrument_refresh.handler:lambda_handler",
+        description="Reloads the instrument master before the session opens",
+        triggers=(
+            ScheduleTrigger(
+                name="instruments-daily",
+                cron="30 8 ? * MON-FRI *",
+                description="08:30 IST, Monday to Friday",
+            ),
+        ),
+        access=Access(tables_read=("instruments",), tables_write=("instruments",)),
+        timeout_s=300,
+    ),
+    FunctionSpec(
+        name="stripe_webhook",
+        handler="functions.stripe_webhook.handler:lambda_handler",
+        description="Stripe events, verified on the raw body, recorded once per event id",
+        triggers=(HttpTrigger(routes=("POST /webhooks/stripe",), authorized=False),),
+        access=Access(tables_read=("billing_events",), tables_write=("billing_events",), secrets=("stripe",)),
+    ),
+    FunctionSpec(
+        name="api",
+        handler="functions.api.handler:lambda_handler",
+        description="The REST API (FastAPI via Mangum)",
+        triggers=(
+            HttpTrigger(routes=("GET /api/health", "ANY /auth/{proxy+}"), authorized=False),
+            HttpTrigger(routes=("ANY /api/{proxy+}",), authorized=True),
+        ),
+        access=Access(
+            tables_read=(
+                "instruments", "quotes", "candles", "alerts", "notifications", "users", "plans",
+                "feed_status", "signals",
+            ),
+            tables_write=("alerts", "notifications"),
+            secrets=("auth",),
+        ),
+        memory_mb=1024,
+    ),
+)
+
+TASKS: tuple[TaskSpec, ...] = (
+    TaskSpec(
+        name="broker_feed",
+        module="functions.broker_feed.main",
+        description="Holds the admin broker connection and publishes ticks to Kinesis",
+        access=Access(
+            tables_read=("instruments",),
+            tables_write=("feed_status",),
+            stream_write=True,
+            secrets=("broker",),
+        ),
+    ),
+)
+
+STREAMS: tuple[str, ...] = ("ticks",)
+SECRETS: tuple[str, ...] = ("broker", "stripe", "auth")
+
+
+def function(name: str) -> FunctionSpec:
+    for spec in FUNCTIONS:
+        if spec.name == name:
+            return spec
+    known = ", ".join(s.name for s in FUNCTIONS)
+    raise KeyError(f"unknown function {name!r}; known functions: {known}")
+
+
+def event_queues() -> dict[str, EventTrigger]:
+    return {t.queue: t for f in FUNCTIONS for t in f.triggers if isinstance(t, EventTrigger)}

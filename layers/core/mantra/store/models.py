@@ -1,0 +1,291 @@
+"""PynamoDB models: the one declaration of every table (CDK and local tables are derived from these).
+
+Stored items never leave this package: repositories map them to domain objects. Table names are filled in by
+``tables.configure`` from settings; ``Meta.table_name`` holds the base name until then.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
+from pynamodb.attributes import TTLAttribute as _TTLAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+
+class TTLAttribute(_TTLAttribute):
+    pass
+
+
+class BaseModel(Model):
+    """Every table: on-demand billing; ``base_name`` is the catalog name."""
+
+    base_name: ClassVar[str]
+    tenant_scoped: ClassVar[bool] = False
+
+    class Meta:
+        abstract = True
+        table_name = "unset"
+        billing_mode = "PAY_PER_REQUEST"
+
+
+class InstrumentItem(BaseModel):
+    base_name = "instruments"
+
+    class Meta(BaseModel.Meta):
+        abstract = False
+        table_name = "instruments"
+
+    symbol = UnicodeAttribute(hash_key=True)
+    token = UnicodeAttribute()
+    exchange = UnicodeAttribute()
+    name = UnicodeAttribute()
+    instrument_type = UnicodeAttribute()
+    lot_size = NumberAttribute()
+    tick_size_paise = NumberAttribute()
+    isin = UnicodeAttribute(null=True)
+
+
+class QuoteItem(BaseModel):
+    base_name = "quotes"
+
+    class Meta(BaseModel.Meta):
+        abstract = False
+        table_name = "quotes"
+
+    symbol = UnicodeAttribute(hash_key=True)
+    ltp_paise = NumberAttribute()
+    open_paise = NumberAttribute()
+    high_paise = NumberAttribute()
+    low_paise = NumberAttribute()
+    prev_close_paise = NumberAttribute()
+    bid_paise = NumberAttribute(null=True)
+    ask_paise = NumberAttribute(null=True)
+    volume = NumberAttribute()
+    tick_ts_ms = NumberAttribute()
+    tick_id = UnicodeAttribute()
+    session_date = UnicodeAttribute()
+
+
+class CandleItem(BaseModel):
+    base_name = "candles"
+
+    class Meta(BaseModel.Meta):
+        abstract = False
+        table_name = "candles"
+
+    series = UnicodeAttribute(hash_key=True)  # "{symbol}#{timeframe}"
+    start_ms = NumberAttribute(range_key=True)
+    open_paise = NumberAttribute()
+    high_paise = NumberAttribute()
+    low_paise = NumberAttribute()
+    close_paise = NumberAttribute()
+    volume = NumberAttribute()
+    ticks = NumberAttribute()
+    first_tick_ms = NumberAttribute()
+    last_tick_ms = NumberAttribute()
+
+
+class UserEmailIndex(GlobalSecondaryIndex["UserItem"]):
+    class Meta:
+        index_name = "by_email"
+        projection = AllProjection()
+
+    email = UnicodeAttribute(hash_key=True)
+
+
+class UserItem(BaseModel):
+    base_name = "users"
+
+    class Meta(BaseModel.Meta):
+        abstract = False
+        table_name = "users"
+
+    user_id = UnicodeAttribute(hash_key=True)
+    email = UnicodeAttribute()
+    name = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    roles = UnicodeSetAttribute()
+    plan_id = UnicodeAttribute()
+    password_hash = UnicodeAttribute()
+    created_ms = NumberAttribute()
+    by_email = UserEmailIndex()
+
+
+class PlanItem(BaseModel):
+    base_name = "plans"
+
+    class Meta(BaseModel.Meta):
+        abstract = False
+        table_name = "plans"
+
+    plan_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    catalog = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    price_minor = NumberAttribute()  # paise for INR, cents for USD
+    interval = UnicodeAttribute()
+    rank = NumberAttribute()
+    limits = MapAttribute[str, Any]()
+    features = ListAttribute[str](of=UnicodeAttribute)
+
+
+class ActiveAlertIndex(GlobalSecondaryIndex["AlertItem"]):
+    """Sparse: only active alerts carry ``watch_symbol``, so evaluation reads just what can fire."""
+
+    class Meta:
+        index_name = "active_by_symbol"
+        projection = AllProjection()
+
+    watch_symbol = UnicodeAttribute(hash_key=True)
+    alert_id = UnicodeAttribute(range_key=True)
+
+
+class AlertItem(BaseModel):
+    base_name = "alerts"
+    tenant_scoped = True
+
+    class Meta(BaseModel.Meta):
+        abstract = False
+        table_name = "alerts"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    alert_id = UnicodeAttribute(range_key=True)
+    user_id = UnicodeAttribute()
+    symbol = UnicodeAttribute()
+    condition = UnicodeAttribute()
+    level_paise = NumberAttribute()
+    channels = ListAttribute[str](of=UnicodeAttribute)
+    note = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    created_ms = NumberAttribute()
+    triggered_ms = NumberAttribute(null=True)
+    trigger_id = UnicodeAttribute(null=True)
+    watch_symbol = UnicodeAttribute(null=True)
+    active_by_symbol = ActiveAlertIndex()
+
+
+class NotificationItem(BaseModel):
+    base_name = "notifications"
+    tenant_scoped = True
+
+    class Meta(BaseModel.Meta):
+        abstract = False
+        table_name = "notifications"
+
+    owner = UnicodeAttribute(hash_key=True)  # "{tenant_id}#{user_id}"
+    sort_key = UnicodeAttribute(range_key=True)  # "{created_ms:013d}#{notification_id}": newest last
+    notification_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    title = UnicodeAttribute()
+    body = UnicodeAttribute()
+    data = JSONAttribute()
+    read = BooleanAttribute(default=False)
+    created_ms = NumberAttribute()
+    expires_at = TTLAttribute()
+
+
+class OutboxItem(BaseModel):
+    """Events written in the same step as the state that caused them; the stream relays them to the bus."""
+
+    base_name = "outbox"
+
+    class Meta(BaseModel.Meta):
+        abstract = False
+        table_name = "outbox"
+        stream_view_type = "NEW_IMAGE"
+
+    event_id = UnicodeAttribute(hash_key=True)
+    detail_type = UnicodeAttribute()
+    detail = JSONAttribute()
+    created_ms = NumberAttribute()
+    expires_at = TTLAttribute()
+
+
+class SignalItem(BaseModel):
+    base_name = "signals"
+
+    class Meta(BaseModel.Meta):
+        abstract = False
+        table_name = "signals"
+
+    scan_id = UnicodeAttribute(hash_key=True)
+    sort_key = UnicodeAttribute(range_key=True)  # "{detected_ms:013d}#{symbol}"
+    symbol = UnicodeAttribute()
+    detected_ms = NumberAttribute()
+    price_paise = NumberAttribute()
+    change_bps = NumberAttribute()
+    expires_at = TTLAttribute()
+
+
+class FeedStatusItem(BaseModel):
+    base_name = "feed_status"
+
+    class Meta(BaseModel.Meta):
+        abstract = False
+        table_name = "feed_status"
+
+    feed_id = UnicodeAttribute(hash_key=True)
+    provider = UnicodeAttribute()
+    state = UnicodeAttribute()
+    heartbeat_ms = NumberAttribute()
+    last_tick_ms = NumberAttribute()
+    ticks_published = NumberAttribute()
+    instruments = NumberAttribute()
+
+
+class BillingEventItem(BaseModel):
+    """Every verified Stripe event, once per event id."""
+
+    base_name = "billing_events"
+
+    class Meta(BaseModel.Meta):
+        abstract = False
+        table_name = "billing_events"
+
+    event_id = UnicodeAttribute(hash_key=True)
+    event_type = UnicodeAttribute()
+    created_s = NumberAttribute()
+    received_ms = NumberAttribute()
+    livemode = BooleanAttribute()
+    payload = JSONAttribute()
+    handled = BooleanAttribute()
+    expires_at = TTLAttribute()
+
+
+class IdempotencyItem(BaseModel):
+    """The table layout Powertools' DynamoDBPersistenceLayer expects (it writes it itself)."""
+
+    base_name = "idempotency"
+
+    class Meta(BaseModel.Meta):
+        abstract = False
+        table_name = "idempotency"
+
+    id = UnicodeAttribute(hash_key=True)
+    expiration = TTLAttribute(null=True)
+
+
+ALL_MODELS: tuple[type[BaseModel], ...] = (
+    InstrumentItem,
+    QuoteItem,
+    CandleItem,
+    UserItem,
+    PlanItem,
+    AlertItem,
+    NotificationItem,
+    OutboxItem,
+    SignalItem,
+    FeedStatusItem,
+    BillingEventItem,
+    IdempotencyItem,
+)
