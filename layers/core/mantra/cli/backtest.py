@@ -1,0 +1,227 @@
+"""``mantra backtest``: run a library strategy on an OHLCV CSV; a summary table, JSON, or an HTML report.
+
+Registered by the main app as ``app.command("backtest")(backtest)``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mantra.quant.backtest.costs import FractionalCommission, Slippage, indian_costs
+from mantra.quant.backtest.data import DataError, load_csv
+from mantra.quant.backtest.engine import BacktestConfig, BacktestError, Exits, Sizing
+from mantra.quant.strategies.registry import StrategyError, parse_param_pairs
+
+
+def _fail(msg: str) -> typer.Exit:
+    typer.echo(f"Error: {msg}", err=True)
+    return typer.Exit(code=2)
+
+
+def backtest(
+    strategy: Annotated[
+        str, typer.Option("--strategy", "-s", help="strategy name, e.g. sma_cross")
+    ] = "sma_cross",
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE, repeatable")] = None,
+    data: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--data",
+            "-d",
+            help="OHLCV CSV (Date,Open,High,Low,Close,Volume); repeat for a multi-symbol portfolio",
+        ),
+    ] = None,
+    cash: Annotated[float, typer.Option(help="starting cash (rupees)")] = 100_000.0,
+    commission: Annotated[
+        float | None,
+        typer.Option(
+            help="fractional commission per side, e.g. 0.002 = 0.2 %; replaces the Indian cost model"
+        ),
+    ] = None,
+    segment: Annotated[
+        str,
+        typer.Option(help="Indian cost model segment: equity_delivery, equity_intraday, futures, options"),
+    ] = "equity_delivery",
+    slippage_bps: Annotated[float, typer.Option(help="slippage in basis points per fill")] = 0.0,
+    fill: Annotated[str, typer.Option(help="next_open (default) or close")] = "next_open",
+    sizing: Annotated[
+        str, typer.Option(help="all_in, percent_equity, quantity, risk, vol_target")
+    ] = "all_in",
+    size: Annotated[
+        float, typer.Option(help="value for the sizing mode (fraction, quantity, risk %, vol)")
+    ] = 1.0,
+    lot_size: Annotated[int, typer.Option(help="F&O lot size (quantities are multiples of it)")] = 1,
+    sl: Annotated[
+        float | None, typer.Option(help="stop-loss as a fraction of the entry (0.05 = 5 %)")
+    ] = None,
+    tp: Annotated[float | None, typer.Option(help="take-profit as a fraction of the entry")] = None,
+    trail: Annotated[float | None, typer.Option(help="trailing stop as a fraction")] = None,
+    benchmark: Annotated[
+        Path | None, typer.Option(help="benchmark OHLCV CSV (e.g. NIFTY 50) for alpha/beta")
+    ] = None,
+    drop_bad_rows: Annotated[
+        bool, typer.Option(help="drop rows with NaN/invalid prices instead of failing")
+    ] = False,
+    monte_carlo: Annotated[int, typer.Option("--monte-carlo", help="Monte Carlo runs (0 = none)")] = 0,
+    seed: Annotated[int, typer.Option(help="random seed for Monte Carlo")] = 42,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print JSON (metrics + trades) instead of a table")
+    ] = False,
+    report: Annotated[Path | None, typer.Option(help="write a self-contained HTML report here")] = None,
+) -> None:
+    """Backtest a strategy on OHLCV data (decisions on the close, fills at the next open by default)."""
+
+    try:
+        if not data:
+            raise _fail("--data FILE.csv is required")
+        params = parse_param_pairs(param)
+        frames = [load_csv(p, drop_bad_rows=drop_bad_rows) for p in data]
+        if len(frames) == 1:
+            bars = frames[0]
+        else:
+            from mantra.quant.backtest.data import combine
+
+            bars = combine(frames)
+        bench_arr = None
+        if benchmark is not None:
+            import numpy as np
+
+            b = load_csv(benchmark, drop_bad_rows=drop_bad_rows)
+            pos = np.searchsorted(b.index, bars.index)
+            pos = np.clip(pos, 0, b.n_bars - 1)
+            if not np.array_equal(b.index[pos], bars.index):
+                raise _fail(f"benchmark {benchmark} does not cover every date of the data")
+            bench_arr = b.close[pos, 0]
+        if fill not in ("next_open", "close"):
+            raise _fail(f"--fill must be next_open or close, got {fill!r}")
+        costs = FractionalCommission(commission) if commission is not None else indian_costs(segment)
+        cfg = BacktestConfig(
+            cash=cash,
+            fill=fill,  # type: ignore[arg-type]
+            costs=costs,
+            slippage=Slippage(bps=slippage_bps),
+            sizing=Sizing(sizing, size),  # type: ignore[arg-type]
+            exits=Exits(sl, tp, trail),
+            lot_size=lot_size,
+        )
+        run = _run_with_progress(bars, strategy, params, cfg, bench_arr, quiet=as_json)
+        mc = None
+        if monte_carlo > 0:
+            from mantra.quant.backtest.montecarlo import monte_carlo as mc_fn
+
+            mc = _with_progress(
+                "Monte Carlo",
+                monte_carlo,
+                as_json,
+                lambda cb: mc_fn(run, n=monte_carlo, seed=seed, progress=cb),
+            )
+        if report is not None:
+            from mantra.quant.backtest.report import render_html
+
+            report.write_text(render_html(run, mc), encoding="utf-8")
+    except typer.Exit:
+        raise
+    except (DataError, StrategyError, BacktestError, ValueError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        out: dict[str, Any] = run.to_dict()
+        if mc is not None:
+            out["monte_carlo"] = mc.to_dict()
+        typer.echo(json.dumps(out, indent=2, default=_json_default, allow_nan=False))
+    else:
+        _print_summary(run, mc)
+        if report is not None:
+            typer.echo(f"report written to {report}")
+
+
+def _json_default(o: object) -> object:
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    return str(o)
+
+
+def _run_with_progress(
+    bars: Any, strategy: str, params: dict[str, str], cfg: BacktestConfig, bench: Any, quiet: bool
+) -> Any:
+    from mantra.quant.backtest.api import run_backtest
+
+    return run_backtest(bars, strategy, params, cfg, benchmark=bench)
+
+
+def _with_progress(label: str, total: int, quiet: bool, fn: Any) -> Any:
+    if quiet or total < 50 or not sys.stderr.isatty():
+        return fn(None)
+    from rich.progress import Progress
+
+    with Progress(transient=True) as prog:
+        task = prog.add_task(label, total=total)
+        return fn(lambda k: prog.update(task, completed=k))
+
+
+def _print_summary(run: Any, mc: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from mantra.quant.backtest.api import fmt_pct
+
+    m = run.metrics
+    con = Console()
+    ps = " ".join(f"{k}={v}" for k, v in run.params.items())
+    title = f"{run.strategy} {ps} on {', '.join(run.bars.symbols)}"
+    t = Table(title=title, show_header=False, title_justify="left")
+    t.add_column("metric", style="bold")
+    t.add_column("value", justify="right")
+
+    def num(x: float | None, fmt: str = "{:.2f}") -> str:
+        return "-" if x is None or not math.isfinite(x) else fmt.format(x)
+
+    rows = [
+        (
+            "Period",
+            f"{str(run.bars.index[0])[:10]} .. {str(run.bars.index[-1])[:10]} ({run.bars.n_bars} bars)",
+        ),
+        ("Start / end value", f"{m.start_value:,.2f} / {m.end_value:,.2f}"),
+        ("Total return", fmt_pct(m.total_return)),
+        ("Buy & hold return", fmt_pct(m.buy_and_hold_return)),
+        ("CAGR", fmt_pct(m.cagr)),
+        ("Volatility (ann.)", fmt_pct(m.volatility)),
+        ("Sharpe", num(m.sharpe)),
+        ("Sortino", num(m.sortino)),
+        ("Calmar", num(m.calmar)),
+        (
+            "Max drawdown",
+            f"{fmt_pct(m.max_drawdown)} ({m.max_drawdown_bars} bars, {m.max_drawdown_days:.0f} days)",
+        ),
+        ("Trades (closed / open)", f"{m.trades} / {m.open_trades}"),
+        ("Win rate", fmt_pct(m.win_rate)),
+        ("Profit factor", num(m.profit_factor)),
+        ("Expectancy (Rs/trade)", num(m.expectancy, "{:,.2f}")),
+        ("Average trade", fmt_pct(m.avg_trade)),
+        ("Exposure", fmt_pct(m.exposure)),
+        ("SQN", num(m.sqn)),
+        ("Costs paid", f"{m.total_costs:,.2f}"),
+    ]
+    if m.beta is not None:
+        rows += [
+            ("Benchmark return", fmt_pct(m.benchmark_return)),
+            ("Alpha (ann.)", fmt_pct(m.alpha)),
+            ("Beta", num(m.beta)),
+        ]
+    if mc is not None:
+        rows += [
+            ("MC return p5 / p50 / p95", " / ".join(fmt_pct(x) for x in mc.return_quantiles)),
+            ("MC max DD p50 / p95", " / ".join(fmt_pct(x) for x in mc.drawdown_quantiles)),
+            ("MC probability of ruin", fmt_pct(mc.prob_ruin)),
+        ]
+    for k, v in rows:
+        t.add_row(k, v)
+    con.print(t)
+    con.print(f"[dim]{m.sharpe_definition}[/dim]")
+    for w in run.bars.warnings:
+        con.print(f"[yellow]warning:[/yellow] {w}")

@@ -1,0 +1,1 @@
+"""Quant kernels: pure numpy/TA-Lib, no I/O."""

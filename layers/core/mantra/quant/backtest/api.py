@@ -1,0 +1,156 @@
+"""One call from bars + a strategy to metrics, trades and series: ``run_backtest``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from mantra.quant.backtest.data import Bars, FloatArray, infer_periods_per_year
+from mantra.quant.backtest.engine import (
+    REASONS,
+    BacktestConfig,
+    BacktestError,
+    Signals,
+    SimResult,
+    run_signals,
+)
+from mantra.quant.backtest.events import Strategy, run_strategy
+from mantra.quant.backtest.metrics import Metrics, compute_metrics, drawdown_series
+from mantra.quant.strategies.registry import StrategySpec, get_strategy
+
+
+@dataclass
+class BacktestRun:
+    strategy: str
+    params: dict[str, Any]
+    sim: SimResult
+    metrics: Metrics
+    benchmark: FloatArray | None = None
+
+    @property
+    def bars(self) -> Bars:
+        return self.sim.bars
+
+    @property
+    def equity(self) -> FloatArray:
+        return self.sim.equity[:, 0]
+
+    @property
+    def drawdown(self) -> FloatArray:
+        return drawdown_series(self.equity, self.sim.config.cash)
+
+    def trade_records(self) -> list[dict[str, Any]]:
+        tr = self.sim.trades
+        idx = self.bars.index
+        out: list[dict[str, Any]] = []
+        for k in range(tr.n):
+            out.append(
+                {
+                    "symbol": self.bars.symbols[int(tr.symbol[k])],
+                    "direction": "long" if tr.direction[k] > 0 else "short",
+                    "qty": float(tr.qty[k]),
+                    "entry_time": str(idx[int(tr.entry_bar[k])]),
+                    "entry_price": float(tr.entry_price[k]),
+                    "exit_time": str(idx[int(tr.exit_bar[k])]),
+                    "exit_price": float(tr.exit_price[k]),
+                    "costs": float(tr.costs[k]),
+                    "pnl": float(tr.pnl[k]),
+                    "return": float(tr.ret[k]),
+                    "bars_held": int(tr.exit_bar[k] - tr.entry_bar[k]),
+                    "exit_reason": REASONS[int(tr.reason[k])],
+                }
+            )
+        return out
+
+    def to_dict(self, *, series: bool = False) -> dict[str, Any]:
+        cfg = self.sim.config
+        d: dict[str, Any] = {
+            "strategy": self.strategy,
+            "params": self.params,
+            "symbols": list(self.bars.symbols),
+            "start": str(self.bars.index[0]),
+            "end": str(self.bars.index[-1]),
+            "bars": self.bars.n_bars,
+            "cash": cfg.cash,
+            "fill": cfg.fill,
+            "costs": type(cfg.costs).__name__,
+            "metrics": self.metrics.as_dict(),
+            "trades": self.trade_records(),
+            "warnings": list(self.bars.warnings),
+        }
+        if series:
+            d["equity"] = [float(x) for x in self.equity]
+            d["drawdown"] = [float(x) for x in self.drawdown]
+            d["index"] = [str(x) for x in self.bars.index]
+        return d
+
+
+StrategyLike = str | StrategySpec | type[Strategy] | Signals
+
+
+def run_backtest(
+    bars: Bars,
+    strategy: StrategyLike,
+    params: Mapping[str, object] | None = None,
+    config: BacktestConfig | None = None,
+    *,
+    benchmark: FloatArray | None = None,
+    on_bar: Callable[[int], None] | None = None,
+) -> BacktestRun:
+    """Run a registered strategy (by name or spec), an event ``Strategy`` class, or ready ``Signals``."""
+    cfg = config or BacktestConfig()
+    if cfg.periods_per_year is None:
+        cfg = replace(cfg, periods_per_year=infer_periods_per_year(bars.index))
+    if benchmark is not None:
+        benchmark = np.asarray(benchmark, dtype=np.float64).reshape(-1)
+        if benchmark.shape[0] != bars.n_bars:
+            raise BacktestError(f"benchmark has {benchmark.shape[0]} bars, the data has {bars.n_bars}")
+        if not np.all(np.isfinite(benchmark) & (benchmark > 0)):
+            raise BacktestError("benchmark must be finite and > 0")
+    name: str
+    resolved: dict[str, Any]
+    if isinstance(strategy, Signals):
+        name, resolved = "signals", {}
+        sim = run_signals(bars, strategy, cfg)
+    elif isinstance(strategy, type) and issubclass(strategy, Strategy):
+        name, resolved = strategy.__name__, dict(params or {})
+        sim = run_strategy(bars, strategy, cfg, resolved, on_bar=on_bar)
+    else:
+        spec = get_strategy(strategy) if isinstance(strategy, str) else strategy
+        if bars.n_symbols < spec.min_symbols or (spec.max_symbols and bars.n_symbols > spec.max_symbols):
+            want = f"{spec.min_symbols}" + (f"-{spec.max_symbols}" if spec.max_symbols else "+")
+            raise BacktestError(f"{spec.name} needs {want} symbols, got {bars.n_symbols}")
+        resolved = spec.resolve(params)
+        name = spec.name
+        if spec.sizing is not None and cfg.sizing.mode == "all_in" and cfg.sizing.value == 1.0:
+            cfg = replace(cfg, sizing=spec.sizing(resolved, bars.n_symbols))
+        if spec.fill_at_close:
+            cfg = replace(cfg, fill="close")
+        sim = run_signals(bars, spec.signals(bars, resolved), cfg)
+    metrics = metrics_of(sim, benchmark, group=0)
+    return BacktestRun(name, resolved, sim, metrics, benchmark)
+
+
+def metrics_of(sim: SimResult, benchmark: FloatArray | None = None, group: int = 0) -> Metrics:
+    cfg = sim.config
+    cols = list(range(sim.position.shape[1])) if sim.equity.shape[1] == 1 else [group]
+    tr = sim.trades.select(sim.trades.group == group)
+    return compute_metrics(
+        sim.equity[:, group],
+        cfg.cash,
+        sim.bars.index,
+        tr,
+        position=sim.position[:, cols],
+        close=sim.bars.close[:, cols],
+        benchmark=benchmark,
+        periods_per_year=cfg.periods_per_year or 252.0,
+        risk_free=cfg.risk_free,
+    )
+
+
+def fmt_pct(x: float | None) -> str:
+    return "-" if x is None or not math.isfinite(x) else f"{x * 100:.2f}%"

@@ -1,0 +1,149 @@
+"""Monte Carlo on a finished backtest: how much of the result is the order of luck?
+
+* ``method="trades"``: resample the closed trades with replacement (a new order and mix of the same trades).
+  Each trade is a growth factor g = 1 + P&L / equity before the trade, so compounding and position size are
+  kept.
+* ``method="returns"``: stationary block bootstrap of the per-bar returns of the equity curve (blocks of
+  ``block`` bars keep volatility clustering and autocorrelation).
+* ``method="shuffle"``: permute the trade order without replacement: the final return cannot change, only the
+  path, so this isolates drawdown risk.
+
+Each path gives a total return and a max drawdown; probability of ruin = share of paths whose equity touches
+``ruin`` x starting equity (0.5 = a 50 % loss) at any point.  The generator is
+``numpy.random.default_rng(seed)``:
+the same seed gives the same figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from mantra.quant.backtest.data import FloatArray
+from mantra.quant.backtest.metrics import returns_of
+
+if TYPE_CHECKING:
+    from mantra.quant.backtest.api import BacktestRun
+
+Method = Literal["trades", "returns", "shuffle"]
+QUANTILES = (0.05, 0.5, 0.95)
+
+
+@dataclass(frozen=True)
+class MonteCarloResult:
+    method: str
+    n: int
+    seed: int
+    ruin_level: float
+    returns: FloatArray
+    max_drawdowns: FloatArray
+    prob_ruin: float
+    actual_return: float
+    actual_max_drawdown: float
+
+    @property
+    def return_quantiles(self) -> tuple[float, ...]:
+        return tuple(float(x) for x in np.quantile(self.returns, QUANTILES))
+
+    @property
+    def drawdown_quantiles(self) -> tuple[float, ...]:
+        # drawdowns are negative: the 95th-percentile bad case is the 5 % quantile
+        return tuple(float(x) for x in np.quantile(self.max_drawdowns, (0.5, 0.05)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "runs": self.n,
+            "seed": self.seed,
+            "ruin_level": self.ruin_level,
+            "prob_ruin": self.prob_ruin,
+            "prob_loss": float(np.mean(self.returns < 0)),
+            "return_p5_p50_p95": list(self.return_quantiles),
+            "max_drawdown_p50_p95": list(self.drawdown_quantiles),
+            "actual_return": self.actual_return,
+            "actual_max_drawdown": self.actual_max_drawdown,
+        }
+
+
+def _paths_stats(growth: FloatArray, ruin: float) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """growth: (n, k) per-step factors -> total return, max drawdown, ruined flag per path."""
+    eq: FloatArray = np.cumprod(growth, axis=1, dtype=np.float64)
+    eq = np.concatenate([np.ones((eq.shape[0], 1)), eq], axis=1)
+    peak = np.maximum.accumulate(eq, axis=1)
+    mdd = (eq / peak - 1.0).min(axis=1)
+    return eq[:, -1] - 1.0, mdd, (eq.min(axis=1) <= ruin).astype(np.float64)
+
+
+def trade_growth_factors(run: BacktestRun) -> FloatArray:
+    tr = run.sim.trades
+    closed = tr.select(tr.closed)
+    eq = run.equity
+    start = run.sim.config.cash
+    before = np.where(closed.entry_bar > 0, eq[np.maximum(closed.entry_bar - 1, 0)], start)
+    return np.asarray(1.0 + closed.pnl / before, dtype=np.float64)
+
+
+def monte_carlo(
+    run: BacktestRun,
+    *,
+    n: int = 1000,
+    method: Method = "trades",
+    seed: int = 0,
+    ruin: float = 0.5,
+    block: int = 20,
+    chunk: int = 200,
+    progress: Callable[[int], None] | None = None,
+) -> MonteCarloResult:
+    if n < 1:
+        raise ValueError("Monte Carlo needs n >= 1")
+    if not 0 < ruin < 1:
+        raise ValueError("ruin level must be in (0, 1)")
+    rng = np.random.default_rng(seed)
+    start = run.sim.config.cash
+    if method in ("trades", "shuffle"):
+        base = trade_growth_factors(run)
+        if base.size == 0:
+            raise ValueError("no closed trades to resample")
+    elif method == "returns":
+        base = 1.0 + returns_of(run.equity, start)
+    else:
+        raise ValueError(f"unknown Monte Carlo method {method!r}")
+    k = base.size
+    rets: list[FloatArray] = []
+    dds: list[FloatArray] = []
+    ruined: list[FloatArray] = []
+    done = 0
+    while done < n:
+        m = min(chunk, n - done)
+        if method == "trades":
+            g = base[rng.integers(0, k, size=(m, k))]
+        elif method == "shuffle":
+            g = np.stack([base[rng.permutation(k)] for _ in range(m)])
+        else:
+            nb = -(-k // block)
+            starts = rng.integers(0, max(k - block + 1, 1), size=(m, nb))
+            idx = (starts[:, :, None] + np.arange(block)[None, None, :]).reshape(m, -1)[:, :k]
+            g = base[np.minimum(idx, k - 1)]
+        r, d, ru = _paths_stats(g, ruin)
+        rets.append(r)
+        dds.append(d)
+        ruined.append(ru)
+        done += m
+        if progress is not None:
+            progress(done)
+    all_r = np.concatenate(rets)
+    all_d = np.concatenate(dds)
+    return MonteCarloResult(
+        method=method,
+        n=n,
+        seed=seed,
+        ruin_level=ruin,
+        returns=all_r,
+        max_drawdowns=all_d,
+        prob_ruin=float(np.mean(np.concatenate(ruined))),
+        actual_return=run.metrics.total_return,
+        actual_max_drawdown=run.metrics.max_drawdown,
+    )
