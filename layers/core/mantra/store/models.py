@@ -73,6 +73,7 @@ class QuoteItem(BaseModel):
     volume = NumberAttribute()
     tick_ts_ms = NumberAttribute()
     tick_id = UnicodeAttribute()
+    seq = NumberAttribute()
     session_date = UnicodeAttribute()
 
 

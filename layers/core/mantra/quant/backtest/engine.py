@@ -281,7 +281,7 @@ class SimResult:
     fills: int
 
 
-# --------------------------------------------------------------------------------------------- sizing helpers
+# --- sizing helpers
 
 
 def _affordable(
@@ -317,8 +317,7 @@ def _round_qty(q: float, lot: float, fractional: bool) -> float:
     return math.floor(max(q, 0.0) / lot + 1e-9) * lot
 
 
-# --------------------------------------------------------------------------------------------- the fast
-# kernel
+# --- the fast kernel
 
 
 def _fast_eligible(sig: Signals, cfg: BacktestConfig) -> bool:
@@ -338,106 +337,124 @@ def _fast_long_only(
     lot: float,
     group: int,
     sym: int,
-) -> tuple[FloatArray, FloatArray, FloatArray, list[tuple[float, ...]], int] | None:
-    """One column, long only, market orders: position changes are found with numpy, cash with a float loop.
+) -> tuple[FloatArray, FloatArray, FloatArray, TradeTable, int]:
+    """One column, long only, market orders: state changes are found with numpy, cash with a float loop.
 
-    Returns None when an entry cannot be afforded (then the general loop, which retries entries, is used)."""
+    Same semantics as the general loop, including an entry that cannot be afforded: the position stays flat
+    and the next entry signal tries again (an exit signal while flat does nothing)."""
     t_len = c.shape[0]
     ev = np.where(le, 1, np.where(lx, 0, -1)).astype(np.int8)
     marks = np.flatnonzero(ev >= 0)
-    if marks.size == 0:
-        eq = np.full(t_len, cfg.cash)
-        return eq, eq.copy(), np.zeros(t_len), [], 0
     vals = ev[marks]
-    # state after each mark; keep only changes of state (0->1 entries, 1->0 exits), first state is flat (0)
+    # keep only changes of the signalled state (0->1 entries, 1->0 exits); the first state is flat
     change = np.empty(vals.size, dtype=bool)
-    change[0] = vals[0] == 1
-    change[1:] = vals[1:] != vals[:-1]
-    dec = marks[change]
+    if vals.size:
+        change[0] = vals[0] == 1
+        change[1:] = vals[1:] != vals[:-1]
+    dec = marks[change].tolist()
+    le_marks = marks[vals == 1]
     shift = 1 if cfg.fill == "next_open" else 0
-    fb = dec + shift
-    fb = fb[fb < t_len]
     px_arr = o if cfg.fill == "next_open" else c
-    px = px_arr[fb].tolist()
-    fbl = fb.tolist()
+    px_all = px_arr[np.minimum(np.asarray(dec, dtype=np.int64) + shift, t_len - 1)].tolist()
     costs = cfg.costs
     slip = cfg.slippage
     rate = costs.linear_rate
     sizing = cfg.sizing
-    fractional = sizing.fractional
+    frac = sizing.fractional
+    fixed_q = _round_qty(sizing.value, lot, frac) if sizing.mode == "quantity" else 0.0
+    use_value = sizing.value if sizing.mode != "quantity" else 1.0
+    zero_slip = slip.is_zero
+    simple = rate is not None and not frac and lot == 1.0
     cash = cfg.cash
-    cash_lv: list[float] = []
-    qty_lv: list[float] = []
-    rows: list[tuple[float, ...]] = []
+    f_bar: list[int] = []
+    f_px: list[float] = []
+    f_qty: list[float] = []
+    f_fee: list[float] = []
+    f_cash: list[float] = []
     q = 0.0
-    entry_px = entry_cost = 0.0
-    entry_bar = 0
-    for k in range(len(fbl)):
+    k, nd = 0, len(dec)
+    while k < nd:
+        d = dec[k]
+        fb = d + shift
+        if fb >= t_len:
+            break
         if k % 2 == 0:  # entry
-            p = px[k] if slip.is_zero else slip.apply(1, px[k])
-            if sizing.mode == "quantity":
-                q = min(
-                    _round_qty(sizing.value, lot, fractional), _affordable(cash, p, 1, costs, lot, fractional)
-                )
-            else:
-                q = _affordable(cash * sizing.value, p, 1, costs, lot, fractional)
+            p = px_all[k]
+            while True:
+                if not zero_slip:
+                    p = slip.apply(1, p)
+                if simple:
+                    q = float(math.floor(cash * use_value / (p * (1.0 + rate))))  # type: ignore[operator]
+                else:
+                    q = _affordable(cash * use_value, p, 1, costs, lot, frac)
+                if fixed_q:
+                    q = min(q, fixed_q)
+                if q > 0:
+                    break
+                # cannot afford: stay flat; retry on the next entry signal before the next exit signal
+                j = int(np.searchsorted(le_marks, d, side="right"))
+                nxt = int(le_marks[j]) if j < le_marks.size else t_len
+                if (k + 1 < nd and nxt >= dec[k + 1]) or nxt + shift >= t_len:
+                    break
+                d = nxt
+                fb = d + shift
+                p = float(px_arr[fb])
             if q <= 0:
-                return None
+                k += 2
+                continue
             fee = q * p * rate if rate is not None else costs.charges(1, q, p)
             cash -= q * p + fee
-            entry_px, entry_cost, entry_bar = p, fee, fbl[k]
         else:
-            p = px[k] if slip.is_zero else slip.apply(-1, px[k])
+            p = px_all[k] if zero_slip else slip.apply(-1, px_all[k])
             fee = q * p * rate if rate is not None else costs.charges(-1, q, p)
             cash += q * p - fee
-            pnl = q * (p - entry_px) - entry_cost - fee
-            rows.append(
-                (
-                    group,
-                    sym,
-                    1,
-                    q,
-                    entry_bar,
-                    entry_px,
-                    fbl[k],
-                    p,
-                    entry_cost + fee,
-                    pnl,
-                    pnl / (q * entry_px),
-                    0,
-                )
-            )
             q = 0.0
-        cash_lv.append(cash)
-        qty_lv.append(q)
-    lv = np.searchsorted(fb, np.arange(t_len), side="right") - 1
-    cash_arr = np.concatenate([[cfg.cash], np.asarray(cash_lv)])[lv + 1]
-    qty_arr = np.concatenate([[0.0], np.asarray(qty_lv)])[lv + 1]
+        f_bar.append(fb)
+        f_px.append(p)
+        f_qty.append(q)
+        f_fee.append(fee)
+        f_cash.append(cash)
+        k += 1
+    nf = len(f_bar)
+    bars_f = np.asarray(f_bar, dtype=np.int64)
+    lengths = np.diff(np.concatenate([[0], bars_f, [t_len]]))
+    cash_arr = np.repeat(np.concatenate([[cfg.cash], np.asarray(f_cash)]), lengths)
+    qty_arr = np.repeat(np.concatenate([[0.0], np.asarray(f_qty)]), lengths)
     equity = cash_arr + qty_arr * c
-    if q > 0:
-        last = float(c[-1])
-        pnl = q * (last - entry_px) - entry_cost
-        rows.append(
-            (
-                group,
-                sym,
-                1,
-                q,
-                entry_bar,
-                entry_px,
-                t_len - 1,
-                last,
-                entry_cost,
-                pnl,
-                pnl / (q * entry_px),
-                REASONS.index("open"),
-            )
-        )
-    return equity, cash_arr, qty_arr, rows, len(fbl)
+    # trades: fills alternate entry, exit; a last unmatched entry is an open trade marked at the last close
+    pxs = np.asarray(f_px, dtype=np.float64)
+    fees = np.asarray(f_fee, dtype=np.float64)
+    qs = np.asarray(f_qty, dtype=np.float64)[0::2]
+    n_tr = qs.size
+    n_closed = nf // 2
+    e_bar, e_px, e_fee = bars_f[0::2], pxs[0::2], fees[0::2]
+    x_bar = np.full(n_tr, t_len - 1, dtype=np.int64)
+    x_px = np.full(n_tr, float(c[-1]))
+    x_fee = np.zeros(n_tr)
+    reason = np.zeros(n_tr, dtype=np.int64)
+    x_bar[:n_closed], x_px[:n_closed], x_fee[:n_closed] = bars_f[1::2], pxs[1::2], fees[1::2]
+    if n_tr > n_closed:
+        reason[-1] = REASONS.index("open")
+    pnl = qs * (x_px - e_px) - e_fee - x_fee
+    ones = np.ones(n_tr, dtype=np.int64)
+    trades = TradeTable(
+        ones * group,
+        ones * sym,
+        ones,
+        qs,
+        e_bar,
+        e_px,
+        x_bar,
+        x_px,
+        e_fee + x_fee,
+        pnl,
+        pnl / (qs * e_px),
+        reason,
+    )
+    return equity, cash_arr, qty_arr, trades, nf
 
 
-# --------------------------------------------------------------------------------------------- the general
-# loop
+# --- the general loop
 
 
 @dataclass
@@ -731,10 +748,14 @@ def simulate(
     return book, book.finish()
 
 
-def _signal_decider(sig: Signals, cfg: BacktestConfig) -> tuple[Decider, IntArray]:
-    le, lx, se, sx = sig.actions()
-    any_ev = (le | lx | se | sx).any(axis=1)
-    dbars = np.flatnonzero(any_ev).astype(np.int64)
+def _signal_decider(
+    acts: tuple[BoolArray, BoolArray, BoolArray, BoolArray], cols: Sequence[int] | None = None
+) -> tuple[Decider, IntArray]:
+    le, lx, se, sx = acts
+    any_ev = le | lx | se | sx
+    if cols is not None:
+        any_ev = any_ev[:, list(cols)]
+    dbars = np.flatnonzero(any_ev.any(axis=1)).astype(np.int64)
 
     def decide(t: int, book: Book) -> list[Order]:
         orders: list[Order] = []
@@ -763,26 +784,18 @@ def run_signals(
     bars: Bars, signals: Signals, cfg: BacktestConfig, *, force_general: bool = False
 ) -> SimResult:
     """Run signal arrays of shape (T, N).  ``cfg.shared_cash`` True: one portfolio; False: N independent
-    columns     each starting with ``cfg.cash`` (the "many backtests in one call" mode)."""
+    columns, each starting with ``cfg.cash`` (the "many backtests in one call" mode)."""
     sig = signals.checked(bars.close.shape)
     t_len, n = bars.close.shape
     lots = cfg.lots(n)
     if cfg.shared_cash or n == 1:
         if n == 1 and not force_general and _fast_eligible(sig, cfg):
             le, lx, _, _ = sig.actions()
-            out = _fast_long_only(bars.open[:, 0], bars.close[:, 0], le[:, 0], lx[:, 0], cfg, lots[0], 0, 0)
-            if out is not None:
-                eq, cash, qty, rows, nf = out
-                return SimResult(
-                    bars,
-                    cfg,
-                    eq.reshape(-1, 1),
-                    cash.reshape(-1, 1),
-                    qty.reshape(-1, 1),
-                    TradeTable.from_rows(rows),
-                    nf,
-                )
-        decide, dbars = _signal_decider(sig, cfg)
+            eq, cash, qty, tt, nf = _fast_long_only(
+                bars.open[:, 0], bars.close[:, 0], le[:, 0], lx[:, 0], cfg, lots[0], 0, 0
+            )
+            return SimResult(bars, cfg, eq.reshape(-1, 1), cash.reshape(-1, 1), qty.reshape(-1, 1), tt, nf)
+        decide, dbars = _signal_decider(sig.actions())
         book, (eq, cash, pos, trades) = simulate(bars, decide, cfg, dbars)
         return SimResult(bars, cfg, eq.reshape(-1, 1), cash.reshape(-1, 1), pos, trades, len(book.log_bar))
     equity = np.empty((t_len, n))
@@ -791,20 +804,18 @@ def run_signals(
     tables: list[TradeTable] = []
     fills = 0
     fast = not force_general and _fast_eligible(sig, cfg)
-    le, lx, _, _ = sig.actions()
+    acts = sig.actions()
+    le, lx = acts[0], acts[1]
     for j in range(n):
-        out = (
-            _fast_long_only(bars.open[:, j], bars.close[:, j], le[:, j], lx[:, j], cfg, lots[j], j, j)
-            if fast
-            else None
-        )
-        if out is not None:
-            eq, cash, qty, rows, nf = out
+        if fast:
+            eq, cash, qty, tt, nf = _fast_long_only(
+                bars.open[:, j], bars.close[:, j], le[:, j], lx[:, j], cfg, lots[j], j, j
+            )
             equity[:, j], cash_all[:, j], position[:, j] = eq, cash, qty
-            tables.append(TradeTable.from_rows(rows))
+            tables.append(tt)
             fills += nf
             continue
-        decide, dbars = _signal_decider(sig, cfg)
+        decide, dbars = _signal_decider(acts, [j])
         book, (eq, cash, pos, trades) = simulate(bars, decide, cfg, dbars, group=j, symbols=[j])
         equity[:, j], cash_all[:, j], position[:, j] = eq, cash, pos[:, j]
         tables.append(trades)

@@ -18,10 +18,14 @@ from mantra.quant.strategies.registry import Param, StrategyError, StrategySpec,
 
 
 def _per_column(fn: Any, *arrays: FloatArray, **kw: Any) -> FloatArray:
-    out = np.empty_like(arrays[0])
-    for j in range(arrays[0].shape[1]):
-        out[:, j] = fn(*(np.ascontiguousarray(a[:, j]) for a in arrays), **kw)
-    return out
+    """Apply a 1-D TA-Lib function to each column (rows of a transposed contiguous copy)."""
+    if arrays[0].shape[1] == 1:
+        return np.asarray(fn(*(np.ascontiguousarray(a[:, 0]) for a in arrays), **kw)).reshape(-1, 1)
+    cols = [np.ascontiguousarray(a.T) for a in arrays]
+    out = np.empty((arrays[0].shape[1], arrays[0].shape[0]))
+    for j in range(out.shape[0]):
+        out[j] = fn(*(c[j] for c in cols), **kw)
+    return out.T
 
 
 def crossed_above(a: FloatArray, b: FloatArray) -> BoolArray:
@@ -36,7 +40,7 @@ def _fast_lt_slow(p: Mapping[str, Any]) -> None:
         raise StrategyError(f"fast ({p['fast']}) must be shorter than slow ({p['slow']})")
 
 
-# ---------------------------------------------------------------------------------------------- trend
+# --- trend
 
 
 def sma_cross(bars: Bars, p: Mapping[str, Any]) -> Signals:
@@ -110,8 +114,7 @@ def supertrend(bars: Bars, p: Mapping[str, Any]) -> Signals:
     return Signals(up, down)
 
 
-# ---------------------------------------------------------------------------------------------- mean
-# reversion
+# --- mean reversion
 
 
 def rsi_reversion(bars: Bars, p: Mapping[str, Any]) -> Signals:
@@ -134,8 +137,7 @@ def bollinger_reversion(bars: Bars, p: Mapping[str, Any]) -> Signals:
     return Signals(bars.close < lower, bars.close > mid)
 
 
-# ----------------------------------------------------------------------------------------------
-# cross-sectional
+# --- cross-sectional
 
 
 def _momentum(close: FloatArray, lookback: int) -> FloatArray:
@@ -203,7 +205,7 @@ def rs_rotation(bars: Bars, p: Mapping[str, Any]) -> Signals:
     return _holdings_to_signals(_carry(target, rebal), rebal)
 
 
-# ---------------------------------------------------------------------------------------------- pairs
+# --- pairs
 
 
 MACKINNON_5PCT_2VAR = -3.34  # Engle-Granger critical values, 2 variables, constant (MacKinnon 2010)
@@ -285,7 +287,7 @@ def _pairs_check(p: Mapping[str, Any]) -> None:
         raise StrategyError(f"exit_z ({p['exit_z']}) must be below entry_z ({p['entry_z']})")
 
 
-# ---------------------------------------------------------------------------------------------- registration
+# --- registration
 
 _FAST = Param("fast", int, 10, "fast moving-average period (bars)", min=1, max=10_000)
 _SLOW = Param("slow", int, 20, "slow moving-average period (bars)", min=2, max=10_000)

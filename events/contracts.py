@@ -1,0 +1,48 @@
+"""Event contracts: the record and message shapes each trigger delivers, as pydantic models.
+
+Handlers hand these to Powertools' BatchProcessor, so a record that does not parse is reported as a batch item
+failure on its own and never sinks the records around it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser.models import (
+    DynamoDBStreamChangedRecordModel,
+    DynamoDBStreamRecordModel,
+    EventBridgeModel,
+    KinesisDataStreamRecord,
+    KinesisDataStreamRecordPayload,
+    SqsRecordModel,
+)
+from pydantic import Json
+
+from mantra.alerts.dispatch import AlertTriggered
+from mantra.domain import Tick
+
+
+class TickPayload(KinesisDataStreamRecordPayload):
+    data: Json[Tick]  # type: ignore[assignment]
+
+
+class TickRecord(KinesisDataStreamRecord):
+    kinesis: TickPayload
+
+
+class OutboxImage(DynamoDBStreamChangedRecordModel):
+    NewImage: dict[str, Any] | None = None  # type: ignore[assignment]
+
+
+class OutboxRecord(DynamoDBStreamRecordModel):
+    dynamodb: OutboxImage
+
+
+class AlertTriggeredEvent(EventBridgeModel):
+    # moto's EventBridge omits "account" when it forwards to SQS; nothing here depends on it
+    account: str = ""
+    detail: AlertTriggered  # type: ignore[assignment]
+
+
+class AlertTriggeredMessage(SqsRecordModel):
+    body: Json[AlertTriggeredEvent]  # type: ignore[assignment]

@@ -1,0 +1,54 @@
+"""alert.triggered events (EventBridge -> SQS) -> inbox and e-mail, once per event id."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from events.contracts import AlertTriggeredMessage
+from mantra.alerts.dispatch import AlertTriggered, DeliveryReport
+from mantra.container import get_container
+from mantra.observability import powertools
+from mantra.settings import get_settings
+
+logger, tracer, metrics = powertools("alert_dispatch")
+processor = BatchProcessor(event_type=EventType.SQS, model=AlertTriggeredMessage,
+                           raise_on_entire_batch_failure=False, logger=logger)
+# Covers SQS redelivery and EventBridge retries (24 h) with room to spare.
+IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="event_id", expires_after_seconds=3 * 24 * 3600)
+
+
+@lru_cache
+def deliver_once() -> Any:
+    settings = get_settings()
+    store = DynamoDBPersistenceLayer(table_name=settings.name("idempotency"))
+    dispatcher = get_container(settings).dispatcher
+
+    @idempotent_function(data_keyword_argument="event", config=IDEMPOTENCY, persistence_store=store,
+                         output_serializer=PydanticSerializer(DeliveryReport))
+    def deliver(event: AlertTriggered) -> DeliveryReport:
+        return dispatcher.deliver(event)
+
+    return deliver
+
+
+def handle(record: AlertTriggeredMessage) -> None:
+    report = deliver_once()(event=record.body.detail)
+    logger.info("alert delivered", extra=report.model_dump())
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    IDEMPOTENCY.register_lambda_context(context)
+    return dict(process_partial_response(event=event, record_handler=handle, processor=processor, context=context))

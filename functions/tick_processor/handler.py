@@ -1,0 +1,41 @@
+"""Kinesis ticks -> candles, quotes and price-alert triggers. Parse, call TickProcessor, report failures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from events.contracts import TickRecord
+from mantra.container import get_container
+from mantra.domain import Tick
+from mantra.observability import powertools
+from mantra.settings import get_settings
+
+logger, tracer, metrics = powertools("tick_processor")
+processor = BatchProcessor(event_type=EventType.KinesisDataStreams, model=TickRecord,
+                           raise_on_entire_batch_failure=False, logger=logger)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    ticks: list[Tick] = []
+
+    def collect(record: TickRecord) -> None:
+        ticks.append(record.kinesis.data)  # type: ignore[arg-type]
+
+    response = process_partial_response(event=event, record_handler=collect, processor=processor, context=context)
+    failures = len(response.get("batchItemFailures", []))
+    if failures:
+        logger.warning("malformed tick records reported", extra={"failures": failures})
+        metrics.add_metric(name="MalformedTicks", unit=MetricUnit.Count, value=failures)
+    if ticks:
+        summary = get_container(get_settings()).tick_processor.process(ticks)
+        logger.info("tick batch applied", extra=summary.model_dump())
+        metrics.add_metric(name="TicksApplied", unit=MetricUnit.Count, value=summary.applied)
+        metrics.add_metric(name="AlertTriggers", unit=MetricUnit.Count, value=summary.triggers)
+    return dict(response)

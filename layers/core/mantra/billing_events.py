@@ -1,0 +1,65 @@
+"""Stripe webhooks: verified on the raw body, recorded once per event id.
+
+Handling of each event type (subscriptions, invoices, dunning) plugs in behind ``record``; until then every
+verified event is stored and acknowledged, and unknown types are acknowledged and ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import stripe
+from pydantic import BaseModel
+
+from mantra.clock import Clock
+from mantra.errors import Invalid
+
+TOLERANCE_S = 300
+
+
+class WebhookResult(BaseModel):
+    event_id: str
+    event_type: str
+    duplicate: bool
+
+
+class BillingEventStore:
+    """Port implemented in store: put the event if its id is new."""
+
+    def put_if_absent(self, event: dict[str, Any], received_ms: int) -> bool:  # pragma: no cover - protocol
+        raise NotImplementedError
+
+
+def verify(payload: bytes, signature_header: str | None, secret: str, now_s: int) -> dict[str, Any]:
+    if not signature_header:
+        raise Invalid("Stripe-Signature header is missing")
+    try:
+        parts = dict(p.split("=", 1) for p in signature_header.split(",") if "=" in p)
+        ts = int(parts.get("t", ""))
+    except ValueError as exc:
+        raise Invalid("Stripe-Signature header is malformed") from exc
+    if ts > now_s + TOLERANCE_S:
+        raise Invalid("Stripe-Signature timestamp is in the future")
+    try:
+        stripe.WebhookSignature.verify_header(payload.decode(), signature_header, secret, TOLERANCE_S)
+    except stripe.SignatureVerificationError as exc:
+        raise Invalid(f"signature verification failed: {exc.user_message or exc}") from exc
+    try:
+        event: dict[str, Any] = json.loads(payload)
+    except json.JSONDecodeError as exc:
+        raise Invalid("body is not JSON") from exc
+    if not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+        raise Invalid("body is not a Stripe event")
+    return event
+
+
+class StripeWebhookService:
+    def __init__(self, store: BillingEventStore, secret: str, clock: Clock) -> None:
+        self._store, self._secret, self._clock = store, secret, clock
+
+    def receive(self, payload: bytes, signature_header: str | None) -> WebhookResult:
+        now_ms = self._clock.now_ms()
+        event = verify(payload, signature_header, self._secret, now_ms // 1000)
+        fresh = self._store.put_if_absent(event, now_ms)
+        return WebhookResult(event_id=event["id"], event_type=event["type"], duplicate=not fresh)

@@ -1,0 +1,117 @@
+"""Wiring: settings -> repositories, adapters and services. Built once per process, lazily."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from mantra.alerts.dispatch import AlertDispatcher
+from mantra.alerts.inbox import InboxService
+from mantra.alerts.service import AlertService
+from mantra.clock import Clock, SystemClock
+from mantra.eventbus import OutboxRelay
+from mantra.health import HealthService, tcp_check
+from mantra.market.ticks import TickProcessor
+from mantra.ports import EmailSender
+from mantra.settings import Settings
+from mantra.store import aws, repositories, tables
+
+
+@dataclass
+class Container:
+    settings: Settings
+    clock: Clock
+
+    def __post_init__(self) -> None:
+        tables.configure(self.settings)
+
+    # repositories
+    @cached_property
+    def instruments(self) -> repositories.DynamoInstrumentRepository:
+        return repositories.DynamoInstrumentRepository()
+
+    @cached_property
+    def quotes(self) -> repositories.DynamoQuoteRepository:
+        return repositories.DynamoQuoteRepository()
+
+    @cached_property
+    def candles(self) -> repositories.DynamoCandleRepository:
+        return repositories.DynamoCandleRepository()
+
+    @cached_property
+    def alerts(self) -> repositories.DynamoAlertRepository:
+        return repositories.DynamoAlertRepository()
+
+    @cached_property
+    def notifications(self) -> repositories.DynamoNotificationRepository:
+        return repositories.DynamoNotificationRepository()
+
+    @cached_property
+    def users(self) -> repositories.DynamoUserRepository:
+        return repositories.DynamoUserRepository()
+
+    @cached_property
+    def plans(self) -> repositories.DynamoPlanRepository:
+        return repositories.DynamoPlanRepository()
+
+    @cached_property
+    def feed_status(self) -> repositories.DynamoFeedStatusRepository:
+        return repositories.DynamoFeedStatusRepository()
+
+    # adapters
+    @cached_property
+    def email(self) -> EmailSender:
+        if self.settings.email_transport == "smtp":
+            from mantra.alerts.email import SmtpEmailSender
+
+            return SmtpEmailSender(self.settings)
+        return aws.SesEmailSender(self.settings)
+
+    # services
+    @cached_property
+    def tick_processor(self) -> TickProcessor:
+        return TickProcessor(self.quotes, self.candles, self.alerts, self.clock)
+
+    @cached_property
+    def outbox_relay(self) -> OutboxRelay:
+        return OutboxRelay(aws.EventBridgePublisher(self.settings))
+
+    @cached_property
+    def dispatcher(self) -> AlertDispatcher:
+        return AlertDispatcher(self.notifications, self.users, self.email, self.clock)
+
+    @cached_property
+    def alert_service(self) -> AlertService:
+        return AlertService(self.alerts, self.instruments, self.plans, self.clock)
+
+    @cached_property
+    def inbox(self) -> InboxService:
+        return InboxService(self.notifications)
+
+    @cached_property
+    def health(self) -> HealthService:
+        s = self.settings
+        checks = {
+            "dynamodb": lambda: f"table {repositories.FeedStatusItem.describe_table()['TableName']} reachable",
+            "kinesis": lambda: "stream {} is {}".format(
+                s.name(s.tick_stream),
+                aws.client("kinesis", s.region).describe_stream_summary(StreamName=s.name(s.tick_stream))[
+                    "StreamDescriptionSummary"
+                ]["StreamStatus"],
+            ),
+            "eventbridge": lambda: "bus {} reachable".format(
+                aws.client("events", s.region).describe_event_bus(Name=s.name(s.event_bus))["Name"]
+            ),
+        }
+        if s.email_transport == "smtp":
+            checks["smtp"] = tcp_check(s.smtp_host, s.smtp_port)
+        return HealthService(checks, self.feed_status, self.clock, s.feed_stale_after_s)
+
+
+_containers: dict[Settings, Container] = {}
+
+
+def get_container(settings: Settings) -> Container:
+    if settings not in _containers:
+        _containers[settings] = Container(settings, SystemClock())
+    return _containers[settings]

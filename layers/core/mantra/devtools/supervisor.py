@@ -1,0 +1,119 @@
+"""`mantra dev`: the whole platform on this machine, started in order and stopped together."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from mantra.devtools import bootstrap, standins
+from mantra.settings import Settings
+
+
+class AlreadyRunning(RuntimeError):
+    pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def acquire_lock(settings: Settings) -> Path:
+    lock = settings.data_dir.resolve() / "dev.lock"
+    if lock.exists():
+        try:
+            info = json.loads(lock.read_text())
+        except ValueError:
+            info = {}
+        if info.get("pid") and _alive(int(info["pid"])):
+            raise AlreadyRunning(
+                f"Trade Mantra is already running (pid {info['pid']}, API on {info.get('api', '?')}). "
+                "Stop it with Ctrl-C in its terminal, or use other ports and data folder "
+                "(MANTRA_API_PORT, MANTRA_DATA_DIR, ...)."
+            )
+    if standins.port_open(settings.api_port):
+        raise AlreadyRunning(f"port {settings.api_port} is taken by another program; set MANTRA_API_PORT")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_text(json.dumps({"pid": os.getpid(), "api": f"http://127.0.0.1:{settings.api_port}"}))
+    return lock
+
+
+def _child(name: str, argv: list[str], log_dir: Path, env: dict[str, str]) -> standins.Standin:
+    log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child process
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    return standins.Standin(name, 0, proc)
+
+
+def wait_healthy(base_url: str, timeout_s: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    last: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        try:
+            resp = httpx.get(f"{base_url}/api/health", timeout=2)
+            last = resp.json()
+            if resp.status_code == 200:
+                return last
+        except (httpx.HTTPError, ValueError):
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"platform not healthy after {timeout_s:.0f}s: {json.dumps(last)[:500]}")
+
+
+def run(settings: Settings, in_memory: bool = False, say: Callable[[str], None] = print) -> int:
+    lock = acquire_lock(settings)
+    procs: list[standins.Standin] = []
+    stop = {"requested": False}
+
+    def request_stop(*_: Any) -> None:
+        stop["requested"] = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    try:
+        env = {**os.environ, **standins.endpoint_env(settings), **standins.local_settings_env(settings)}
+        os.environ.update(env)
+        settings = Settings()
+        log_dir = settings.data_dir / "logs"
+        say(f"starting stand-ins (data in {settings.data_dir}{', in memory' if in_memory else ''}) ...")
+        procs += standins.start_all(settings, in_memory=in_memory, log_dir=log_dir)
+        bootstrap.provision(settings)
+        seeded = bootstrap.seed(settings)
+        say(f"tables, stream, bus and queues ready; demo data: {seeded}")
+        py = sys.executable
+        procs.append(_child("runtime", [py, "-m", "mantra.runtime.main"], log_dir, env))
+        procs.append(_child("broker_feed", [py, "-m", "functions.broker_feed.main"], log_dir, env))
+        procs.append(_child("api", [py, "-m", "uvicorn", "mantra.runtime.gateway:create_gateway", "--factory",
+                                    "--host", "127.0.0.1", "--port", str(settings.api_port), "--log-level",
+                                    "warning"], log_dir, env))
+        base = f"http://127.0.0.1:{settings.api_port}"
+        wait_healthy(base, timeout_s=90)
+        say(
+            f"\nTrade Mantra is up.\n  API      {base}\n  Docs     {base}/docs\n"
+            f"  Sign in  pro@demo.trademantra.in / {bootstrap.DEMO_PASSWORD}\n"
+            f"  E-mail   {settings.data_dir / 'mail'} (Maildir)\n  Logs     {log_dir}\nPress Ctrl-C to stop.\n"
+        )
+        while not stop["requested"]:
+            for p in procs:
+                if p.process.poll() is not None:
+                    say(f"{p.name} exited with code {p.process.returncode}; see {log_dir / (p.name + '.log')}")
+                    return 1
+            time.sleep(0.5)
+        say("stopping ...")
+        return 0
+    finally:
+        standins.stop_all(procs)
+        lock.unlink(missing_ok=True)

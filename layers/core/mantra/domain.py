@@ -1,0 +1,153 @@
+"""Domain objects shared across services. Stored items and API schemas map to and from these."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Instrument(Frozen):
+    symbol: str
+    token: str
+    exchange: str
+    name: str
+    instrument_type: str  # EQ | INDEX | FUT | CE | PE
+    lot_size: int = 1
+    tick_size_paise: int = 5
+    isin: str | None = None
+
+
+class Tick(Frozen):
+    """One trade print from the broker feed. ``tick_id`` makes duplicates recognisable downstream."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tick_id: str = Field(min_length=1, max_length=128)
+    seq: int = Field(ge=0, description="per-instrument sequence number assigned by the feed")
+    symbol: str = Field(min_length=1, max_length=64)
+    token: str = Field(min_length=1, max_length=32)
+    ts_ms: int = Field(gt=0, description="exchange timestamp, epoch milliseconds UTC")
+    ltp_paise: int = Field(gt=0)
+    last_qty: int = Field(ge=0)
+    volume: int = Field(ge=0, description="cumulative traded quantity for the session")
+    bid_paise: int | None = Field(default=None, gt=0)
+    ask_paise: int | None = Field(default=None, gt=0)
+    open_paise: int | None = Field(default=None, gt=0)
+    prev_close_paise: int | None = Field(default=None, gt=0)
+
+
+class Quote(Frozen):
+    symbol: str
+    ltp_paise: int
+    open_paise: int
+    high_paise: int
+    low_paise: int
+    prev_close_paise: int
+    bid_paise: int | None
+    ask_paise: int | None
+    volume: int
+    tick_ts_ms: int
+    tick_id: str
+    seq: int
+    session_date: str
+
+
+class Candle(Frozen):
+    symbol: str
+    timeframe: str
+    start_ms: int
+    open_paise: int
+    high_paise: int
+    low_paise: int
+    close_paise: int
+    volume: int
+    ticks: int
+    first_tick_ms: int
+    last_tick_ms: int
+
+
+class Role(StrEnum):
+    TRADER = "trader"
+    CREATOR = "creator"
+    ADMIN = "admin"
+    FINANCE = "finance"
+
+
+class User(Frozen):
+    user_id: str
+    email: str
+    name: str
+    tenant_id: str
+    roles: frozenset[Role]
+    plan_id: str
+
+
+class Plan(Frozen):
+    plan_id: str
+    name: str
+    catalog: str
+    currency: str
+    price_minor: int
+    interval: str
+    rank: int
+    limits: dict[str, int]
+    features: tuple[str, ...]
+
+
+class AlertCondition(StrEnum):
+    CROSSES_ABOVE = "crosses_above"
+    CROSSES_BELOW = "crosses_below"
+    ABOVE = "above"
+    BELOW = "below"
+
+
+class AlertStatus(StrEnum):
+    ACTIVE = "active"
+    TRIGGERED = "triggered"
+
+
+class Channel(StrEnum):
+    IN_APP = "in_app"
+    EMAIL = "email"
+
+
+class Alert(Frozen):
+    tenant_id: str
+    alert_id: str
+    user_id: str
+    symbol: str
+    condition: AlertCondition
+    level_paise: int
+    channels: tuple[Channel, ...]
+    note: str | None
+    status: AlertStatus
+    created_ms: int
+    triggered_ms: int | None = None
+    trigger_id: str | None = None
+
+
+class Notification(Frozen):
+    notification_id: str
+    tenant_id: str
+    user_id: str
+    kind: str
+    title: str
+    body: str
+    data: dict[str, object]
+    read: bool
+    created_ms: int
+
+
+class FeedStatus(Frozen):
+    feed_id: str
+    provider: str
+    state: str
+    heartbeat_ms: int
+    last_tick_ms: int
+    ticks_published: int
+    instruments: int

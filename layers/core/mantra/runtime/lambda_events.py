@@ -1,0 +1,117 @@
+"""The event shapes Lambda delivers for each trigger, built from what the stand-ins return."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+ACCOUNT = "000000000000"
+
+
+def kinesis_event(records: list[dict[str, Any]], stream_arn: str, shard_id: str, region: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": r["PartitionKey"],
+                    "sequenceNumber": r["SequenceNumber"],
+                    "data": base64.b64encode(r["Data"]).decode(),
+                    "approximateArrivalTimestamp": r["ApproximateArrivalTimestamp"].timestamp(),
+                },
+                "eventSource": "aws:kinesis",
+                "eventVersion": "1.0",
+                "eventID": f"{shard_id}:{r['SequenceNumber']}",
+                "eventName": "aws:kinesis:record",
+                "invokeIdentityArn": f"arn:aws:iam::{ACCOUNT}:role/local-runtime",
+                "awsRegion": region,
+                "eventSourceARN": stream_arn,
+            }
+            for r in records
+        ]
+    }
+
+
+def dynamodb_stream_event(records: list[dict[str, Any]], stream_arn: str, region: str) -> dict[str, Any]:
+    out = []
+    for r in records:
+        rec = dict(r)
+        rec["awsRegion"] = region
+        rec["eventSourceARN"] = stream_arn
+        ddb = dict(rec.get("dynamodb", {}))
+        if isinstance(ddb.get("ApproximateCreationDateTime"), datetime):
+            ddb["ApproximateCreationDateTime"] = ddb["ApproximateCreationDateTime"].timestamp()
+        rec["dynamodb"] = ddb
+        out.append(rec)
+    return {"Records": out}
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {
+                    "ApproximateReceiveCount": m.get("Attributes", {}).get("ApproximateReceiveCount", "1"),
+                    "SentTimestamp": m.get("Attributes", {}).get("SentTimestamp", "0"),
+                    "SenderId": ACCOUNT,
+                    "ApproximateFirstReceiveTimestamp": m.get("Attributes", {}).get(
+                        "ApproximateFirstReceiveTimestamp", "0"
+                    ),
+                },
+                "messageAttributes": {},
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+            for m in messages
+        ]
+    }
+
+
+def schedule_event(name: str, at: datetime, region: str) -> dict[str, Any]:
+    """EventBridge Scheduler's default payload for a Lambda target."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.scheduler",
+        "account": ACCOUNT,
+        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [f"arn:aws:scheduler:{region}:{ACCOUNT}:schedule/default/{name}"],
+        "detail": {},
+    }
+
+
+def http_event(method: str, path: str, headers: dict[str, str], query: str, body: bytes) -> dict[str, Any]:
+    """API Gateway HTTP API (payload format 2.0)."""
+    try:
+        text, b64 = body.decode(), False
+    except UnicodeDecodeError:
+        text, b64 = base64.b64encode(body).decode(), True
+    return {
+        "version": "2.0",
+        "routeKey": f"{method} {path}",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+                     "userAgent": headers.get("user-agent", "")},
+            "requestId": uuid.uuid4().hex,
+            "stage": "$default",
+        },
+        "body": text,
+        "isBase64Encoded": b64,
+    }
+
+
+def dumps(event: dict[str, Any]) -> str:
+    return json.dumps(event, indent=2, default=str)

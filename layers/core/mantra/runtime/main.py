@@ -1,0 +1,47 @@
+"""The local function runtime: every non-HTTP trigger in the catalog, wired to the stand-ins."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from mantra.catalog import FUNCTIONS, DynamoStreamTrigger, EventTrigger, KinesisTrigger, ScheduleTrigger
+from mantra.runtime.pollers import DynamoStreamPoller, KinesisPoller, Poller, Scheduler, SqsPoller
+from mantra.settings import Settings, get_settings
+
+
+def build_pollers(settings: Settings) -> list[Poller]:
+    checkpoints = settings.data_dir / "checkpoints"
+    out: list[Poller] = []
+    for spec in FUNCTIONS:
+        for trig in spec.triggers:
+            if isinstance(trig, KinesisTrigger):
+                out.append(KinesisPoller(settings, spec, trig, checkpoints))
+            elif isinstance(trig, DynamoStreamTrigger):
+                out.append(DynamoStreamPoller(settings, spec, trig, checkpoints))
+            elif isinstance(trig, EventTrigger):
+                out.append(SqsPoller(settings, spec, trig))
+            elif isinstance(trig, ScheduleTrigger):
+                out.append(Scheduler(settings, spec, trig))
+    return out
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s runtime %(levelname)s %(name)s %(message)s")
+    pollers = build_pollers(get_settings())
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    for p in pollers:
+        p.start()
+    logging.info("runtime started: %s", ", ".join(p.name for p in pollers))
+    done.wait()
+    for p in pollers:
+        p.stop()
+    for p in pollers:
+        p.join(timeout=5)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""boto3 adapters: Kinesis, EventBridge, SES, Secrets Manager. Endpoints come from AWS_ENDPOINT_URL_*."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from mantra.domain import Tick
+from mantra.settings import Settings
+
+_CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=2, read_timeout=10)
+
+
+@lru_cache(maxsize=16)
+def client(service: str, region: str) -> Any:
+    return boto3.client(service, region_name=region, config=_CONFIG)  # type: ignore[call-overload]
+
+
+class KinesisTickPublisher:
+    """PutRecords in batches of 500 (the API limit); only the failed entries are retried, with backoff."""
+
+    MAX_BATCH = 500
+
+    def __init__(self, settings: Settings, max_attempts: int = 5, sleep: Any = time.sleep) -> None:
+        self._stream = settings.name(settings.tick_stream)
+        self._kinesis = client("kinesis", settings.region)
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+
+    def publish(self, ticks: Sequence[Tick]) -> int:
+        sent = 0
+        for i in range(0, len(ticks), self.MAX_BATCH):
+            sent += self._put(list(ticks[i : i + self.MAX_BATCH]))
+        return sent
+
+    def _put(self, ticks: list[Tick]) -> int:
+        pending = [
+            {"Data": t.model_dump_json().encode(), "PartitionKey": t.symbol} for t in ticks
+        ]
+        delivered = 0
+        for attempt in range(self._max_attempts):
+            resp = self._kinesis.put_records(StreamName=self._stream, Records=pending)
+            failed = [rec for rec, res in zip(pending, resp["Records"], strict=True) if "ErrorCode" in res]
+            delivered += len(pending) - len(failed)
+            if not failed:
+                return delivered
+            pending = failed
+            self._sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
+        raise RuntimeError(f"{len(pending)} ticks not accepted by Kinesis after {self._max_attempts} attempts")
+
+
+class EventBridgePublisher:
+    """Puts events on the bus; returns the ids EventBridge did not accept so callers can retry them."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._bus = settings.name(settings.event_bus)
+        self._source = settings.event_source
+        self._events = client("events", settings.region)
+
+    def publish(self, events: Sequence[tuple[str, str, dict[str, object]]]) -> list[str]:
+        failed: list[str] = []
+        for i in range(0, len(events), 10):  # PutEvents takes at most 10 entries
+            chunk = events[i : i + 10]
+            entries = [
+                {
+                    "Source": self._source,
+                    "DetailType": detail_type,
+                    "Detail": json.dumps({**detail, "event_id": event_id}),
+                    "EventBusName": self._bus,
+                }
+                for event_id, detail_type, detail in chunk
+            ]
+            resp = self._events.put_events(Entries=entries)
+            for (event_id, _, _), res in zip(chunk, resp["Entries"], strict=True):
+                if "ErrorCode" in res:
+                    failed.append(event_id)
+        return failed
+
+
+class SesEmailSender:
+    def __init__(self, settings: Settings) -> None:
+        self._from = settings.email_from
+        self._ses = client("sesv2", settings.region)
+
+    def send(self, to: str, subject: str, text: str, headers: dict[str, str]) -> None:
+        self._ses.send_email(
+            FromEmailAddress=self._from,
+            Destination={"ToAddresses": [to]},
+            Content={"Simple": {"Subject": {"Data": subject}, "Body": {"Text": {"Data": text}}}},
+        )
+
+
+def read_secret(settings: Settings, name: str) -> dict[str, Any]:
+    resp = client("secretsmanager", settings.region).get_secret_value(SecretId=f"mantra/{settings.stage}/{name}")
+    value: dict[str, Any] = json.loads(resp["SecretString"])
+    return value

@@ -1,0 +1,414 @@
+"""DynamoDB repositories (PynamoDB). They map stored items to domain objects and back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from mantra.domain import (
+    Alert,
+    AlertCondition,
+    AlertStatus,
+    Candle,
+    Channel,
+    FeedStatus,
+    Instrument,
+    Notification,
+    Plan,
+    Quote,
+    Role,
+    User,
+)
+from mantra.store.models import (
+    AlertItem,
+    CandleItem,
+    FeedStatusItem,
+    InstrumentItem,
+    NotificationItem,
+    OutboxItem,
+    PlanItem,
+    QuoteItem,
+    UserItem,
+)
+
+DAY_S = 86_400
+
+
+def _conditional_failed(exc: Exception) -> bool:
+    cause = getattr(exc, "cause_response_code", None)
+    return cause == "ConditionalCheckFailedException"
+
+
+def _n(value: Any) -> int:
+    return int(value)
+
+
+class DynamoInstrumentRepository:
+    def get(self, symbol: str) -> Instrument | None:
+        try:
+            return self._to_domain(InstrumentItem.get(symbol))
+        except InstrumentItem.DoesNotExist:
+            return None
+
+    def search(self, query: str = "", exchange: str | None = None, limit: int = 50) -> list[Instrument]:
+        # The master is small (thousands of rows) and cached by callers; a scan with a filter is adequate here.
+        q = query.strip().upper()
+        out = []
+        for item in InstrumentItem.scan():
+            if exchange and item.exchange != exchange.upper():
+                continue
+            if q and q not in item.symbol.upper() and q not in item.name.upper():
+                continue
+            out.append(self._to_domain(item))
+        out.sort(key=lambda i: (not i.symbol.upper().startswith(q), i.symbol))
+        return out[:limit]
+
+    def put_many(self, instruments: Iterable[Instrument]) -> int:
+        n = 0
+        with InstrumentItem.batch_write() as batch:
+            for i in instruments:
+                batch.save(InstrumentItem(**i.model_dump()))
+                n += 1
+        return n
+
+    @staticmethod
+    def _to_domain(item: InstrumentItem) -> Instrument:
+        return Instrument(
+            symbol=item.symbol, token=item.token, exchange=item.exchange, name=item.name,
+            instrument_type=item.instrument_type, lot_size=_n(item.lot_size),
+            tick_size_paise=_n(item.tick_size_paise), isin=item.isin,
+        )
+
+
+class DynamoQuoteRepository:
+    def get(self, symbol: str) -> Quote | None:
+        try:
+            return self._to_domain(QuoteItem.get(symbol))
+        except QuoteItem.DoesNotExist:
+            return None
+
+    def get_many(self, symbols: Iterable[str]) -> dict[str, Quote]:
+        keys = sorted(set(symbols))
+        return {item.symbol: self._to_domain(item) for item in QuoteItem.batch_get(keys)} if keys else {}
+
+    def put_many(self, quotes: Iterable[Quote]) -> None:
+        with QuoteItem.batch_write() as batch:
+            for q in quotes:
+                batch.save(QuoteItem(**q.model_dump()))
+
+    def all(self) -> list[Quote]:
+        return [self._to_domain(i) for i in QuoteItem.scan()]
+
+    def apply(self, quote: Quote, prev_seq: int | None, candles: Iterable[Candle]) -> bool:
+        """Write an instrument's new quote and its changed candles in one transaction.
+
+        The quote carries the feed sequence number: the write only lands if nobody moved it since we read it,
+        so a retried batch or a second consumer can never count the same ticks twice.
+        """
+        cond = QuoteItem.symbol.does_not_exist() if prev_seq is None else QuoteItem.seq == prev_seq
+        try:
+            with TransactWrite(connection=_connection(QuoteItem)) as tx:
+                tx.save(QuoteItem(**quote.model_dump()), condition=cond)
+                for c in candles:
+                    data = c.model_dump(exclude={"symbol", "timeframe"})
+                    tx.save(CandleItem(series=f"{c.symbol}#{c.timeframe}", **data))
+            return True
+        except TransactWriteError as exc:
+            if exc.cause_response_code == "TransactionCanceledException":
+                return False
+            raise
+
+    @staticmethod
+    def _to_domain(item: QuoteItem) -> Quote:
+        return Quote(
+            symbol=item.symbol, ltp_paise=_n(item.ltp_paise), open_paise=_n(item.open_paise),
+            high_paise=_n(item.high_paise), low_paise=_n(item.low_paise),
+            prev_close_paise=_n(item.prev_close_paise),
+            bid_paise=None if item.bid_paise is None else _n(item.bid_paise),
+            ask_paise=None if item.ask_paise is None else _n(item.ask_paise),
+            volume=_n(item.volume), tick_ts_ms=_n(item.tick_ts_ms), tick_id=item.tick_id,
+            seq=_n(item.seq), session_date=item.session_date,
+        )
+
+
+class DynamoCandleRepository:
+    def get_many(self, keys: Iterable[tuple[str, str, int]]) -> dict[tuple[str, str, int], Candle]:
+        wanted = sorted({(f"{s}#{tf}", start) for s, tf, start in keys})
+        out = {}
+        for item in CandleItem.batch_get(wanted):
+            c = self._to_domain(item)
+            out[(c.symbol, c.timeframe, c.start_ms)] = c
+        return out
+
+    def put_many(self, candles: Iterable[Candle]) -> None:
+        with CandleItem.batch_write() as batch:
+            for c in candles:
+                data = c.model_dump(exclude={"symbol", "timeframe"})
+                batch.save(CandleItem(series=f"{c.symbol}#{c.timeframe}", **data))
+
+    def range(self, symbol: str, timeframe: str, start_ms: int, end_ms: int, limit: int) -> list[Candle]:
+        items = CandleItem.query(
+            f"{symbol}#{timeframe}", CandleItem.start_ms.between(start_ms, end_ms), limit=limit
+        )
+        return [self._to_domain(i) for i in items]
+
+    @staticmethod
+    def _to_domain(item: CandleItem) -> Candle:
+        symbol, tf = item.series.rsplit("#", 1)
+        return Candle(
+            symbol=symbol, timeframe=tf, start_ms=_n(item.start_ms), open_paise=_n(item.open_paise),
+            high_paise=_n(item.high_paise), low_paise=_n(item.low_paise), close_paise=_n(item.close_paise),
+            volume=_n(item.volume), ticks=_n(item.ticks), first_tick_ms=_n(item.first_tick_ms),
+            last_tick_ms=_n(item.last_tick_ms),
+        )
+
+
+class DynamoAlertRepository:
+    def create(self, alert: Alert) -> None:
+        item = AlertItem(
+            tenant_id=alert.tenant_id, alert_id=alert.alert_id, user_id=alert.user_id, symbol=alert.symbol,
+            condition=alert.condition.value, level_paise=alert.level_paise,
+            channels=[c.value for c in alert.channels], note=alert.note, status=alert.status.value,
+            created_ms=alert.created_ms,
+            watch_symbol=alert.symbol if alert.status is AlertStatus.ACTIVE else None,
+        )
+        item.save(condition=AlertItem.alert_id.does_not_exist())
+
+    def get(self, tenant_id: str, alert_id: str) -> Alert | None:
+        try:
+            return self._to_domain(AlertItem.get(tenant_id, alert_id))
+        except AlertItem.DoesNotExist:
+            return None
+
+    def list(self, tenant_id: str) -> list[Alert]:
+        return [self._to_domain(i) for i in AlertItem.query(tenant_id)]
+
+    def count_active(self, tenant_id: str) -> int:
+        return AlertItem.count(tenant_id, filter_condition=AlertItem.status == AlertStatus.ACTIVE.value)
+
+    def delete(self, tenant_id: str, alert_id: str) -> bool:
+        try:
+            AlertItem(tenant_id=tenant_id, alert_id=alert_id).delete(
+                condition=AlertItem.alert_id.exists()
+            )
+            return True
+        except DeleteError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+
+    def active_for_symbols(self, symbols: Iterable[str]) -> dict[str, list[Alert]]:
+        out: dict[str, list[Alert]] = {}
+        for symbol in set(symbols):
+            alerts = [self._to_domain(i) for i in AlertItem.active_by_symbol.query(symbol)]
+            if alerts:
+                out[symbol] = alerts
+        return out
+
+    def trigger(
+        self, alert: Alert, trigger_id: str, at_ms: int, detail_type: str, detail: dict[str, object]
+    ) -> bool:
+        """Mark a one-shot alert triggered and write its event to the outbox, atomically.
+
+        Only the first trigger wins: a retried batch finds the alert no longer active and writes nothing.
+        """
+        outbox = OutboxItem(event_id=trigger_id, detail_type=detail_type, detail=detail, created_ms=at_ms)
+        outbox.expires_at = _expiry(at_ms, 7)
+        try:
+            with TransactWrite(connection=_connection(AlertItem)) as tx:
+                tx.update(
+                    AlertItem(tenant_id=alert.tenant_id, alert_id=alert.alert_id),
+                    actions=[
+                        AlertItem.status.set(AlertStatus.TRIGGERED.value),
+                        AlertItem.triggered_ms.set(at_ms),
+                        AlertItem.trigger_id.set(trigger_id),
+                        AlertItem.watch_symbol.remove(),
+                    ],
+                    condition=AlertItem.status == AlertStatus.ACTIVE.value,
+                )
+                tx.save(outbox, condition=OutboxItem.event_id.does_not_exist())
+            return True
+        except TransactWriteError as exc:
+            if exc.cause_response_code == "TransactionCanceledException":
+                return False
+            raise
+
+    @staticmethod
+    def _to_domain(item: AlertItem) -> Alert:
+        return Alert(
+            tenant_id=item.tenant_id, alert_id=item.alert_id, user_id=item.user_id, symbol=item.symbol,
+            condition=AlertCondition(item.condition), level_paise=_n(item.level_paise),
+            channels=tuple(Channel(c) for c in item.channels), note=item.note,
+            status=AlertStatus(item.status), created_ms=_n(item.created_ms),
+            triggered_ms=None if item.triggered_ms is None else _n(item.triggered_ms),
+            trigger_id=item.trigger_id,
+        )
+
+
+class DynamoNotificationRepository:
+    def put_if_absent(self, notification: Notification, ttl_days: int = 90) -> bool:
+        n = notification
+        item = NotificationItem(
+            owner=f"{n.tenant_id}#{n.user_id}",
+            sort_key=f"{n.created_ms:013d}#{n.notification_id}",
+            notification_id=n.notification_id, kind=n.kind, title=n.title, body=n.body, data=n.data,
+            read=n.read, created_ms=n.created_ms,
+        )
+        item.expires_at = _expiry(n.created_ms, ttl_days)
+        try:
+            item.save(condition=NotificationItem.sort_key.does_not_exist())
+            return True
+        except PutError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+
+    def list(self, tenant_id: str, user_id: str, unread_only: bool, limit: int) -> list[Notification]:
+        cond = (NotificationItem.read == False) if unread_only else None  # noqa: E712
+        items = NotificationItem.query(
+            f"{tenant_id}#{user_id}", filter_condition=cond, scan_index_forward=False, limit=limit
+        )
+        return [self._to_domain(i) for i in items]
+
+    def mark_read(self, tenant_id: str, user_id: str, notification_id: str) -> bool:
+        owner = f"{tenant_id}#{user_id}"
+        for item in NotificationItem.query(
+            owner, filter_condition=NotificationItem.notification_id == notification_id
+        ):
+            item.update(actions=[NotificationItem.read.set(True)])
+            return True
+        return False
+
+    @staticmethod
+    def _to_domain(item: NotificationItem) -> Notification:
+        tenant_id, user_id = item.owner.split("#", 1)
+        return Notification(
+            notification_id=item.notification_id, tenant_id=tenant_id, user_id=user_id, kind=item.kind,
+            title=item.title, body=item.body, data=item.data, read=bool(item.read),
+            created_ms=_n(item.created_ms),
+        )
+
+
+class DynamoOutboxRepository:
+    def put_if_absent(self, event_id: str, detail_type: str, detail: dict[str, object], at_ms: int) -> bool:
+        item = OutboxItem(event_id=event_id, detail_type=detail_type, detail=detail, created_ms=at_ms)
+        item.expires_at = _expiry(at_ms, 7)
+        try:
+            item.save(condition=OutboxItem.event_id.does_not_exist())
+            return True
+        except PutError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+
+
+class DynamoUserRepository:
+    def get(self, user_id: str) -> User | None:
+        try:
+            return self._to_domain(UserItem.get(user_id))
+        except UserItem.DoesNotExist:
+            return None
+
+    def by_email(self, email: str) -> tuple[User, str] | None:
+        for item in UserItem.by_email.query(email.strip().lower()):
+            return self._to_domain(item), item.password_hash
+        return None
+
+    def put(self, user: User, password_hash: str, at_ms: int) -> None:
+        UserItem(
+            user_id=user.user_id, email=user.email.lower(), name=user.name, tenant_id=user.tenant_id,
+            roles={r.value for r in user.roles}, plan_id=user.plan_id, password_hash=password_hash,
+            created_ms=at_ms,
+        ).save()
+
+    @staticmethod
+    def _to_domain(item: UserItem) -> User:
+        return User(
+            user_id=item.user_id, email=item.email, name=item.name, tenant_id=item.tenant_id,
+            roles=frozenset(Role(r) for r in item.roles), plan_id=item.plan_id,
+        )
+
+
+class DynamoPlanRepository:
+    def get(self, plan_id: str) -> Plan | None:
+        try:
+            return self._to_domain(PlanItem.get(plan_id))
+        except PlanItem.DoesNotExist:
+            return None
+
+    def all(self) -> list[Plan]:
+        return sorted((self._to_domain(i) for i in PlanItem.scan()), key=lambda p: (p.catalog, p.rank))
+
+    def put_many(self, plans: Iterable[Plan]) -> None:
+        with PlanItem.batch_write() as batch:
+            for p in plans:
+                data = p.model_dump()
+                data["features"] = list(p.features)
+                batch.save(PlanItem(**data))
+
+    @staticmethod
+    def _to_domain(item: PlanItem) -> Plan:
+        limits = {k: int(v) for k, v in item.limits.as_dict().items()}
+        return Plan(
+            plan_id=item.plan_id, name=item.name, catalog=item.catalog, currency=item.currency,
+            price_minor=_n(item.price_minor), interval=item.interval, rank=_n(item.rank), limits=limits,
+            features=tuple(item.features),
+        )
+
+
+class DynamoFeedStatusRepository:
+    def heartbeat(self, status: FeedStatus) -> None:
+        FeedStatusItem(**status.model_dump()).save()
+
+    def get(self, feed_id: str) -> FeedStatus | None:
+        try:
+            item = FeedStatusItem.get(feed_id)
+        except FeedStatusItem.DoesNotExist:
+            return None
+        return FeedStatus(
+            feed_id=item.feed_id, provider=item.provider, state=item.state,
+            heartbeat_ms=_n(item.heartbeat_ms), last_tick_ms=_n(item.last_tick_ms),
+            ticks_published=_n(item.ticks_published), instruments=_n(item.instruments),
+        )
+
+
+_CONNECTIONS: dict[str, Connection] = {}
+
+
+def _connection(model: type[Any]) -> Connection:
+    """One low-level connection per region for transactions (building a client costs ~100 ms)."""
+    region = model.Meta.region
+    if region not in _CONNECTIONS:
+        _CONNECTIONS[region] = Connection(region=region)
+    return _CONNECTIONS[region]
+
+
+def _expiry(at_ms: int, days: int) -> Any:
+    from datetime import UTC, datetime, timedelta
+
+    return datetime.fromtimestamp(at_ms / 1000, tz=UTC) + timedelta(days=days)
+
+
+class DynamoBillingEventStore:
+    HANDLED: frozenset[str] = frozenset()  # event types with a handler (billing plugs in here)
+
+    def put_if_absent(self, event: dict[str, Any], received_ms: int) -> bool:
+        from mantra.store.models import BillingEventItem
+
+        item = BillingEventItem(
+            event_id=event["id"], event_type=event["type"], created_s=int(event.get("created", 0)),
+            received_ms=received_ms, livemode=bool(event.get("livemode", False)), payload=event,
+            handled=event["type"] in self.HANDLED,
+        )
+        item.expires_at = _expiry(received_ms, 400)
+        try:
+            item.save(condition=BillingEventItem.event_id.does_not_exist())
+            return True
+        except PutError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
