@@ -222,3 +222,15 @@ def test_benchmark_beta_of_the_benchmark_itself_is_one() -> None:
     )
     assert res.metrics.beta == pytest.approx(1.0, abs=0.02)
     assert abs(res.metrics.alpha or 0) < 0.01
+
+
+def test_unaffordable_entries_retry_the_same_way_in_fast_and_general_paths() -> None:
+    # Given cash that buys one share at best, so some entries cannot be afforded after losses
+    bars = random_bars(1500, 2, seed=9, vol=0.03)
+    sig = Signals(bars.close > np.roll(bars.close, 1, axis=0), bars.close < np.roll(bars.close, 1, axis=0))
+    cfg = BacktestConfig(cash=130.0, costs=FractionalCommission(0.002), shared_cash=False)
+    fast = run_signals(bars, sig, cfg)
+    slow = run_signals(bars, sig, cfg, force_general=True)
+    np.testing.assert_allclose(fast.equity, slow.equity, atol=1e-9)
+    assert fast.trades.n == slow.trades.n
+    assert (fast.position == 0).any()

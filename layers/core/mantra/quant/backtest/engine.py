@@ -334,115 +334,181 @@ def _fast_long_only(
     le: BoolArray,
     lx: BoolArray,
     cfg: BacktestConfig,
-    lot: float,
-    group: int,
-    sym: int,
+    lots: Sequence[float],
 ) -> tuple[FloatArray, FloatArray, FloatArray, TradeTable, int]:
-    """One column, long only, market orders: state changes are found with numpy, cash with a float loop.
+    """Independent long-only columns (T, N) with market orders: state changes are found with numpy for all
+    columns at once, cash with a float loop over each column's fills, series and trades with numpy again.
 
     Same semantics as the general loop, including an entry that cannot be afforded: the position stays flat
     and the next entry signal tries again (an exit signal while flat does nothing)."""
-    t_len = c.shape[0]
-    ev = np.where(le, 1, np.where(lx, 0, -1)).astype(np.int8)
-    marks = np.flatnonzero(ev >= 0)
-    vals = ev[marks]
-    # keep only changes of the signalled state (0->1 entries, 1->0 exits); the first state is flat
-    change = np.empty(vals.size, dtype=bool)
+    t_len, n = c.shape
+    ev = np.where(le, 1, np.where(lx, 0, -1)).astype(np.int8).T  # (N, T)
+    m_col, m_bar = np.nonzero(ev >= 0)
+    vals = ev[m_col, m_bar]
+    # keep only changes of the signalled state per column (0->1 entries, 1->0 exits); each column starts flat
+    prev = np.empty_like(vals)
     if vals.size:
-        change[0] = vals[0] == 1
-        change[1:] = vals[1:] != vals[:-1]
-    dec = marks[change].tolist()
-    le_marks = marks[vals == 1]
+        prev[0] = 0
+        prev[1:] = vals[:-1]
+        first = np.ones(vals.size, dtype=bool)
+        first[1:] = m_col[1:] != m_col[:-1]
+        prev[first] = 0
+    change = vals != prev
+    d_col, d_bar = m_col[change], m_bar[change]
+    bounds = np.searchsorted(d_col, np.arange(n + 1)).tolist()
+    le_col, le_bar = m_col[vals == 1], m_bar[vals == 1]
+    le_bounds = np.searchsorted(le_col, np.arange(n + 1)).tolist()
     shift = 1 if cfg.fill == "next_open" else 0
     px_arr = o if cfg.fill == "next_open" else c
-    px_all = px_arr[np.minimum(np.asarray(dec, dtype=np.int64) + shift, t_len - 1)].tolist()
+    px_all = px_arr[np.minimum(d_bar + shift, t_len - 1), d_col].tolist()
+    dec_all = d_bar.tolist()
     costs = cfg.costs
     slip = cfg.slippage
+    zero_slip = slip.is_zero
     rate = costs.linear_rate
     sizing = cfg.sizing
     frac = sizing.fractional
-    fixed_q = _round_qty(sizing.value, lot, frac) if sizing.mode == "quantity" else 0.0
     use_value = sizing.value if sizing.mode != "quantity" else 1.0
-    zero_slip = slip.is_zero
-    simple = rate is not None and not frac and lot == 1.0
-    cash = cfg.cash
+    f_col: list[int] = []
     f_bar: list[int] = []
     f_px: list[float] = []
     f_qty: list[float] = []
     f_fee: list[float] = []
     f_cash: list[float] = []
-    q = 0.0
-    k, nd = 0, len(dec)
-    while k < nd:
-        d = dec[k]
-        fb = d + shift
-        if fb >= t_len:
-            break
-        if k % 2 == 0:  # entry
-            p = px_all[k]
-            while True:
-                if not zero_slip:
-                    p = slip.apply(1, p)
-                if simple:
-                    q = float(math.floor(cash * use_value / (p * (1.0 + rate))))  # type: ignore[operator]
-                else:
-                    q = _affordable(cash * use_value, p, 1, costs, lot, frac)
-                if fixed_q:
-                    q = min(q, fixed_q)
-                if q > 0:
-                    break
-                # cannot afford: stay flat; retry on the next entry signal before the next exit signal
-                j = int(np.searchsorted(le_marks, d, side="right"))
-                nxt = int(le_marks[j]) if j < le_marks.size else t_len
-                if (k + 1 < nd and nxt >= dec[k + 1]) or nxt + shift >= t_len:
-                    break
-                d = nxt
-                fb = d + shift
-                p = float(px_arr[fb])
-            if q <= 0:
-                k += 2
-                continue
-            fee = q * p * rate if rate is not None else costs.charges(1, q, p)
-            cash -= q * p + fee
-        else:
-            p = px_all[k] if zero_slip else slip.apply(-1, px_all[k])
-            fee = q * p * rate if rate is not None else costs.charges(-1, q, p)
-            cash += q * p - fee
-            q = 0.0
-        f_bar.append(fb)
-        f_px.append(p)
-        f_qty.append(q)
-        f_fee.append(fee)
+    for j in range(n):
+        lot = lots[j]
+        fixed_q = _round_qty(sizing.value, lot, frac) if sizing.mode == "quantity" else 0.0
+        simple = rate is not None and not frac and lot == 1.0 and not fixed_q
+        lo_k, hi_k = bounds[j], bounds[j + 1]
+        dec = dec_all[lo_k:hi_k]
+        px = px_all[lo_k:hi_k]
+        cash = cfg.cash
+        f_col.append(j)  # the column's starting level at bar 0
+        f_bar.append(0)
+        f_px.append(0.0)
+        f_qty.append(0.0)
+        f_fee.append(0.0)
         f_cash.append(cash)
-        k += 1
-    nf = len(f_bar)
+        q = 0.0
+        k, nd = 0, len(dec)
+        if simple and zero_slip:
+            # the common case in a tight loop; stops at an entry it cannot afford (the loop below goes on)
+            r = float(rate)  # type: ignore[arg-type]
+            r1 = 1.0 + r
+            lim = t_len - shift
+            cs: list[float] = []
+            qs_: list[float] = []
+            fs: list[float] = []
+            while k < nd and dec[k] < lim:
+                p = px[k]
+                if k % 2 == 0:
+                    q = float(math.floor(cash * use_value / (p * r1)))
+                    if q <= 0:
+                        break
+                    fee = q * p * r
+                    cash -= q * p + fee
+                else:
+                    fee = q * p * r
+                    cash += q * p - fee
+                    q = 0.0
+                cs.append(cash)
+                qs_.append(q)
+                fs.append(fee)
+                k += 1
+            f_col.extend([j] * k)
+            f_bar.extend([d + shift for d in dec[:k]])
+            f_px.extend(px[:k])
+            f_qty.extend(qs_)
+            f_fee.extend(fs)
+            f_cash.extend(cs)
+            if k < nd and dec[k] >= lim:
+                k = nd
+            elif k % 2 == 0:
+                q = 0.0
+        while k < nd:
+            d = dec[k]
+            fb = d + shift
+            if fb >= t_len:
+                break
+            if k % 2 == 0:  # entry
+                p = px[k]
+                while True:
+                    if not zero_slip:
+                        p = slip.apply(1, p)
+                    if simple:
+                        q = float(math.floor(cash * use_value / (p * (1.0 + rate))))  # type: ignore[operator]
+                    else:
+                        q = _affordable(cash * use_value, p, 1, costs, lot, frac)
+                        if fixed_q:
+                            q = min(q, fixed_q)
+                    if q > 0:
+                        break
+                    # cannot afford: stay flat; retry on the next entry signal before the next exit signal
+                    lm = le_bar[le_bounds[j] : le_bounds[j + 1]]
+                    i = int(np.searchsorted(lm, d, side="right"))
+                    nxt = int(lm[i]) if i < lm.size else t_len
+                    if (k + 1 < nd and nxt >= dec[k + 1]) or nxt + shift >= t_len:
+                        break
+                    d = nxt
+                    fb = d + shift
+                    p = float(px_arr[fb, j])
+                if q <= 0:
+                    k += 2
+                    continue
+                fee = q * p * rate if rate is not None else costs.charges(1, q, p)
+                cash -= q * p + fee
+            else:
+                p = px[k] if zero_slip else slip.apply(-1, px[k])
+                fee = q * p * rate if rate is not None else costs.charges(-1, q, p)
+                cash += q * p - fee
+                q = 0.0
+            f_col.append(j)
+            f_bar.append(fb)
+            f_px.append(p)
+            f_qty.append(q)
+            f_fee.append(fee)
+            f_cash.append(cash)
+            k += 1
+    cols = np.asarray(f_col, dtype=np.int64)
     bars_f = np.asarray(f_bar, dtype=np.int64)
-    lengths = np.diff(np.concatenate([[0], bars_f, [t_len]]))
-    cash_arr = np.repeat(np.concatenate([[cfg.cash], np.asarray(f_cash)]), lengths)
-    qty_arr = np.repeat(np.concatenate([[0.0], np.asarray(f_qty)]), lengths)
+    # levels: forward-fill the last fill id over each column's bars (fills are sorted by column, then bar)
+    level = np.full(n * t_len, -1, dtype=np.int64)
+    level[cols * t_len + bars_f] = np.arange(cols.size)
+    level = np.maximum.accumulate(level).reshape(n, t_len).T
+    cash_arr = np.asarray(f_cash, dtype=np.float64)[level]
+    qty_all = np.asarray(f_qty, dtype=np.float64)
+    qty_arr = qty_all[level]
     equity = cash_arr + qty_arr * c
-    # trades: fills alternate entry, exit; a last unmatched entry is an open trade marked at the last close
+    # trades: after each column's starting level, fills alternate entry, exit
+    real = np.ones(cols.size, dtype=bool)
+    real[np.searchsorted(cols, np.arange(n))] = False
+    ridx = np.flatnonzero(real)
+    seq = np.arange(ridx.size) - np.searchsorted(cols[ridx], cols[ridx])  # position within the column
+    ent = ridx[seq % 2 == 0]
+    ext = ridx[seq % 2 == 1]
+    n_tr = ent.size
     pxs = np.asarray(f_px, dtype=np.float64)
     fees = np.asarray(f_fee, dtype=np.float64)
-    qs = np.asarray(f_qty, dtype=np.float64)[0::2]
-    n_tr = qs.size
-    n_closed = nf // 2
-    e_bar, e_px, e_fee = bars_f[0::2], pxs[0::2], fees[0::2]
-    x_bar = np.full(n_tr, t_len - 1, dtype=np.int64)
-    x_px = np.full(n_tr, float(c[-1]))
-    x_fee = np.zeros(n_tr)
-    reason = np.zeros(n_tr, dtype=np.int64)
-    x_bar[:n_closed], x_px[:n_closed], x_fee[:n_closed] = bars_f[1::2], pxs[1::2], fees[1::2]
-    if n_tr > n_closed:
-        reason[-1] = REASONS.index("open")
+    has_exit = np.zeros(n_tr, dtype=bool)
+    pos_in = np.searchsorted(ent, ext - 1)  # each exit follows its entry
+    has_exit[pos_in] = True
+    x_at = np.zeros(n_tr, dtype=np.int64)
+    x_at[pos_in] = ext
+    e_col = cols[ent]
+    qs = qty_all[ent]
+    e_px = pxs[ent]
+    e_fee = fees[ent]
+    x_bar = np.where(has_exit, bars_f[x_at], t_len - 1)
+    x_px = np.where(has_exit, pxs[x_at], c[-1, e_col])
+    x_fee = np.where(has_exit, fees[x_at], 0.0)
+    reason = np.where(has_exit, 0, REASONS.index("open")).astype(np.int64)
     pnl = qs * (x_px - e_px) - e_fee - x_fee
-    ones = np.ones(n_tr, dtype=np.int64)
     trades = TradeTable(
-        ones * group,
-        ones * sym,
-        ones,
+        e_col,
+        e_col.copy(),
+        np.ones(n_tr, dtype=np.int64),
         qs,
-        e_bar,
+        bars_f[ent],
         e_px,
         x_bar,
         x_px,
@@ -451,7 +517,7 @@ def _fast_long_only(
         pnl / (qs * e_px),
         reason,
     )
-    return equity, cash_arr, qty_arr, trades, nf
+    return equity, cash_arr, qty_arr, trades, int(ridx.size)
 
 
 # --- the general loop
@@ -791,30 +857,22 @@ def run_signals(
     if cfg.shared_cash or n == 1:
         if n == 1 and not force_general and _fast_eligible(sig, cfg):
             le, lx, _, _ = sig.actions()
-            eq, cash, qty, tt, nf = _fast_long_only(
-                bars.open[:, 0], bars.close[:, 0], le[:, 0], lx[:, 0], cfg, lots[0], 0, 0
-            )
-            return SimResult(bars, cfg, eq.reshape(-1, 1), cash.reshape(-1, 1), qty.reshape(-1, 1), tt, nf)
+            eq, cash, qty, tt, nf = _fast_long_only(bars.open, bars.close, le, lx, cfg, lots)
+            return SimResult(bars, cfg, eq, cash, qty, tt, nf)
         decide, dbars = _signal_decider(sig.actions())
         book, (eq, cash, pos, trades) = simulate(bars, decide, cfg, dbars)
         return SimResult(bars, cfg, eq.reshape(-1, 1), cash.reshape(-1, 1), pos, trades, len(book.log_bar))
+    if not force_general and _fast_eligible(sig, cfg):
+        le, lx, _, _ = sig.actions()
+        eq, cash, qty, tt, nf = _fast_long_only(bars.open, bars.close, le, lx, cfg, lots)
+        return SimResult(bars, cfg, eq, cash, qty, tt, nf)
     equity = np.empty((t_len, n))
     cash_all = np.empty((t_len, n))
     position = np.zeros((t_len, n))
     tables: list[TradeTable] = []
     fills = 0
-    fast = not force_general and _fast_eligible(sig, cfg)
     acts = sig.actions()
-    le, lx = acts[0], acts[1]
     for j in range(n):
-        if fast:
-            eq, cash, qty, tt, nf = _fast_long_only(
-                bars.open[:, j], bars.close[:, j], le[:, j], lx[:, j], cfg, lots[j], j, j
-            )
-            equity[:, j], cash_all[:, j], position[:, j] = eq, cash, qty
-            tables.append(tt)
-            fills += nf
-            continue
         decide, dbars = _signal_decider(acts, [j])
         book, (eq, cash, pos, trades) = simulate(bars, decide, cfg, dbars, group=j, symbols=[j])
         equity[:, j], cash_all[:, j], position[:, j] = eq, cash, pos[:, j]
