@@ -6,12 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from quant_helpers import NIFTY_CSV, STOCK_CSV
-
 from mantra.quant.backtest import BacktestConfig, Bars, indian_costs, load_csv, run_backtest
 from mantra.quant.backtest.data import combine
 from mantra.quant.strategies import REGISTRY, StrategyError, get_strategy
 from mantra.quant.strategies.library import engle_granger, supertrend_line
+from quant_helpers import NIFTY_CSV, STOCK_CSV
 
 
 def _write_csv(path: Path, idx: np.ndarray, c: np.ndarray, rng: np.random.Generator) -> Path:
@@ -137,7 +136,7 @@ def test_rs_rotation_holds_top_k_equal_weight(universe: Bars) -> None:
 
 
 def test_pairs_trading_finds_the_cointegrated_pair_and_trades_both_legs(pair: Bars) -> None:
-    stat, _, beta, ok = engle_granger(np.log(pair.close[:, 0]), np.log(pair.close[:, 1]))
+    _stat, _, beta, ok = engle_granger(np.log(pair.close[:, 0]), np.log(pair.close[:, 1]))
     assert ok and abs(beta - 1.2) < 0.15
     run = run_backtest(pair, "pairs_trading", {"formation": 100, "entry_z": 1.5, "exit_z": 0.3})
     tr = run.sim.trades
