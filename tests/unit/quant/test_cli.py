@@ -83,3 +83,26 @@ def test_unknown_strategy_and_bad_csv_exit_nonzero_with_a_message(tmp_path: Path
 def test_fast_not_below_slow_is_rejected() -> None:
     res = runner.invoke(app, ["backtest", "--param", "fast=30", "--data", str(STOCK_CSV)])
     assert res.exit_code == 2 and "must be shorter" in res.output
+
+
+def test_grid_and_walk_forward_from_the_cli() -> None:
+    res = runner.invoke(
+        app,
+        [
+            "backtest",
+            "--data",
+            str(STOCK_CSV),
+            "--grid",
+            "fast=5,10",
+            "--grid",
+            "slow=20:40:20",
+            "--walk-forward",
+            "250:60",
+            "--json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert len(d["walk_forward"]["windows"]) == 4 and d["grid"]["top"][0]["params"] == d["params"]
+    res = runner.invoke(app, ["backtest", "--data", str(STOCK_CSV), "--walk-forward", "250:60"])
+    assert res.exit_code == 2 and "needs --grid" in res.output

@@ -217,6 +217,7 @@ def test_benchmark_beta_of_the_benchmark_itself_is_one() -> None:
     res = run_backtest(
         bars,
         Signals(e),
+        None,
         BacktestConfig(fill="close", sizing=Sizing("all_in", 1.0)),
         benchmark=bars.close[:, 0],
     )

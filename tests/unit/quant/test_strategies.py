@@ -19,7 +19,7 @@ def _write_csv(path: Path, idx: np.ndarray, c: np.ndarray, rng: np.random.Genera
     lo = np.minimum(o, c) * (1 - np.abs(rng.normal(0, 0.004, c.size)))
     lines = ["Date,Open,High,Low,Close,Volume"]
     lines += [
-        f"{str(d)[:10]},{o[i]:.2f},{h[i]:.2f},{lo[i]:.2f},{c[i]:.2f},{int(rng.integers(1e5, 1e6))}"
+        f"{str(d)[:10]},{o[i]:.2f},{h[i]:.2f},{lo[i]:.2f},{c[i]:.2f},{int(rng.integers(100_000, 1_000_000))}"
         for i, d in enumerate(idx)
     ]
     path.write_text("\n".join(lines) + "\n")

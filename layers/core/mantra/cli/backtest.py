@@ -70,6 +70,17 @@ def backtest(
     ] = False,
     monte_carlo: Annotated[int, typer.Option("--monte-carlo", help="Monte Carlo runs (0 = none)")] = 0,
     seed: Annotated[int, typer.Option(help="random seed for Monte Carlo")] = 42,
+    grid: Annotated[
+        list[str] | None,
+        typer.Option("--grid", help="optimise: NAME=v1,v2 or NAME=start:stop:step, repeatable"),
+    ] = None,
+    walk_forward: Annotated[
+        str | None,
+        typer.Option("--walk-forward", help="TRAIN:TEST bars, with --grid: walk-forward validation"),
+    ] = None,
+    metric: Annotated[
+        str, typer.Option(help="metric to optimise (sharpe, total_return, calmar, ...)")
+    ] = "sharpe",
     as_json: Annotated[
         bool, typer.Option("--json", help="print JSON (metrics + trades) instead of a table")
     ] = False,
@@ -110,6 +121,47 @@ def backtest(
             exits=Exits(sl, tp, trail),
             lot_size=lot_size,
         )
+        extra: dict[str, Any] = {}
+        if walk_forward and not grid:
+            raise _fail("--walk-forward needs --grid NAME=values")
+        if grid:
+            from mantra.quant.backtest.optimize import (
+                expand_grid,
+                grid_search,
+                parse_grid,
+            )
+            from mantra.quant.backtest.optimize import (
+                walk_forward as wf_fn,
+            )
+
+            g = parse_grid(grid)
+            fixed = {k: [v] for k, v in params.items() if k not in g}
+            full_grid: dict[str, list[str]] = {**fixed, **g}
+            n = len(expand_grid(full_grid))
+            if walk_forward:
+                try:
+                    tr_s, te_s = walk_forward.split(":")
+                    train_n, test_n = int(tr_s), int(te_s)
+                except ValueError:
+                    raise _fail(f"--walk-forward takes TRAIN:TEST bar counts, got {walk_forward!r}") from None
+                n_win = max(0, (bars.n_bars - train_n - test_n) // test_n + 1)
+                wf = _with_progress(
+                    "Walk-forward",
+                    max(n * n_win, 1),
+                    as_json,
+                    lambda cb: wf_fn(
+                        bars, strategy, full_grid, cfg, train=train_n, test=test_n, metric=metric, progress=cb
+                    ),
+                )
+                extra["walk_forward"] = wf
+            gr = _with_progress(
+                "Grid search",
+                n,
+                as_json,
+                lambda cb: grid_search(bars, strategy, full_grid, cfg, metric=metric, progress=cb),
+            )
+            extra["grid"] = gr
+            params = {k: str(v) for k, v in gr.best.items()}
         run = _run_with_progress(bars, strategy, params, cfg, bench_arr, quiet=as_json)
         mc = None
         if monte_carlo > 0:
@@ -133,8 +185,13 @@ def backtest(
         out: dict[str, Any] = run.to_dict()
         if mc is not None:
             out["monte_carlo"] = mc.to_dict()
+        if "grid" in extra:
+            out["grid"] = {"metric": metric, "top": extra["grid"].rows[:20], "skipped": extra["grid"].skipped}
+        if "walk_forward" in extra:
+            out["walk_forward"] = extra["walk_forward"].to_dict()
         typer.echo(json.dumps(out, indent=2, default=_json_default, allow_nan=False))
     else:
+        _print_optimisation(extra, metric)
         _print_summary(run, mc)
         if report is not None:
             typer.echo(f"report written to {report}")
@@ -162,6 +219,51 @@ def _with_progress(label: str, total: int, quiet: bool, fn: Any) -> Any:
     with Progress(transient=True) as prog:
         task = prog.add_task(label, total=total)
         return fn(lambda k: prog.update(task, completed=k))
+
+
+def _print_optimisation(extra: dict[str, Any], metric: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console()
+    if "grid" in extra:
+        gr = extra["grid"]
+        t = Table(
+            title=f"Grid search by {metric} (top 10 of {len(gr.rows)}, {gr.skipped} invalid skipped)",
+            title_justify="left",
+        )
+        for col in ("params", metric, "return", "max DD", "trades"):
+            t.add_column(col, justify="left" if col == "params" else "right")
+        for r in gr.rows[:10]:
+            t.add_row(
+                " ".join(f"{k}={v}" for k, v in r["params"].items()),
+                f"{r['score']:.3f}",
+                f"{r['total_return'] * 100:.1f}%",
+                f"{r['max_drawdown'] * 100:.1f}%",
+                str(r["trades"]),
+            )
+        con.print(t)
+    if "walk_forward" in extra:
+        wf = extra["walk_forward"]
+        t = Table(title="Walk-forward (optimise on train, trade unseen test)", title_justify="left")
+        for col in ("train", "test", "best params", f"IS {metric}", f"OOS {metric}", "OOS return"):
+            t.add_column(col, justify="right" if "IS" in col or "OOS" in col else "left")
+        for w in wf.windows:
+            t.add_row(
+                f"{w.train[0]}..{w.train[1]}",
+                f"{w.test[0]}..{w.test[1]}",
+                " ".join(f"{k}={v}" for k, v in w.params.items()),
+                f"{w.in_sample:.2f}",
+                f"{w.out_of_sample:.2f}",
+                f"{w.oos_return * 100:.1f}%",
+            )
+        con.print(t)
+        sm = wf.summary
+        con.print(
+            f"mean IS {metric} {sm['mean_in_sample']:.2f}, mean OOS {sm['mean_out_of_sample']:.2f}, "
+            f"efficiency {sm['efficiency']:.2f} (near 1 = robust, near 0 = overfitted); "
+            f"chained OOS return {sm['oos_total_return'] * 100:.1f}%"
+        )
 
 
 def _print_summary(run: Any, mc: Any) -> None:
