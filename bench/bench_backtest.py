@@ -158,10 +158,10 @@ def main() -> None:
     print(
         f"SMA(10/20) cross, long only, next-open fills, cash {CASH:,.0f}; median (and best) of {args.repeat}"
     )
-    print(
-        f"load average before the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores"
-    )
-    head = f"{'case':28} {'ours':>9} {'best':>7} {'+metrics':>9} {'target':>8} {'backtesting.py':>16} {'speed-up':>9}"
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average before the run: {load} on {os.cpu_count()} cores")
+    head = f"{'case':28} {'ours':>9} {'best':>7} {'+metrics':>9} {'target':>8}"
+    head += f" {'backtesting.py':>16} {'speed-up':>9}"
     print(f"{head}  trades ours/peer")
     for label, t, n, target, _ref in cases:
         bars = make_bars(t, n, args.seed)
