@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ class BacktestRun:
     sim: SimResult
     metrics: Metrics
     benchmark: FloatArray | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def bars(self) -> Bars:
@@ -82,6 +83,8 @@ class BacktestRun:
             "trades": self.trade_records(),
             "warnings": list(self.bars.warnings),
         }
+        if "last_cycle" in self.extras:
+            d["last_cycle"] = self.extras["last_cycle"]
         if series:
             d["equity"] = [float(x) for x in self.equity]
             d["drawdown"] = [float(x) for x in self.drawdown]
@@ -100,6 +103,7 @@ def run_backtest(
     *,
     benchmark: FloatArray | None = None,
     on_bar: Callable[[int], None] | None = None,
+    pricer: Any = None,
 ) -> BacktestRun:
     """Run a registered strategy (by name or spec), an event ``Strategy`` class, or ready ``Signals``."""
     cfg = config or BacktestConfig()
@@ -130,6 +134,28 @@ def run_backtest(
             cfg = replace(cfg, sizing=spec.sizing(resolved, bars.n_symbols))
         if spec.fill_at_close:
             cfg = replace(cfg, fill="close")
+        if spec.kind == "options":
+            from mantra.quant.strategies.options import payoff_svg, run_option_strategy
+
+            sim, last = run_option_strategy(bars, spec.name, resolved, cfg, pricer)
+            extras: dict[str, Any] = {}
+            if last:
+                extras["payoff_svg"] = payoff_svg(last["legs"], last["premiums"], last["spot"], last["qty"])
+                extras["last_cycle"] = {
+                    "bar": last["bar"],
+                    "spot": last["spot"],
+                    "qty": last["qty"],
+                    "legs": [
+                        {
+                            "kind": lg.kind,
+                            "side": "long" if lg.side > 0 else "short",
+                            "strike": lg.strike,
+                            "premium": pm,
+                        }
+                        for lg, pm in zip(last["legs"], last["premiums"], strict=True)
+                    ],
+                }
+            return BacktestRun(name, resolved, sim, metrics_of(sim, benchmark, group=0), benchmark, extras)
         sim = run_signals(bars, spec.signals(bars, resolved), cfg)
     metrics = metrics_of(sim, benchmark, group=0)
     return BacktestRun(name, resolved, sim, metrics, benchmark)

@@ -327,6 +327,14 @@ def render_html(run: BacktestRun, mc: MonteCarloResult | None = None, title: str
             f"probability of ruin (equity touching {mc.ruin_level * 100:.0f}% of start): {mc.prob_ruin * 100:.1f}%"
             "</p></section>"
         )
+    payoff = ""
+    if "payoff_svg" in run.extras:
+        payoff = (
+            "<section><h2>Payoff at expiry - last cycle</h2>"
+            f'<div style="max-width:760px">{run.extras["payoff_svg"]}</div>'
+            '<p class="note">P&amp;L of one cycle at expiry against the underlying price, premiums included; '
+            "the dashed line is the spot when the position was opened.</p></section>"
+        )
     warn = "".join(f'<p class="note">warning: {html.escape(w)}</p>' for w in run.bars.warnings)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -341,7 +349,7 @@ def render_html(run: BacktestRun, mc: MonteCarloResult | None = None, title: str
 <span><i style="background:{GREEN}"></i>winning exit</span><span><i style="background:{RED}"></i>losing exit</span>
 <span class="note">hover a marker for details</span></div>
 {price_chart(run)}</section>
-<section><h2>Equity</h2>{equity_chart(run)}</section>
+{payoff}<section><h2>Equity</h2>{equity_chart(run)}</section>
 <section><h2>Drawdown</h2>{drawdown_chart(run)}</section>
 {mc_html}
 <div class="grid2">

@@ -410,3 +410,6 @@ register(
         tags=("stat_arb", "portfolio"),
     )
 )
+
+
+from mantra.quant.strategies import options as _options  # noqa: E402, F401 - registers the option strategies

@@ -70,7 +70,7 @@ class StrategySpec:
     description: str
     params: tuple[Param, ...]
     signals: SignalFn
-    kind: Literal["signals"] = "signals"
+    kind: Literal["signals", "options"] = "signals"
     min_symbols: int = 1
     max_symbols: int | None = None
     check: Callable[[Mapping[str, Any]], None] | None = None
