@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -242,7 +242,34 @@ def load_csv(path: str | Path, *, symbol: str | None = None, drop_bad_rows: bool
                 raise DataError(f"{p}:{ln}: cannot parse date {d!r} (use YYYY-MM-DD[ HH:MM[:SS]])") from None
         raise
     arr = np.array(rows, dtype=np.float64)
-    line_arr = np.array(lines)
+    return clean_rows(
+        index,
+        arr,
+        symbol or p.stem.upper(),
+        lambda k: f"{p}:{lines[k]}",
+        warnings,
+        has_volume=has_volume,
+        drop_bad_rows=drop_bad_rows,
+    )
+
+
+def clean_rows(
+    index: NDArray[np.datetime64],
+    arr: FloatArray,
+    symbol: str,
+    where: Callable[[int], str],
+    warnings: list[str] | None = None,
+    *,
+    has_volume: bool = True,
+    drop_bad_rows: bool = False,
+) -> Bars:
+    """Rows (T, 5: open, high, low, close, volume) in input order -> checked one-symbol ``Bars``, with the
+    policy in the module docstring.  ``where(k)`` names input row k in messages (a CSV line, a request
+    position)."""
+    warnings = list(warnings or [])
+    if arr.shape[0] < 2:
+        raise DataError(f"{symbol}: need at least 2 bars, found {arr.shape[0]}")
+    line_arr = np.arange(arr.shape[0])
     # sort (stable), then resolve duplicates
     ts = index.astype(np.int64)
     if np.any(np.diff(ts) < 0):
@@ -255,8 +282,8 @@ def load_csv(path: str | Path, *, symbol: str | None = None, drop_bad_rows: bool
         if not np.all(same):
             k = int(dup[~same][0])
             raise DataError(
-                f"{p}:{line_arr[k]}: duplicate timestamp {index[k]} with different prices than line "
-                f"{line_arr[k - 1]}; remove one of them"
+                f"{where(int(line_arr[k]))}: duplicate timestamp {index[k]} with different prices than "
+                f"{where(int(line_arr[k - 1]))}; remove one of them"
             )
         keep = np.ones(ts.shape[0], dtype=bool)
         keep[dup] = False
@@ -270,19 +297,19 @@ def load_csv(path: str | Path, *, symbol: str | None = None, drop_bad_rows: bool
         k = int(np.flatnonzero(bad)[0])
         if not drop_bad_rows:
             raise DataError(
-                f"{p}:{line_arr[k]}: bad prices on {str(index[k])[:10]} (NaN, empty, <= 0, or High/Low not "
-                f"bracketing Open/Close); {int(bad.sum())} such row(s). "
+                f"{where(int(line_arr[k]))}: bad prices on {str(index[k])[:10]} (NaN, empty, <= 0, or "
+                f"High/Low not bracketing Open/Close); {int(bad.sum())} such row(s). "
                 "Fix them or pass drop_bad_rows / --drop-bad-rows"
             )
         keep = ~bad
         index, o, h, lo, c, v = index[keep], o[keep], h[keep], lo[keep], c[keep], v[keep]
         warnings.append(f"dropped {int(bad.sum())} row(s) with bad prices")
         if index.shape[0] < 2:
-            raise DataError(f"{p}: fewer than 2 good bars")
+            raise DataError(f"{symbol}: fewer than 2 good bars")
     v = np.where(np.isnan(v), 0.0, v)
     if np.any(v < 0):
         k = int(np.flatnonzero(v < 0)[0])
-        raise DataError(f"{p}: negative volume on {index[k]}")
+        raise DataError(f"{symbol}: negative volume on {index[k]}")
     if np.any(v == 0) and has_volume:
         warnings.append(f"{int((v == 0).sum())} bar(s) with zero volume kept")
     steps = np.diff(index.astype(np.int64)).astype(np.float64)
@@ -290,7 +317,7 @@ def load_csv(path: str | Path, *, symbol: str | None = None, drop_bad_rows: bool
     gaps = int(np.sum((steps > 5 * med) & (steps > 4 * 86400)))
     if gaps:
         warnings.append(f"{gaps} gap(s) in the bars (no bars invented; returns span the gap)")
-    name = symbol or p.stem.upper()
+    name = symbol
     return Bars(
         index,
         o.reshape(-1, 1),
