@@ -9,14 +9,12 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from mantra.quant.backtest.costs import FractionalCommission, Slippage, indian_costs
-from mantra.quant.backtest.data import DataError, load_csv
-from mantra.quant.backtest.engine import BacktestConfig, BacktestError, Exits, Sizing
-from mantra.quant.strategies.registry import StrategyError, parse_param_pairs
+if TYPE_CHECKING:
+    from mantra.quant.backtest.engine import BacktestConfig
 
 
 def _fail(msg: str) -> typer.Exit:
@@ -87,6 +85,11 @@ def backtest(
     report: Annotated[Path | None, typer.Option(help="write a self-contained HTML report here")] = None,
 ) -> None:
     """Backtest a strategy on OHLCV data (decisions on the close, fills at the next open by default)."""
+    # imported here so that registering the command does not load numpy for every other command
+    from mantra.quant.backtest.costs import FractionalCommission, Slippage, indian_costs
+    from mantra.quant.backtest.data import DataError, load_csv
+    from mantra.quant.backtest.engine import BacktestConfig, BacktestError, Exits, Sizing
+    from mantra.quant.strategies.registry import StrategyError, parse_param_pairs
 
     try:
         if not data:
