@@ -13,19 +13,19 @@ from typing import Any
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from aws_cdk import App, Environment, Tags, Validations  # noqa: E402
-from cdk_nag import AwsSolutionsChecks  # noqa: E402
+from aws_cdk import App, Environment, Tags, Validations
+from cdk_nag import AwsSolutionsChecks
+from mantra.catalog import FUNCTIONS, FunctionSpec
+from mantra.settings import Settings
 
-from infra.bundling import repo_root as default_repo_root  # noqa: E402
-from infra.bundling import stage_layer  # noqa: E402
-from infra.config import InfraConfig  # noqa: E402
-from infra.stack import TradeMantraStack  # noqa: E402
-from mantra.catalog import FUNCTIONS, FunctionSpec  # noqa: E402
-from mantra.settings import Settings  # noqa: E402
+from infra.bundling import repo_root as default_repo_root
+from infra.bundling import stage_layer
+from infra.config import InfraConfig
+from infra.stack import TradeMantraStack
 
 
 def cdk_json_context(root: Path) -> dict[str, Any]:
-    """The ``context`` of cdk.json: the CLI passes it itself; a direct ``python -m infra.app`` run reads it here."""
+    """The ``context`` of cdk.json: the CLI passes it; a direct ``python -m infra.app`` run reads it here."""
     path = root / "cdk.json"
     if not path.is_file():
         return {}

@@ -7,20 +7,6 @@ from typing import Any
 
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
-
-from infra.config import InfraConfig
-from infra.constructs.access import Resources
-from infra.constructs.api import HttpApi
-from infra.constructs.compute import Functions
-from infra.constructs.data import DataTables
-from infra.constructs.events import EventRouting
-from infra.constructs.feed import FeedService
-from infra.constructs.identity import Identity
-from infra.constructs.monitoring import Monitoring
-from infra.constructs.notify import Notifications
-from infra.constructs.schedules import Schedules
-from infra.constructs.secrets import PlatformSecrets
-from infra.constructs.stream import MarketStreams, StreamConsumers
 from mantra.catalog import (
     FUNCTIONS,
     SECRETS,
@@ -36,6 +22,20 @@ from mantra.catalog import (
 )
 from mantra.settings import Settings
 from mantra.store.tables import TableSpec, table_specs
+
+from infra.config import InfraConfig
+from infra.constructs.access import Resources
+from infra.constructs.api import HttpApi
+from infra.constructs.compute import Functions
+from infra.constructs.data import DataTables
+from infra.constructs.events import EventRouting
+from infra.constructs.feed import FeedService
+from infra.constructs.identity import Identity
+from infra.constructs.monitoring import Monitoring
+from infra.constructs.notify import Notifications
+from infra.constructs.schedules import Schedules
+from infra.constructs.secrets import PlatformSecrets
+from infra.constructs.stream import MarketStreams, StreamConsumers
 
 # Every trigger kind the stack knows how to wire; a new kind fails synth instead of being silently ignored.
 HANDLED_TRIGGERS = (KinesisTrigger, DynamoStreamTrigger, ScheduleTrigger, EventTrigger, HttpTrigger)

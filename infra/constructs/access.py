@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from mantra.catalog import Access
 
 from infra.constructs.data import DataTables
 from infra.constructs.notify import Notifications
 from infra.constructs.secrets import PlatformSecrets
 from infra.constructs.stream import MarketStreams
-from mantra.catalog import Access
 
 
 @dataclass(frozen=True)

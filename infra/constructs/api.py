@@ -1,4 +1,4 @@
-"""HTTP API (API Gateway v2) with routes from catalog ``HttpTrigger``s; authorized routes use the Cognito JWT."""
+"""HTTP API (API Gateway v2), routes from catalog ``HttpTrigger``s; authorized routes use the Cognito JWT."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+from mantra.catalog import HttpTrigger
+from mantra.settings import Settings
 
 from infra.constructs.common import CatalogFunction, acknowledge
 from infra.constructs.identity import Identity
-from mantra.catalog import HttpTrigger
-from mantra.settings import Settings
 
 ACCESS_LOG_FORMAT = (
     '{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime",'

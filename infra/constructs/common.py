@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -13,7 +12,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
-
 from mantra.catalog import FunctionSpec
 
 DLQ_RETENTION = Duration.days(14)
@@ -31,7 +29,7 @@ def secure_queue(
     max_receive_count: int = 5,
     retention_period: Duration | None = None,
 ) -> sqs.Queue:
-    """An SQS queue encrypted at rest (SSE-SQS), TLS-only, optionally with a redrive to a dead-letter queue."""
+    """An SQS queue encrypted at rest (SSE-SQS), TLS-only, optionally redriving to a dead-letter queue."""
     return sqs.Queue(
         scope,
         construct_id,
@@ -64,7 +62,8 @@ def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
     """Acknowledge one cdk-nag finding on one construct, with the specific reason it is accepted."""
     if len(reason) < 20:
         raise ValueError(f"a suppression of {rule_id} needs a specific reason, got {reason!r}")
-    pack = rule_id.split("-", 1)[0]  # "AwsSolutions-IAM5[...]" is acknowledged as "AwsSolutions::AwsSolutions-IAM5[...]"
+    # "AwsSolutions-IAM5[...]" is acknowledged as "AwsSolutions::AwsSolutions-IAM5[...]"
+    pack = rule_id.split("-", 1)[0]
     Validations.of(construct).acknowledge(Acknowledgment(id=f"{pack}::{rule_id}", reason=reason))
 
 

@@ -10,12 +10,12 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+from mantra.catalog import DynamoStreamTrigger, FunctionSpec
+from mantra.settings import Settings
 
 from infra.bundling import LAMBDA_PYTHON_VERSION
 from infra.constructs.access import Resources, grant_access
 from infra.constructs.common import CatalogFunction, acknowledge
-from mantra.catalog import DynamoStreamTrigger, FunctionSpec
-from mantra.settings import Settings
 
 RUNTIME = lambda_.Runtime(f"python{LAMBDA_PYTHON_VERSION}", lambda_.RuntimeFamily.PYTHON)
 ARCHITECTURE = lambda_.Architecture.X86_64
@@ -23,7 +23,7 @@ _ASSET_EXCLUDE = ["__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache"]
 
 
 def lambda_handler_string(spec: FunctionSpec) -> str:
-    """``functions.api.handler:lambda_handler`` -> ``handler.lambda_handler`` (asset root = the function folder)."""
+    """``functions.api.handler:lambda_handler`` -> ``handler.lambda_handler`` (the asset is the folder)."""
     return f"{spec.module.rsplit('.', 1)[-1]}.{spec.attribute}"
 
 

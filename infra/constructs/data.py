@@ -8,10 +8,10 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
-
-from infra.constructs.common import lookup, unique
 from mantra.settings import Settings
 from mantra.store.tables import KeySpec, TableSpec
+
+from infra.constructs.common import lookup, unique
 
 _ATTRIBUTE_TYPES = {
     "S": dynamodb.AttributeType.STRING,
@@ -44,7 +44,7 @@ def _attribute(key: KeySpec) -> dynamodb.Attribute:
 
 
 class DataTables(Construct):
-    """One on-demand, point-in-time-recoverable, encrypted table per ``TableSpec``; retained on stack deletion."""
+    """One on-demand, point-in-time-recoverable, encrypted table per ``TableSpec``; retained on deletion."""
 
     def __init__(
         self,
@@ -91,7 +91,10 @@ class DataTables(Construct):
     def _arns(self, base_name: str) -> list[str]:
         """The table's ARN and the ARN of each of its declared indexes (named, never ``index/*``)."""
         table = self.table(base_name)
-        return [table.table_arn, *(f"{table.table_arn}/index/{i.name}" for i in self.specs[base_name].indexes)]
+        return [
+            table.table_arn,
+            *(f"{table.table_arn}/index/{i.name}" for i in self.specs[base_name].indexes),
+        ]
 
     def grant_read(self, grantee: iam.IGrantable, *base_names: str) -> None:
         """Like ``Table.grant_read_data``, but scoped to the declared indexes by name."""

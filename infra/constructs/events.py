@@ -10,10 +10,10 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
-
-from infra.constructs.common import CatalogFunction, dead_letter_queue, secure_queue
 from mantra.catalog import EventTrigger
 from mantra.settings import Settings
+
+from infra.constructs.common import CatalogFunction, dead_letter_queue, secure_queue
 
 # AWS guidance: an SQS event source's visibility timeout is at least six times the function timeout.
 VISIBILITY_FACTOR = 6
@@ -44,12 +44,17 @@ class EventRouting(Construct):
     def _subscribe(self, cf: CatalogFunction, trigger: EventTrigger, function_name: str) -> None:
         settings = self._settings
         if trigger.queue in self.queues:
-            raise ValueError(f"queue {trigger.queue!r} is consumed by more than one function ({function_name})")
+            raise ValueError(
+                f"queue {trigger.queue!r} is consumed by more than one function ({function_name})"
+            )
         dlq = dead_letter_queue(
             self,
             f"{trigger.queue}-dlq",
             queue_name=settings.name(f"{trigger.queue}-dlq"),
-            what=f"the {trigger.queue} queue (messages {function_name} failed {trigger.max_receive_count} times)",
+            what=(
+                f"the {trigger.queue} queue "
+                f"(messages {function_name} failed {trigger.max_receive_count} times)"
+            ),
         )
         queue = secure_queue(
             self,

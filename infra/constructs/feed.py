@@ -1,4 +1,4 @@
-"""The broker feed: one Fargate task per ``TaskSpec`` holding the broker websocket, in a private VPC subnet."""
+"""The broker feed: one Fargate task per ``TaskSpec``, holding the broker websocket from a private subnet."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+from mantra.catalog import TaskSpec
+from mantra.settings import Settings
 
 from infra.constructs.access import Resources, grant_access
 from infra.constructs.common import acknowledge
-from mantra.catalog import TaskSpec
-from mantra.settings import Settings
 
 # Docker build context is the repo root (the image installs the project); keep it small and stable.
 DOCKER_EXCLUDE = [
@@ -89,7 +89,9 @@ class FeedService(Construct):
         self.services: dict[str, ecs.FargateService] = {}
         self.task_roles: dict[str, iam.Role] = {}
         for spec in tasks:
-            self._add_task(settings, spec, repo_root, resources, environment, log_retention, log_removal_policy)
+            self._add_task(
+                settings, spec, repo_root, resources, environment, log_retention, log_removal_policy
+            )
 
     def _add_task(
         self,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
+from mantra.settings import Settings
 
 from infra.constructs.common import acknowledge
-from mantra.settings import Settings
 
 
 class Identity(Construct):

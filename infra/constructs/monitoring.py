@@ -14,11 +14,12 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
-
-from infra.constructs.common import CatalogFunction
 from mantra.catalog import DynamoStreamTrigger, KinesisTrigger
 from mantra.settings import Settings
 
+from infra.constructs.common import CatalogFunction
+
+_AT_LEAST = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
 ITERATOR_AGE_THRESHOLD_MS = 60_000  # ticks older than a minute make candles and price alerts late
 
 
@@ -118,7 +119,7 @@ class Monitoring(Construct):
         threshold: float,
         description: str,
         evaluation_periods: int = 1,
-        comparison: cloudwatch.ComparisonOperator = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        comparison: cloudwatch.ComparisonOperator = _AT_LEAST,
         missing: cloudwatch.TreatMissingData = cloudwatch.TreatMissingData.NOT_BREACHING,
     ) -> None:
         alarm = cloudwatch.Alarm(

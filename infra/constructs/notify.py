@@ -7,12 +7,13 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from constructs import Construct
-
 from mantra.settings import Settings
 
 
 class Notifications(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, sender_domain: str) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, settings: Settings, sender_domain: str
+    ) -> None:
         super().__init__(scope, construct_id)
         self.sender_domain = sender_domain
         self.email_identity = ses.EmailIdentity(

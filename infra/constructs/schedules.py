@@ -1,4 +1,4 @@
-"""EventBridge Scheduler schedules for catalog ``ScheduleTrigger``s (cron read in the trigger's time zone, IST)."""
+"""EventBridge Scheduler schedules for catalog ``ScheduleTrigger``s, cron read in the trigger's zone (IST)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
-
-from infra.constructs.common import CatalogFunction, dead_letter_queue
 from mantra.catalog import ScheduleTrigger
 from mantra.settings import Settings
+
+from infra.constructs.common import CatalogFunction, dead_letter_queue
 
 
 class Schedules(Construct):

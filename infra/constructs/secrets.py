@@ -1,4 +1,4 @@
-"""Secrets Manager secrets (broker, Stripe, auth): named ``mantra/<stage>/<name>``; values are set by operators."""
+"""Secrets Manager secrets (broker, Stripe, auth), named ``mantra/<stage>/<name>``; set by operators."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
+from mantra.settings import Settings
 
 from infra.constructs.common import acknowledge, lookup
-from mantra.settings import Settings
 
 
 def secret_name(settings: Settings, name: str) -> str:
@@ -18,7 +18,9 @@ def secret_name(settings: Settings, name: str) -> str:
 
 
 class PlatformSecrets(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, names: Iterable[str]) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, settings: Settings, names: Iterable[str]
+    ) -> None:
         super().__init__(scope, construct_id)
         self.secrets: dict[str, secretsmanager.Secret] = {}
         for name in names:

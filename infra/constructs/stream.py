@@ -11,17 +11,19 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+from mantra.catalog import DynamoStreamTrigger, KinesisTrigger
+from mantra.settings import Settings
 
 from infra.constructs.common import CatalogFunction, dead_letter_queue, lookup
 from infra.constructs.data import DataTables
-from mantra.catalog import DynamoStreamTrigger, KinesisTrigger
-from mantra.settings import Settings
 
 
 class MarketStreams(Construct):
     """On-demand Kinesis data streams, encrypted at rest with the AWS-managed ``aws/kinesis`` key."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, names: Iterable[str]) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, settings: Settings, names: Iterable[str]
+    ) -> None:
         super().__init__(scope, construct_id)
         self.streams: dict[str, kinesis.Stream] = {
             name: kinesis.Stream(

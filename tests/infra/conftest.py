@@ -8,7 +8,7 @@ import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from infra_helpers import Synth, synthesize  # noqa: E402
+from infra_helpers import Synth, synthesize
 
 
 @pytest.fixture(scope="session")

@@ -63,7 +63,7 @@ def test_install_layer_deps_asks_pip_for_lambda_platform_binary_wheels(
         return subprocess.CompletedProcess(cmd, 0)
 
     monkeypatch.setattr(bundling.subprocess, "run", fake_run)
-    target = bundling.install_layer_deps(root)
+    target = bundling.install_layer_deps(str(root))  # `make layer` passes "."
     [cmd] = calls
     assert target == root / "build/layer-deps"
     assert cmd[cmd.index("--target") + 1] == str(target)
@@ -72,3 +72,18 @@ def test_install_layer_deps_asks_pip_for_lambda_platform_binary_wheels(
     assert cmd[cmd.index("--python-version") + 1] == bundling.LAMBDA_PYTHON_VERSION
     assert "--only-binary=:all:" in cmd
     assert set(bundling.runtime_dependencies(root)) <= set(cmd)
+
+
+def test_synth_fails_on_an_unacknowledged_nag_finding(tmp_path: Path) -> None:
+    # Given an app with the same nag plugin and a queue without a DLQ (AwsSolutions-SQS3)
+    from aws_cdk import App, Stack, Validations
+    from aws_cdk import aws_sqs as sqs
+    from cdk_nag import AwsSolutionsChecks
+
+    app = App(outdir=str(tmp_path))
+    stack = Stack(app, "Probe")
+    sqs.Queue(stack, "Queue", enforce_ssl=True)
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    # When it synthesizes, Then synth fails (so a passing synth means no unacknowledged finding)
+    with pytest.raises(RuntimeError, match=r"(?s)ValidationFailed.*AwsSolutions-SQS3"):
+        app.synth()

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from infra_helpers import STAGE, Synth, synthesize
-
 from mantra.catalog import (
     FUNCTIONS,
     Access,
@@ -50,7 +49,10 @@ def test_a_new_catalog_function_is_wired_and_nag_clean_without_infra_changes(ext
     # Given a FunctionSpec that only exists in the catalog, When the app synthesizes (nag runs inside synth),
     # Then its function, routes, schedule, queue and stream mapping exist
     fn = extended.function_id("reports")
-    routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in extended.of_type("AWS::ApiGatewayV2::Route").values()}
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in extended.of_type("AWS::ApiGatewayV2::Route").values()
+    }
     assert routes["GET /reports/{id}"]["AuthorizationType"] == "JWT"
     assert routes["POST /webhooks/partner"]["AuthorizationType"] == "NONE"
     schedule = extended.props(

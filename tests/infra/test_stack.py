@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
+from infra_helpers import STAGE, Synth
 from mantra.catalog import (
     FUNCTIONS,
     SECRETS,
@@ -23,7 +23,6 @@ from mantra.catalog import (
     ScheduleTrigger,
 )
 from mantra.store.tables import table_specs
-from infra_helpers import STAGE, Synth
 
 # Actions that have no resource-level permissions: the only statements allowed to use Resource "*".
 RESOURCE_STAR_ALLOWED = {
@@ -32,7 +31,12 @@ RESOURCE_STAR_ALLOWED = {
     "dynamodb:ListStreams",
     "ecr:GetAuthorizationToken",
 }
-DDB_ITEM_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"}
+DDB_ITEM_WRITES = {
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+}
 DDB_ITEM_READS = {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem"}
 
 
@@ -62,7 +66,7 @@ def _role_of_function(synth: Synth, name: str) -> str:
     return role["Fn::GetAtt"][0]
 
 
-# --- data --------------------------------------------------------------------------------------------------
+# --- data -----------------------------------------------------------------------------------------
 
 
 def test_every_model_has_an_on_demand_pitr_encrypted_retained_table(synth: Synth) -> None:
@@ -102,7 +106,7 @@ def test_tick_stream_is_encrypted_and_named_from_settings(synth: Synth) -> None:
         assert stream["Properties"]["StreamEncryption"]["EncryptionType"] == "KMS"
 
 
-# --- compute -------------------------------------------------------------------------------------------------
+# --- compute --------------------------------------------------------------------------------------
 
 
 def test_every_catalog_function_is_a_traced_python_lambda_on_the_core_layer(synth: Synth) -> None:
@@ -140,10 +144,12 @@ def test_authorized_api_function_gets_the_cognito_issuer_and_client_id(synth: Sy
             assert env["MANTRA_AUTH_CLIENT_ID"] == {"Ref": client_id}
 
 
-# --- triggers ------------------------------------------------------------------------------------------------
+# --- triggers -------------------------------------------------------------------------------------
 
 
-def test_stream_event_sources_report_item_failures_retry_finitely_bisect_and_dead_letter(synth: Synth) -> None:
+def test_stream_event_sources_report_item_failures_retry_finitely_bisect_and_dead_letter(
+    synth: Synth,
+) -> None:
     mappings = synth.of_type("AWS::Lambda::EventSourceMapping")
     checked = 0
     for spec in FUNCTIONS:
@@ -185,9 +191,7 @@ def test_event_triggers_route_bus_rules_through_a_queue_with_dlq(synth: Synth) -
         assert rule["EventBusName"] == {"Ref": bus_id}
         assert rule["EventPattern"] == {"source": ["trade-mantra"], "detail-type": list(trigger.detail_types)}
         [mapping] = [
-            m["Properties"]
-            for m in mappings.values()
-            if queue_id in _refs(m["Properties"]["EventSourceArn"])
+            m["Properties"] for m in mappings.values() if queue_id in _refs(m["Properties"]["EventSourceArn"])
         ]
         assert mapping["FunctionName"] == {"Ref": synth.function_id(spec.name)}
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -199,7 +203,9 @@ def test_schedules_fire_catalog_crons_in_ist_with_a_role_that_only_invokes_its_f
     triggers = [(s, t) for s in FUNCTIONS for t in s.triggers if isinstance(t, ScheduleTrigger)]
     assert len(schedules) == len(triggers) > 0
     for spec, trigger in triggers:
-        props = synth.props(synth.logical_id("AWS::Scheduler::Schedule", Name=f"mantra-{STAGE}-{trigger.name}"))
+        props = synth.props(
+            synth.logical_id("AWS::Scheduler::Schedule", Name=f"mantra-{STAGE}-{trigger.name}")
+        )
         assert props["ScheduleExpression"] == f"cron({trigger.cron})"
         assert props["ScheduleExpressionTimezone"] == "Asia/Kolkata" == trigger.timezone
         assert props["FlexibleTimeWindow"] == {"Mode": "OFF"}
@@ -208,7 +214,9 @@ def test_schedules_fire_catalog_crons_in_ist_with_a_role_that_only_invokes_its_f
         role = props["Target"]["RoleArn"]["Fn::GetAtt"][0]
         invoke = [s for s in synth.role_policies(role) if "lambda:InvokeFunction" in _as_list(s["Action"])]
         assert [s["Resource"] for s in invoke] == [{"Fn::GetAtt": [fn, "Arn"]}]
-        others = {a for s in synth.role_policies(role) for a in _as_list(s["Action"])} - {"lambda:InvokeFunction"}
+        others = {a for s in synth.role_policies(role) for a in _as_list(s["Action"])} - {
+            "lambda:InvokeFunction"
+        }
         assert others <= {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}  # its DLQ
 
 
@@ -219,7 +227,10 @@ def test_market_hours_scan_runs_every_5_minutes_09_to_15_ist_on_weekdays(synth: 
 
 
 def test_http_routes_match_the_catalog_and_only_declared_routes_are_public(synth: Synth) -> None:
-    routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in synth.of_type("AWS::ApiGatewayV2::Route").values()}
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in synth.of_type("AWS::ApiGatewayV2::Route").values()
+    }
     expected = {
         route: (spec.name, t.authorized)
         for spec in FUNCTIONS
@@ -258,13 +269,15 @@ def test_cognito_pool_has_strong_passwords_optional_mfa_and_threat_protection(sy
     props = pool["Properties"]
     policy = props["Policies"]["PasswordPolicy"]
     assert policy["MinimumLength"] >= 12
-    assert all(policy[k] for k in ("RequireLowercase", "RequireUppercase", "RequireNumbers", "RequireSymbols"))
+    assert all(
+        policy[k] for k in ("RequireLowercase", "RequireUppercase", "RequireNumbers", "RequireSymbols")
+    )
     assert props["MfaConfiguration"] == "OPTIONAL"
     assert props["UserPoolAddOns"]["AdvancedSecurityMode"] == "ENFORCED"
     assert props["UserPoolTier"] == "PLUS"
 
 
-# --- least privilege ------------------------------------------------------------------------------------------
+# --- least privilege ------------------------------------------------------------------------------
 
 
 def test_no_policy_uses_resource_star_except_for_actions_without_resource_level_permissions(
@@ -273,7 +286,10 @@ def test_no_policy_uses_resource_star_except_for_actions_without_resource_level_
     for lid, policy in synth.of_type("AWS::IAM::Policy").items():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             actions = set(_as_list(statement["Action"]))
-            assert not any("*" in a for a in actions - {"kms:GenerateDataKey*", "kms:ReEncrypt*"}), (lid, actions)
+            assert not any("*" in a for a in actions - {"kms:GenerateDataKey*", "kms:ReEncrypt*"}), (
+                lid,
+                actions,
+            )
             if "*" in _as_list(statement["Resource"]):
                 assert actions <= RESOURCE_STAR_ALLOWED, (lid, actions)
             for resource in _as_list(statement["Resource"]):
@@ -305,7 +321,9 @@ def test_secrets_are_named_per_stage_and_readable_only_where_access_lists_them(s
     granted: dict[str, set[str]] = {}
     for spec in FUNCTIONS:
         role = _role_of_function(synth, spec.name)
-        granted[spec.name] = {by_id[r] for s in synth.role_policies(role) for r in _refs(s["Resource"]) if r in by_id}
+        granted[spec.name] = {
+            by_id[r] for s in synth.role_policies(role) for r in _refs(s["Resource"]) if r in by_id
+        }
         assert granted[spec.name] == set(spec.access.secrets), spec.name
     for task in TASKS:
         [task_def] = [
@@ -349,7 +367,7 @@ def test_queues_are_encrypted_and_tls_only(synth: Synth) -> None:
     assert policies.count('"aws:SecureTransport": "false"') == len(queues)
 
 
-# --- feed ----------------------------------------------------------------------------------------------------
+# --- feed -----------------------------------------------------------------------------------------
 
 
 def test_feed_runs_one_fargate_task_with_circuit_breaker_logs_and_insights(synth: Synth) -> None:
@@ -375,12 +393,14 @@ def test_feed_runs_one_fargate_task_with_circuit_breaker_logs_and_insights(synth
 def test_vpc_spans_two_azs_with_flow_logs(synth: Synth) -> None:
     assert len(synth.of_type("AWS::EC2::VPC")) == 1
     assert len(synth.of_type("AWS::EC2::FlowLog")) == 1
-    azs = {json.dumps(s["Properties"]["AvailabilityZone"]) for s in synth.of_type("AWS::EC2::Subnet").values()}
+    azs = {
+        json.dumps(s["Properties"]["AvailabilityZone"]) for s in synth.of_type("AWS::EC2::Subnet").values()
+    }
     assert len(azs) == 2
     assert 1 <= len(synth.of_type("AWS::EC2::NatGateway")) <= 1
 
 
-# --- monitoring ----------------------------------------------------------------------------------------------
+# --- monitoring -----------------------------------------------------------------------------------
 
 
 def test_alarms_cover_function_errors_iterator_age_dlqs_and_notify_the_ops_topic(synth: Synth) -> None:
@@ -400,13 +420,14 @@ def test_alarms_cover_function_errors_iterator_age_dlqs_and_notify_the_ops_topic
         if "RedrivePolicy" not in q["Properties"]
     }  # fmt: skip
     alarmed = {
-        synth.props(_refs(p["Dimensions"]).pop())["QueueName"] for p in by_metric["ApproximateNumberOfMessagesVisible"]
+        synth.props(_refs(p["Dimensions"]).pop())["QueueName"]
+        for p in by_metric["ApproximateNumberOfMessagesVisible"]
     }
     assert alarmed == dlq_names
     assert all(p["Threshold"] == 1 for p in by_metric["ApproximateNumberOfMessagesVisible"])
 
 
-# --- checks --------------------------------------------------------------------------------------------------
+# --- checks ---------------------------------------------------------------------------------------
 
 
 def test_cdk_nag_has_no_unacknowledged_findings_and_every_acknowledgement_has_a_reason(synth: Synth) -> None:
