@@ -235,3 +235,40 @@ def test_unaffordable_entries_retry_the_same_way_in_fast_and_general_paths() -> 
     np.testing.assert_allclose(fast.equity, slow.equity, atol=1e-9)
     assert fast.trades.n == slow.trades.n
     assert (fast.position == 0).any()
+
+
+def test_event_strategy_parameters_are_typed_and_misspellings_suggested() -> None:
+    assert EventSmaCross.param_names() == ["fast", "slow"]
+    bars = random_bars(200, seed=1)
+    run = run_backtest(bars, EventSmaCross, {"fast": "5"})
+    assert run.params == {"fast": "5"} and run.metrics.trades >= 1
+    with pytest.raises(BacktestError, match="did you mean slow"):
+        run_backtest(bars, EventSmaCross, {"slwo": 30})
+    with pytest.raises(BacktestError, match="no parameter 'next'"):
+        run_backtest(bars, EventSmaCross, {"next": 1})
+
+
+class PairRotation(Strategy):
+    """Multi-symbol event strategy: hold whichever of two symbols rose more over 10 bars."""
+
+    lookback = 10
+
+    def next(self) -> None:
+        if self.t < self.lookback:
+            return
+        a, b = self.symbol(0).close, self.symbol(1).close
+        ra = a[-1] / a[-1 - self.lookback]
+        rb = b[-1] / b[-1 - self.lookback]
+        want = 0 if ra > rb else 1
+        if self.position(want) == 0:
+            self.close(1 - want)
+            self.buy(symbol=want)
+
+
+def test_multi_symbol_event_strategy_shares_one_cash_balance() -> None:
+    bars = random_bars(300, 2, seed=4)
+    run = run_backtest(bars, PairRotation, {}, BacktestConfig(cash=50_000, costs=indian_costs()))
+    pos = run.sim.position
+    assert ((pos != 0).sum(axis=1) <= 1).all()  # the close fills before the buy on the same open
+    assert run.metrics.trades > 5 and run.sim.cash.min() > -1e-6
+    assert set(run.sim.trades.symbol.tolist()) == {0, 1}

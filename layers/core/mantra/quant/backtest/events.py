@@ -27,6 +27,7 @@ trailing fraction; without a quantity the backtest's ``Sizing`` applies.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, SupportsIndex, overload
 
@@ -133,11 +134,34 @@ class Strategy:
         self.t = 0
         self._book = book
         self._orders: list[Order] = []
+        names = self.param_names()
         for k, v in (params or {}).items():
-            if not hasattr(type(self), k) or k.startswith("_"):
-                raise BacktestError(f"{type(self).__name__} has no parameter {k!r}")
+            if k not in names:
+                close = difflib.get_close_matches(k, names, n=1, cutoff=0.5)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                raise BacktestError(f"{type(self).__name__} has no parameter {k!r}{hint}")
+            default = getattr(type(self), k)
+            if isinstance(default, int | float) and not isinstance(default, bool):
+                try:
+                    v = type(default)(v)
+                except (TypeError, ValueError):
+                    raise BacktestError(
+                        f"parameter {k} must be {type(default).__name__}, got {v!r}"
+                    ) from None
             setattr(self, k, v)
         self.data = _Data(bars, self, 0)
+
+    @classmethod
+    def param_names(cls) -> list[str]:
+        """Parameters are the public class attributes that are plain values (not methods or properties)."""
+        out: list[str] = []
+        for klass in cls.__mro__:
+            if klass is Strategy or klass is object:
+                continue
+            for k, v in vars(klass).items():
+                if not k.startswith("_") and isinstance(v, int | float | str | bool) and k not in out:
+                    out.append(k)
+        return out
 
     # --- to override
     def init(self) -> None:
