@@ -58,6 +58,7 @@ def test_html_report_is_written(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     html = out.read_text()
     assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "http" not in html.split("<body")[1]
+    assert "Monthly returns" in html and "Monte Carlo" in html and "Trades" in html
 
 
 def test_unknown_parameter_suggests_the_right_name() -> None:

@@ -46,6 +46,7 @@ td:first-child,th:first-child{text-align:left}.scroll{max-height:420px;overflow:
 .legend{display:flex;gap:16px;color:var(--mute);font-size:12px;margin:2px 0 6px}
 .legend i{display:inline-block;width:18px;height:3px;vertical-align:middle;margin-right:5px;border-radius:2px}
 .note{color:var(--mute);font-size:12px}
+.heat td,.heat th{text-align:center;padding:4px 6px;font-size:12px}.heat td:first-child{font-weight:600}
 """
 
 
@@ -244,6 +245,43 @@ def histogram(values: FloatArray, marker: float | None, height: int = 200, bins:
     return _svg(height, "".join(body), "histogram")
 
 
+def monthly_returns_table(run: BacktestRun) -> str:
+    """Calendar heat map of monthly returns (rows: years, columns: months, last column: the year)."""
+    idx = run.bars.index
+    eq = run.equity
+    months = idx.astype("datetime64[M]")
+    if months[0] == months[-1]:
+        return ""
+    ends = np.flatnonzero(np.concatenate([months[1:] != months[:-1], [True]]))
+    end_eq = eq[ends]
+    start_eq = np.concatenate([[run.sim.config.cash], end_eq[:-1]])
+    rets = end_eq / start_eq - 1.0
+    labels = months[ends]
+    years = sorted({int(str(m)[:4]) for m in labels})
+    cell: dict[tuple[int, int], float] = {}
+    for m, r in zip(labels, rets, strict=True):
+        cell[(int(str(m)[:4]), int(str(m)[5:7]))] = float(r)
+    scale = max(max((abs(v) for v in cell.values()), default=0.0), 1e-9)
+
+    def td(v: float | None) -> str:
+        if v is None:
+            return "<td></td>"
+        a = min(abs(v) / scale, 1.0) * 0.75 + 0.08
+        rgb = "22,163,74" if v >= 0 else "220,38,38"
+        return f'<td style="background:rgba({rgb},{a:.2f})">{v * 100:+.1f}%</td>'
+
+    names = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    head = "<tr><th>year</th>" + "".join(f"<th>{n}</th>" for n in names) + "<th>year</th></tr>"
+    body = []
+    for y in years:
+        vals = [cell.get((y, m)) for m in range(1, 13)]
+        yr = float(np.prod([1 + v for v in vals if v is not None]) - 1)
+        body.append(
+            f"<tr><td>{y}</td>" + "".join(td(v) for v in vals) + f"<td><b>{yr * 100:+.1f}%</b></td></tr>"
+        )
+    return f'<table class="heat">{head}{"".join(body)}</table>'
+
+
 def _fmt(v: object, pct: bool = False) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "-"
@@ -327,6 +365,7 @@ def render_html(run: BacktestRun, mc: MonteCarloResult | None = None, title: str
             f"probability of ruin (equity touching {mc.ruin_level * 100:.0f}% of start): {mc.prob_ruin * 100:.1f}%"
             "</p></section>"
         )
+    monthly = monthly_returns_table(run) if run.bars.n_bars <= 200_000 else ""
     payoff = ""
     if "payoff_svg" in run.extras:
         payoff = (
@@ -351,6 +390,7 @@ def render_html(run: BacktestRun, mc: MonteCarloResult | None = None, title: str
 {price_chart(run)}</section>
 {payoff}<section><h2>Equity</h2>{equity_chart(run)}</section>
 <section><h2>Drawdown</h2>{drawdown_chart(run)}</section>
+{f"<section><h2>Monthly returns</h2>{monthly}</section>" if monthly else ""}
 {mc_html}
 <div class="grid2">
 <section><h2>Metrics</h2><div class="scroll"><table>{rows}</table></div>
