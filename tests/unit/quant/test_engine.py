@@ -272,3 +272,18 @@ def test_multi_symbol_event_strategy_shares_one_cash_balance() -> None:
     assert ((pos != 0).sum(axis=1) <= 1).all()  # the close fills before the buy on the same open
     assert run.metrics.trades > 5 and run.sim.cash.min() > -1e-6
     assert set(run.sim.trades.symbol.tolist()) == {0, 1}
+
+
+def test_same_close_fills_only_for_strategies_that_declare_them() -> None:
+    bars = random_bars(200, seed=2)
+    with pytest.raises(BacktestError, match="declare fill_at_close"):
+        run_backtest(bars, "sma_cross", {}, BacktestConfig(fill="close"))
+    with pytest.raises(BacktestError, match="declare fill_at_close"):
+        run_backtest(bars, EventSmaCross, {}, BacktestConfig(fill="close"))
+
+    class AtClose(EventSmaCross):
+        fill_at_close = True
+
+    run = run_backtest(bars, AtClose, {})
+    tr = run.sim.trades
+    assert tr.n and tr.entry_price[0] == bars.close[int(tr.entry_bar[0]), 0]

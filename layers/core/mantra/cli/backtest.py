@@ -47,7 +47,6 @@ def backtest(
         typer.Option(help="Indian cost model segment: equity_delivery, equity_intraday, futures, options"),
     ] = "equity_delivery",
     slippage_bps: Annotated[float, typer.Option(help="slippage in basis points per fill")] = 0.0,
-    fill: Annotated[str, typer.Option(help="next_open (default) or close")] = "next_open",
     sizing: Annotated[
         str, typer.Option(help="all_in, percent_equity, quantity, risk, vol_target")
     ] = "all_in",
@@ -112,12 +111,9 @@ def backtest(
             if not np.array_equal(b.index[pos], bars.index):
                 raise _fail(f"benchmark {benchmark} does not cover every date of the data")
             bench_arr = b.close[pos, 0]
-        if fill not in ("next_open", "close"):
-            raise _fail(f"--fill must be next_open or close, got {fill!r}")
         costs = FractionalCommission(commission) if commission is not None else indian_costs(segment)
         cfg = BacktestConfig(
             cash=cash,
-            fill=fill,  # type: ignore[arg-type]
             costs=costs,
             slippage=Slippage(bps=slippage_bps),
             sizing=Sizing(sizing, size),  # type: ignore[arg-type]

@@ -94,6 +94,11 @@ class BacktestRun:
 
 StrategyLike = str | StrategySpec | type[Strategy] | Signals
 
+_CLOSE_FILL_REFUSED = (
+    "{name} decides on a bar's close and fills at the next open; filling on the same close would trade at a "
+    "price the decision has already seen. Only strategies that declare fill_at_close may fill on the close."
+)
+
 
 def run_backtest(
     bars: Bars,
@@ -121,6 +126,8 @@ def run_backtest(
         name, resolved = "signals", {}
         sim = run_signals(bars, strategy, cfg)
     elif isinstance(strategy, type) and issubclass(strategy, Strategy):
+        if cfg.fill == "close" and not strategy.fill_at_close:
+            raise BacktestError(_CLOSE_FILL_REFUSED.format(name=strategy.__name__))
         name, resolved = strategy.__name__, dict(params or {})
         sim = run_strategy(bars, strategy, cfg, resolved, on_bar=on_bar)
     else:
@@ -134,6 +141,8 @@ def run_backtest(
             cfg = replace(cfg, sizing=spec.sizing(resolved, bars.n_symbols))
         if spec.fill_at_close:
             cfg = replace(cfg, fill="close")
+        elif cfg.fill == "close":
+            raise BacktestError(_CLOSE_FILL_REFUSED.format(name=spec.name))
         if spec.kind == "options":
             from mantra.quant.strategies.options import payoff_svg, run_option_strategy
 

@@ -132,7 +132,6 @@ class BacktestJobSpec(_In):
         default=10_000_000, gt=0, description="starting cash (1,00,000 rupees by default)"
     )
     costs: CostsIn = Field(default_factory=CostsIn)
-    fill: Literal["next_open", "close"] = "next_open"
     sizing: SizingIn = Field(default_factory=SizingIn)
     exits: ExitsIn = Field(default_factory=ExitsIn)
     shared_cash: bool = Field(default=True, description="one cash balance for all symbols")
@@ -355,7 +354,6 @@ def _run(spec: BacktestJobSpec) -> BacktestResult:
     costs, slip = _costs(spec.costs)
     cfg = BacktestConfig(
         cash=spec.cash_paise / 100,
-        fill=spec.fill,
         costs=costs,
         slippage=slip,
         sizing=Sizing(spec.sizing.mode, float(spec.sizing.value)),

@@ -1,6 +1,7 @@
 """Option strategies on an underlying: covered call, cash-secured put, iron condor, straddle, strangle.
 
-Each strategy is a list of legs opened on a bar's close and held to expiry ``dte`` bars later, then rolled.
+Each strategy is a list of legs opened on a bar's close and held to expiry ``dte`` bars later, then rolled
+(these strategies declare ``fill_at_close``: the premium is priced from that close and traded at it).
 Premiums come from a ``Pricer``: ``BlackScholesPricer`` (default; implied vol = the ``iv`` parameter, or the
 realised vol of the last 20 bars when ``iv`` is 0) or ``ChainPricer`` (quotes from an option chain, e.g. NSE
 bhavcopy rows).  Every day the open legs are marked with the pricer, so the equity curve moves with the
@@ -411,6 +412,12 @@ _DESCRIPTIONS = {
 for _name in OPTION_STRATEGIES:
     register(
         StrategySpec(
-            _name, _DESCRIPTIONS[_name], option_params(_name), _no_signals, kind="options", tags=("options",)
+            _name,
+            _DESCRIPTIONS[_name],
+            option_params(_name),
+            _no_signals,
+            kind="options",
+            fill_at_close=True,  # premiums are priced on the entry bar's close and traded there
+            tags=("options",),
         )
     )
