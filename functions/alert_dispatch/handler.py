@@ -52,3 +52,9 @@ def handle(record: AlertTriggeredMessage) -> None:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     IDEMPOTENCY.register_lambda_context(context)
     return dict(process_partial_response(event=event, record_handler=handle, processor=processor, context=context))
+
+
+def init() -> None:
+    """Build the idempotency store, repositories and e-mail sender before the first event."""
+    deliver_once()
+    get_container(get_settings()).users.get("__warmup__")

@@ -31,3 +31,8 @@ def relay(record: OutboxRecord) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return dict(process_partial_response(event=event, record_handler=relay, processor=processor, context=context))
+
+
+def init() -> None:
+    """Build the bus client before the first event (Lambda's init phase)."""
+    _ = get_container(get_settings()).outbox_relay

@@ -39,3 +39,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         metrics.add_metric(name="TicksApplied", unit=MetricUnit.Count, value=summary.applied)
         metrics.add_metric(name="AlertTriggers", unit=MetricUnit.Count, value=summary.triggers)
     return dict(response)
+
+
+def init() -> None:
+    """Build clients and the service before the first event (Lambda's init phase)."""
+    container = get_container(get_settings())
+    container.quotes.get_many(["__warmup__"])
+    container.alerts.active_for_symbols(["__warmup__"])
+    _ = container.tick_processor

@@ -42,13 +42,6 @@ def test_a_malformed_or_foreign_hash_never_verifies(bad: str) -> None:
     assert verify_password("anything", bad) is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG: verify_password (layers/core/mantra/auth/passwords.py:28-29) returns False for a wrong "
-    "field count but raises ValueError for a 6-field scrypt hash with non-numeric parameters, which "
-    "POST /auth/token turns into a 500 instead of 401",
-)
 def test_a_stored_hash_with_corrupt_parameters_does_not_verify_rather_than_raise() -> None:
     assert verify_password("anything", "scrypt$x$8$1$c2FsdA==$ZGlnZXN0") is False
 

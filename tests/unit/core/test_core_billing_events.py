@@ -81,7 +81,7 @@ def test_a_body_changed_after_signing_is_refused(parts, now_s) -> None:
 
 def test_a_signature_older_than_five_minutes_is_refused(now_s) -> None:
     payload = json.dumps(EVENT).encode()
-    with pytest.raises(Invalid, match="signature verification failed"):
+    with pytest.raises(Invalid, match="older than 300 s"):
         verify(payload, _sign(payload, now_s - 301), SECRET, now_s)
     assert verify(payload, _sign(payload, now_s - 290), SECRET, now_s)["id"] == "evt_1"
 
@@ -105,7 +105,7 @@ def test_a_missing_or_malformed_signature_header_is_refused(now_s, header, messa
 def test_a_header_without_a_v1_signature_is_refused(now_s) -> None:
     payload = json.dumps(EVENT).encode()
     v0_only = _sign(payload, now_s).replace("v1=", "v0=")
-    with pytest.raises(Invalid, match="signature verification failed"):
+    with pytest.raises(Invalid, match="no v1 signature"):
         verify(payload, v0_only, SECRET, now_s)
 
 
@@ -115,13 +115,6 @@ def test_a_signed_body_that_is_not_a_stripe_event_is_refused(now_s, body) -> Non
         verify(body, _sign(body, now_s), SECRET, now_s)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: verify() takes now_s but only uses it for the future check; the staleness check is "
-    "delegated to stripe.WebhookSignature.verify_header (layers/core/mantra/billing_events.py:45), which "
-    "compares with time.time(), so the injected Clock is ignored and a signature an hour older than "
-    "'now' is accepted",
-)
 def test_staleness_is_judged_against_the_given_now_not_the_wall_clock(now_s) -> None:
     # Given the service's clock reads an hour after the signature was made
     payload = json.dumps(EVENT).encode()
@@ -131,12 +124,6 @@ def test_staleness_is_judged_against_the_given_now_not_the_wall_clock(now_s) -> 
         verify(payload, header, SECRET, now_s + 3600)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeDecodeError,
-    reason="BUG: a non-UTF-8 body raises UnicodeDecodeError from payload.decode() "
-    "(layers/core/mantra/billing_events.py:45) instead of Invalid, so the webhook answers 500 not 400",
-)
 def test_a_body_that_is_not_utf8_is_refused_as_invalid(now_s) -> None:
     with pytest.raises(Invalid):
         verify(b"\xff\xfe{}", f"t={now_s},v1=00", SECRET, now_s)

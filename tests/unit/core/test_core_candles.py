@@ -86,13 +86,6 @@ def test_aggregate_after_dedupe_counts_a_repeated_tick_once() -> None:
     assert (c.volume, c.ticks) == (10, 4)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: candles.py module docstring promises ticks repeated in a batch (same tick_id) count once, "
-    "but "
-    "aggregate() (layers/core/mantra/market/candles.py:51) never calls dedupe() (which nothing uses), so "
-    "volume and tick count are doubled; only TickProcessor's seq check protects the real path",
-)
 def test_aggregate_counts_a_tick_repeated_in_the_batch_once() -> None:
     # Given a batch where one tick arrives twice / When aggregated / Then it counts once
     ticks = _ticks()

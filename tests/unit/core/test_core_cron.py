@@ -87,11 +87,5 @@ def test_an_expression_that_never_matches_is_reported() -> None:
         Cron.parse("0 9 31 2 ? *", KOLKATA).next_after(utc(2026, 1, 1), horizon_days=3)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: in a list mixing a value and an increment ('1,30/15') the plain value is widened to the end "
-    "of the range, because _field checks '/' in the whole field text instead of the part "
-    "(layers/core/mantra/runtime/cron.py:48): minute 1 becomes 1-59",
-)
 def test_a_plain_value_next_to_an_increment_in_a_list_stays_a_single_value() -> None:
     assert Cron.parse("1,30/15 * ? * * *", KOLKATA).minutes == frozenset({1, 30, 45})

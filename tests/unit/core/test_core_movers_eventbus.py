@@ -70,11 +70,6 @@ def test_a_retried_schedule_invocation_announces_each_hit_once() -> None:
     assert scan.run(AT.replace(minute=5)).new_events == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: change_bps (layers/core/mantra/market/movers.py:35) floors toward -infinity, so a 1.995 % "
-    "fall becomes -200 bps and passes a 200 bps threshold while the same 1.995 % rise (199 bps) does not",
-)
 def test_a_fall_just_short_of_the_threshold_is_not_a_mover_just_like_the_same_rise() -> None:
     quotes = InMemoryQuotes([_quote("DIP", 98_005, 100_000), _quote("POP", 101_995, 100_000)])
     result = MoversScan(quotes, InMemoryOutbox(), threshold_bps=200).run(AT)

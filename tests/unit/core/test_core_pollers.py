@@ -164,14 +164,6 @@ def test_a_record_that_recovers_before_retries_run_out_is_never_dead_lettered(tm
     assert poller.checkpoints.history == [(SHARD, "49600002")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG: when the handler reports an itemIdentifier that is not in the batch, min() of an empty "
-    "sequence raises ValueError in KinesisPoller._deliver (layers/core/mantra/runtime/pollers.py:152) "
-    "before pending is set, so the fetched records are silently lost; Lambda treats such a response "
-    "as a whole-batch failure and retries",
-)
 def test_an_unknown_item_identifier_fails_the_whole_batch_instead_of_losing_it(tmp_path) -> None:
     invoker = FakeInvoker(
         failing=lambda seq, call: call == 1, report=lambda failed: ["not-a-sequence-number"]

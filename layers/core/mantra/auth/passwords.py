@@ -25,7 +25,11 @@ def verify_password(password: str, encoded: str) -> bool:
         return False
     if scheme != "scrypt":
         return False
-    digest = hashlib.scrypt(
-        password.encode(), salt=base64.b64decode(salt_b64), n=int(n), r=int(r), p=int(p), dklen=32
-    )
-    return hmac.compare_digest(digest, base64.b64decode(digest_b64))
+    try:
+        digest = hashlib.scrypt(
+            password.encode(), salt=base64.b64decode(salt_b64), n=int(n), r=int(r), p=int(p), dklen=32
+        )
+        expected = base64.b64decode(digest_b64)
+    except (ValueError, TypeError):  # a damaged hash is a failed sign-in, not a server error
+        return False
+    return hmac.compare_digest(digest, expected)

@@ -40,7 +40,9 @@ def _local_env(settings: Settings) -> Settings:
 
 @app.command()
 def dev(
-    in_memory: Annotated[bool, typer.Option("--in-memory", help="Keep no data on disk (tests use this).")] = False,
+    in_memory: Annotated[
+        bool, typer.Option("--in-memory", help="Keep no data on disk (tests use this).")
+    ] = False,
 ) -> None:
     """Start the whole platform locally: stand-ins, tables, feed, function runtime and the API.
 
@@ -88,9 +90,18 @@ def _describe(trigger: Any) -> str:
 
 @app.command()
 def invoke(
-    function: Annotated[str, typer.Argument(help="Function name from `mantra functions`, e.g. tick_processor")],
-    event: Annotated[Path, typer.Argument(help="Event JSON, e.g. events/samples/tick_processor.json",
-                                          exists=True, dir_okay=False, readable=True)],
+    function: Annotated[
+        str, typer.Argument(help="Function name from `mantra functions`, e.g. tick_processor")
+    ],
+    event: Annotated[
+        Path,
+        typer.Argument(
+            help="Event JSON, e.g. events/samples/tick_processor.json",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
+    ],
 ) -> None:
     """Run one function locally on a sample event, against the running local stand-ins (`mantra dev`)."""
     from mantra.catalog import function as lookup
@@ -134,8 +145,9 @@ def token(
     if found is None:
         fail(f"no user {email!r}; seeded users are listed in the README")
     assert found is not None
-    issuer = DevIssuer.from_file(settings.dev_issuer_key_file, settings.auth_issuer, settings.auth_client_id,
-                                 settings.token_ttl_s)
+    issuer = DevIssuer.from_file(
+        settings.dev_issuer_key_file, settings.auth_issuer, settings.auth_client_id, settings.token_ttl_s
+    )
     typer.echo(issuer.issue(found[0], SystemClock().now_ms() // 1000))
 
 
@@ -163,3 +175,7 @@ _register_optional()
 
 def main() -> None:  # pragma: no cover
     sys.exit(app())
+
+
+if __name__ == "__main__":
+    main()

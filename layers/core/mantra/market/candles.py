@@ -50,15 +50,24 @@ def dedupe(ticks: Iterable[Tick]) -> list[Tick]:
 
 def aggregate(ticks: Sequence[Tick], timeframes: Sequence[str]) -> dict[tuple[str, str, int], CandleDelta]:
     deltas: dict[tuple[str, str, int], CandleDelta] = {}
-    for tick in ticks:
+    for tick in dedupe(ticks):
         for tf in timeframes:
             start = bucket_start_ms(tick.ts_ms, tf)
             key = (tick.symbol, tf, start)
             delta = deltas.get(key)
             if delta is None:
                 deltas[key] = CandleDelta(
-                    tick.symbol, tf, start, tick.ltp_paise, tick.ts_ms, tick.ltp_paise, tick.ltp_paise,
-                    tick.ltp_paise, tick.ts_ms, tick.last_qty, 1,
+                    tick.symbol,
+                    tf,
+                    start,
+                    tick.ltp_paise,
+                    tick.ts_ms,
+                    tick.ltp_paise,
+                    tick.ltp_paise,
+                    tick.ltp_paise,
+                    tick.ts_ms,
+                    tick.last_qty,
+                    1,
                 )
             else:
                 delta.add(tick)
@@ -68,15 +77,24 @@ def aggregate(ticks: Sequence[Tick], timeframes: Sequence[str]) -> dict[tuple[st
 def merge(stored: Candle | None, delta: CandleDelta) -> Candle:
     if stored is None:
         return Candle(
-            symbol=delta.symbol, timeframe=delta.timeframe, start_ms=delta.start_ms,
-            open_paise=delta.open_paise, high_paise=delta.high_paise, low_paise=delta.low_paise,
-            close_paise=delta.close_paise, volume=delta.volume, ticks=delta.ticks,
-            first_tick_ms=delta.open_ts, last_tick_ms=delta.close_ts,
+            symbol=delta.symbol,
+            timeframe=delta.timeframe,
+            start_ms=delta.start_ms,
+            open_paise=delta.open_paise,
+            high_paise=delta.high_paise,
+            low_paise=delta.low_paise,
+            close_paise=delta.close_paise,
+            volume=delta.volume,
+            ticks=delta.ticks,
+            first_tick_ms=delta.open_ts,
+            last_tick_ms=delta.close_ts,
         )
     earlier = delta.open_ts < stored.first_tick_ms
     later = delta.close_ts >= stored.last_tick_ms
     return Candle(
-        symbol=stored.symbol, timeframe=stored.timeframe, start_ms=stored.start_ms,
+        symbol=stored.symbol,
+        timeframe=stored.timeframe,
+        start_ms=stored.start_ms,
         open_paise=delta.open_paise if earlier else stored.open_paise,
         high_paise=max(stored.high_paise, delta.high_paise),
         low_paise=min(stored.low_paise, delta.low_paise),

@@ -32,7 +32,12 @@ class ScanResult(BaseModel):
 
 
 def change_bps(ltp: int, prev_close: int) -> int:
-    return (ltp - prev_close) * 10_000 // prev_close if prev_close else 0
+    """Change in basis points, truncated toward zero so rises and falls are treated alike."""
+    if not prev_close:
+        return 0
+    diff = ltp - prev_close
+    magnitude = abs(diff) * 10_000 // prev_close
+    return magnitude if diff >= 0 else -magnitude
 
 
 class MoversScan:
@@ -43,7 +48,11 @@ class MoversScan:
     def run(self, scheduled_for: datetime) -> ScanResult:
         quotes = self._quotes.all()
         hits = [
-            Hit(symbol=q.symbol, price=str(to_rupees(q.ltp_paise)), change_bps=change_bps(q.ltp_paise, q.prev_close_paise))
+            Hit(
+                symbol=q.symbol,
+                price=str(to_rupees(q.ltp_paise)),
+                change_bps=change_bps(q.ltp_paise, q.prev_close_paise),
+            )
             for q in quotes
             if abs(change_bps(q.ltp_paise, q.prev_close_paise)) >= self._threshold
         ]
@@ -54,5 +63,6 @@ class MoversScan:
             event_id = "sig_" + hashlib.sha256(key.encode()).hexdigest()[:32]
             detail = {"scan_id": self.scan_id, "detected_ms": at_ms, **hit.model_dump()}
             new += self._outbox.put_if_absent(event_id, SIGNAL_DETECTED, detail, at_ms)
-        return ScanResult(scan_id=self.scan_id, scheduled_for=scheduled_for, scanned=len(quotes), hits=hits,
-                          new_events=new)
+        return ScanResult(
+            scan_id=self.scan_id, scheduled_for=scheduled_for, scanned=len(quotes), hits=hits, new_events=new
+        )

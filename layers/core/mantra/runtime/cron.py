@@ -35,7 +35,8 @@ def _field(text: str, lo: int, hi: int, names: dict[str, int] | None = None) -> 
     out: set[int] = set()
     for part in text.split(","):
         step = 1
-        if "/" in part:
+        stepped = "/" in part
+        if stepped:
             part, step_s = part.split("/", 1)
             step = int(step_s)
         if part in ("*", ""):
@@ -45,7 +46,7 @@ def _field(text: str, lo: int, hi: int, names: dict[str, int] | None = None) -> 
             start, end = _value(a, names), _value(b, names)
         else:
             start = _value(part, names)
-            end = hi if "/" in text else start
+            end = hi if stepped else start
         if not (lo <= start <= hi and lo <= end <= hi):
             raise CronError(f"{part!r} is outside {lo}-{hi}")
         out.update(range(start, end + 1, step))
@@ -65,11 +66,17 @@ class Cron:
     def parse(cls, expression: str, timezone: str) -> Cron:
         fields = expression.split()
         if len(fields) != 6:
-            raise CronError(f"expected 6 fields (min hour dom month dow year), got {len(fields)}: {expression!r}")
+            raise CronError(
+                f"expected 6 fields (min hour dom month dow year), got {len(fields)}: {expression!r}"
+            )
         m, h, dom, mon, dow, _year = fields
         return cls(
-            _field(m, 0, 59), _field(h, 0, 23), _field(dom, 1, 31), _field(mon, 1, 12, _MONTHS),
-            _field(dow, 1, 7, _DAYS), ZoneInfo(timezone),
+            _field(m, 0, 59),
+            _field(h, 0, 23),
+            _field(dom, 1, 31),
+            _field(mon, 1, 12, _MONTHS),
+            _field(dow, 1, 7, _DAYS),
+            ZoneInfo(timezone),
         )
 
     def matches(self, t: datetime) -> bool:
@@ -78,8 +85,11 @@ class Cron:
         return all(
             allowed is None or value in allowed
             for allowed, value in (
-                (self.minutes, local.minute), (self.hours, local.hour), (self.days, local.day),
-                (self.months, local.month), (self.weekdays, eb_weekday),
+                (self.minutes, local.minute),
+                (self.hours, local.hour),
+                (self.days, local.day),
+                (self.months, local.month),
+                (self.weekdays, eb_weekday),
             )
         )
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import signal
 import threading
 
-from mantra.catalog import FUNCTIONS, DynamoStreamTrigger, EventTrigger, KinesisTrigger, ScheduleTrigger
+from mantra.catalog import (
+    FUNCTIONS,
+    DynamoStreamTrigger,
+    EventTrigger,
+    HttpTrigger,
+    KinesisTrigger,
+    ScheduleTrigger,
+)
 from mantra.runtime.pollers import DynamoStreamPoller, KinesisPoller, Poller, Scheduler, SqsPoller
 from mantra.settings import Settings, get_settings
 
@@ -27,9 +35,24 @@ def build_pollers(settings: Settings) -> list[Poller]:
     return out
 
 
+def warm_up() -> None:
+    """Run each handler module's optional ``init()`` first, as Lambda runs module init before events."""
+    for spec in FUNCTIONS:
+        if spec.name == "api" or any(isinstance(t, HttpTrigger) for t in spec.triggers):
+            continue
+        module = importlib.import_module(spec.module)
+        init = getattr(module, "init", None)
+        if init is not None:
+            try:
+                init()
+            except Exception:
+                logging.exception("init of %s failed; it will initialise on its first event", spec.name)
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s runtime %(levelname)s %(name)s %(message)s")
     pollers = build_pollers(get_settings())
+    warm_up()
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())

@@ -72,8 +72,12 @@ class Poller(threading.Thread):
         sqs = client("sqs", self.settings.region)
         url = sqs.get_queue_url(QueueName=failures_queue(self.settings, self.spec.name))["QueueUrl"]
         for r in records:
-            sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"reason": reason, "record": r}, default=str))
-        log.warning("%s: %d record(s) sent to the failure destination: %s", self.spec.name, len(records), reason)
+            sqs.send_message(
+                QueueUrl=url, MessageBody=json.dumps({"reason": reason, "record": r}, default=str)
+            )
+        log.warning(
+            "%s: %d record(s) sent to the failure destination: %s", self.spec.name, len(records), reason
+        )
 
 
 class _Checkpoints:
@@ -96,8 +100,14 @@ class KinesisPoller(Poller):
     """One thread over every shard; in-order per shard; a failed record is retried from its sequence number
     ``retry_attempts`` times, then dead-lettered so the shard moves on."""
 
-    def __init__(self, settings: Settings, spec: FunctionSpec, trigger: KinesisTrigger, checkpoint_dir: Path,
-                 invoker: Invoker = invoke) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        spec: FunctionSpec,
+        trigger: KinesisTrigger,
+        checkpoint_dir: Path,
+        invoker: Invoker = invoke,
+    ) -> None:
         super().__init__(settings, spec, invoker)
         self.trigger = trigger
         self.stream = settings.name(trigger.stream)
@@ -118,11 +128,12 @@ class KinesisPoller(Poller):
             seq = self.checkpoints.get(sid)
             kwargs: dict[str, Any] = (
                 {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "StartingSequenceNumber": seq}
-                if seq else {"ShardIteratorType": "TRIM_HORIZON"}
+                if seq
+                else {"ShardIteratorType": "TRIM_HORIZON"}
             )
-            self.iterators[sid] = self.kinesis.get_shard_iterator(StreamName=self.stream, ShardId=sid, **kwargs)[
-                "ShardIterator"
-            ]
+            self.iterators[sid] = self.kinesis.get_shard_iterator(
+                StreamName=self.stream, ShardId=sid, **kwargs
+            )["ShardIterator"]
             self.pending[sid] = []
 
     def poll_once(self) -> bool:
@@ -132,7 +143,9 @@ class KinesisPoller(Poller):
         for sid in list(self.iterators):
             records = self.pending[sid]
             if not records:
-                resp = self.kinesis.get_records(ShardIterator=self.iterators[sid], Limit=self.trigger.batch_size)
+                resp = self.kinesis.get_records(
+                    ShardIterator=self.iterators[sid], Limit=self.trigger.batch_size
+                )
                 self.iterators[sid] = resp["NextShardIterator"]
                 records = resp["Records"]
             if not records:
@@ -149,7 +162,9 @@ class KinesisPoller(Poller):
             self.pending[sid], self.attempts[sid] = [], 0
             return
         # Lambda resumes from the lowest failed sequence number; everything before it is done.
-        first = 0 if "*" in failed else min(seqs.index(s) for s in failed if s in seqs)
+        known = [seqs.index(s) for s in failed if s in seqs]
+        # an identifier we did not send (or a raised handler) fails the whole batch, as Lambda treats it
+        first = min(known) if known and "*" not in failed and len(known) == len(failed) else 0
         if first > 0:
             self.checkpoints.set(sid, seqs[first - 1])
         rest = records[first:]
@@ -158,8 +173,14 @@ class KinesisPoller(Poller):
             bad = rest[0]
             self.dead_letter(
                 f"retries exhausted after {self.trigger.retry_attempts} attempts",
-                [{"shard": sid, "sequenceNumber": bad["SequenceNumber"], "partitionKey": bad["PartitionKey"],
-                  "data": bad["Data"].decode(errors="replace")}],
+                [
+                    {
+                        "shard": sid,
+                        "sequenceNumber": bad["SequenceNumber"],
+                        "partitionKey": bad["PartitionKey"],
+                        "data": bad["Data"].decode(errors="replace"),
+                    }
+                ],
             )
             self.checkpoints.set(sid, bad["SequenceNumber"])
             rest, self.attempts[sid] = rest[1:], 0
@@ -167,8 +188,14 @@ class KinesisPoller(Poller):
 
 
 class DynamoStreamPoller(Poller):
-    def __init__(self, settings: Settings, spec: FunctionSpec, trigger: DynamoStreamTrigger, checkpoint_dir: Path,
-                 invoker: Invoker = invoke) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        spec: FunctionSpec,
+        trigger: DynamoStreamTrigger,
+        checkpoint_dir: Path,
+        invoker: Invoker = invoke,
+    ) -> None:
         super().__init__(settings, spec, invoker)
         self.trigger = trigger
         self.table = settings.name(trigger.table)
@@ -191,7 +218,8 @@ class DynamoStreamPoller(Poller):
             seq = self.checkpoints.get(sid)
             kwargs: dict[str, Any] = (
                 {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": seq}
-                if seq else {"ShardIteratorType": "TRIM_HORIZON"}
+                if seq
+                else {"ShardIteratorType": "TRIM_HORIZON"}
             )
             self.iterators[sid] = self.streams.get_shard_iterator(StreamArn=self.arn, ShardId=sid, **kwargs)[
                 "ShardIterator"
@@ -208,7 +236,10 @@ class DynamoStreamPoller(Poller):
             try:
                 resp = self.streams.get_records(ShardIterator=it, Limit=self.trigger.batch_size)
             except ClientError as exc:
-                if exc.response["Error"]["Code"] not in ("TrimmedDataAccessException", "ExpiredIteratorException"):
+                if exc.response["Error"]["Code"] not in (
+                    "TrimmedDataAccessException",
+                    "ExpiredIteratorException",
+                ):
                     raise
                 del self.iterators[sid]  # re-open from the checkpoint on the next refresh
                 self._refreshed = 0.0
@@ -224,7 +255,8 @@ class DynamoStreamPoller(Poller):
                         seq = self.checkpoints.get(sid)
                         kwargs: dict[str, Any] = (
                             {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": seq}
-                            if seq else {"ShardIteratorType": "TRIM_HORIZON"}
+                            if seq
+                            else {"ShardIteratorType": "TRIM_HORIZON"}
                         )
                         self.iterators[sid] = self.streams.get_shard_iterator(
                             StreamArn=self.arn, ShardId=sid, **kwargs
@@ -243,7 +275,9 @@ class SqsPoller(Poller):
 
     idle_s = 0.0
 
-    def __init__(self, settings: Settings, spec: FunctionSpec, trigger: EventTrigger, invoker: Invoker = invoke):
+    def __init__(
+        self, settings: Settings, spec: FunctionSpec, trigger: EventTrigger, invoker: Invoker = invoke
+    ):
         super().__init__(settings, spec, invoker)
         self.trigger = trigger
         self.sqs = client("sqs", settings.region)
@@ -253,11 +287,15 @@ class SqsPoller(Poller):
     def poll_once(self) -> bool:
         if not self.url:
             self.url = self.sqs.get_queue_url(QueueName=self.settings.name(self.trigger.queue))["QueueUrl"]
-            self.arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"][
-                "QueueArn"
-            ]
-        resp = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=self.trigger.batch_size,
-                                        WaitTimeSeconds=1, AttributeNames=["All"])
+            self.arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"]
+        resp = self.sqs.receive_message(
+            QueueUrl=self.url,
+            MaxNumberOfMessages=self.trigger.batch_size,
+            WaitTimeSeconds=1,
+            AttributeNames=["All"],
+        )
         messages = resp.get("Messages", [])
         if not messages:
             return False
@@ -274,8 +312,14 @@ class SqsPoller(Poller):
 class Scheduler(Poller):
     """Fires each ScheduleTrigger at the minutes its cron matches, in its time zone."""
 
-    def __init__(self, settings: Settings, spec: FunctionSpec, trigger: ScheduleTrigger, invoker: Invoker = invoke,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        spec: FunctionSpec,
+        trigger: ScheduleTrigger,
+        invoker: Invoker = invoke,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         super().__init__(settings, spec, invoker)
         self.trigger = trigger
         self.cron = Cron.parse(trigger.cron, trigger.timezone)

@@ -1,0 +1,92 @@
+"""The walking skeleton over real HTTP against the running local platform (issue 2's acceptance path)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from datetime import datetime
+from decimal import Decimal
+
+from conftest import REPO, Platform
+
+from mantra.devtools.smtp_sink import read_messages
+
+
+def _wait(predicate, timeout_s: float = 30.0, every_s: float = 0.1):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every_s)
+    raise AssertionError(f"not within {timeout_s}s")
+
+
+def test_health_reports_every_part_up_including_the_feed(platform: Platform):
+    body = platform.client().get("/api/health").json()
+    assert body["ok"] is True
+    parts = {c["name"]: c for c in body["components"]}
+    assert set(parts) == {"dynamodb", "kinesis", "eventbridge", "smtp", "feed"}
+    assert "simulated streaming 12 instruments" in parts["feed"]["detail"]
+
+
+def test_instruments_and_live_quotes_answer(platform: Platform):
+    api = platform.client(platform.token())
+    found = api.get("/api/instruments", params={"q": "RELI"}).json()
+    assert [i["symbol"] for i in found] == ["RELIANCE"]
+    quote = _wait(lambda: api.get("/api/quotes/RELIANCE").json() if api.get("/api/quotes/RELIANCE").status_code
+                  == 200 else None)
+    assert Decimal(quote["ltp"]) > 0
+    tick_age = time.time() - datetime.fromisoformat(quote["tick_time"]).timestamp()
+    assert tick_age < 5, "quotes are live"
+    candles = api.get("/api/candles/RELIANCE", params={"tf": "1m"}).json()["candles"]
+    assert candles and Decimal(candles[-1]["high"]) >= Decimal(candles[-1]["low"])
+
+
+def test_price_alert_reaches_inbox_and_email_within_two_seconds_of_the_crossing_tick(platform: Platform):
+    # Given the demo user and SBIN's current price
+    api = platform.client(platform.token())
+    ltp = Decimal(_wait(lambda: api.get("/api/quotes/SBIN").json().get("ltp")))
+    # When they set alerts one paisa either side (the next move crosses one of them)
+    for condition, level in (("crosses_above", ltp + Decimal("0.01")), ("crosses_below", ltp - Decimal("0.01"))):
+        resp = api.post("/api/alerts", json={"symbol": "SBIN", "condition": condition, "price": str(level),
+                                             "channels": ["in_app", "email"]})
+        assert resp.status_code == 201, resp.text
+    # Then a notification appears in the inbox, and an e-mail in the SMTP sink
+    inbox = _wait(lambda: api.get("/api/notifications").json())
+    note = inbox[0]
+    assert note["kind"] == "alert.triggered" and "SBIN crossed" in note["title"]
+    tick_ms = note["data"]["tick_ts_ms"]
+    created_ms = datetime.fromisoformat(note["created_at"]).timestamp() * 1000
+    assert created_ms - tick_ms < 2000, f"in-app after {created_ms - tick_ms:.0f} ms"
+    mails = _wait(lambda: [m for m in read_messages(platform.data_dir / "mail")
+                           if m["X-Mantra-Trigger-Id"] == note["notification_id"]])
+    latency = int(mails[0]["X-Sink-Received-Ms"]) - tick_ms
+    assert latency < 2000, f"e-mail after {latency} ms"
+    assert mails[0]["To"] == "pro@demo.trademantra.in"
+    # And the alert is no longer active (one-shot)
+    alerts = {a["alert_id"]: a for a in api.get("/api/alerts").json()}
+    assert any(a["status"] == "triggered" for a in alerts.values())
+
+
+def test_bad_requests_get_clear_errors_without_tracebacks(platform: Platform):
+    api = platform.client(platform.token())
+    bad = api.post("/api/alerts", json={"symbol": "SBIN", "condition": "sideways", "price": "1.001"})
+    assert bad.status_code == 422
+    fields = {e["field"] for e in bad.json()["errors"]}
+    assert {"condition", "price"} <= fields
+    assert api.get("/api/nowhere").status_code == 404
+    assert platform.client().get("/api/alerts").status_code == 401
+    other = platform.client(platform.token("starter@demo.trademantra.in"))
+    mine = api.post("/api/alerts", json={"symbol": "TCS", "condition": "above", "price": "99999.00"}).json()
+    assert other.get(f"/api/alerts/{mine['alert_id']}").status_code == 404
+    assert "Traceback" not in bad.text
+
+
+def test_second_platform_on_the_same_data_says_it_is_already_running(platform: Platform):
+    result = subprocess.run([sys.executable, "-m", "mantra.cli.main", "dev"], cwd=REPO, env=platform.env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "already running" in result.stderr
+    assert "Traceback" not in result.stderr
