@@ -818,14 +818,17 @@ def _signal_decider(
     acts: tuple[BoolArray, BoolArray, BoolArray, BoolArray], cols: Sequence[int] | None = None
 ) -> tuple[Decider, IntArray]:
     le, lx, se, sx = acts
-    any_ev = le | lx | se | sx
-    if cols is not None:
-        any_ev = any_ev[:, list(cols)]
+    col_ids = np.arange(le.shape[1]) if cols is None else np.asarray(list(cols), dtype=np.int64)
+    any_ev = (le | lx | se | sx)[:, col_ids]
     dbars = np.flatnonzero(any_ev.any(axis=1)).astype(np.int64)
+    # the symbols with a signal on each decision bar, so a bar costs only its own signals
+    ev_t, ev_j = np.nonzero(any_ev[dbars])
+    split = np.searchsorted(ev_t, np.arange(dbars.size + 1))
+    syms_at = {int(t): col_ids[ev_j[split[k] : split[k + 1]]].tolist() for k, t in enumerate(dbars.tolist())}
 
     def decide(t: int, book: Book) -> list[Order]:
         orders: list[Order] = []
-        for j in book.syms:
+        for j in syms_at.get(t, ()):
             pos = book.position(j)
             if pos > 0:
                 if se[t, j]:
