@@ -107,3 +107,14 @@ def test_grid_and_walk_forward_from_the_cli() -> None:
     assert len(d["walk_forward"]["windows"]) == 4 and d["grid"]["top"][0]["params"] == d["params"]
     res = runner.invoke(app, ["backtest", "--data", str(STOCK_CSV), "--walk-forward", "250:60"])
     assert res.exit_code == 2 and "needs --grid" in res.output
+
+
+def test_an_internal_error_is_one_line_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    import mantra.quant.backtest.api as api
+
+    def boom(*a: object, **k: object) -> None:
+        raise RuntimeError("kaput")
+
+    monkeypatch.setattr(api, "run_backtest", boom)
+    res = runner.invoke(app, BASE)
+    assert res.exit_code == 1 and "internal error" in res.output and "Traceback" not in res.output

@@ -180,6 +180,11 @@ def backtest(
         raise
     except (DataError, StrategyError, BacktestError, ValueError, OSError) as exc:
         raise _fail(str(exc)) from None
+    except Exception as exc:  # a bug: still one line for the user, and a non-zero exit
+        typer.echo(
+            f"Error: internal error in the backtest ({type(exc).__name__}: {exc}); please report it", err=True
+        )
+        raise typer.Exit(code=1) from None
     if as_json:
         out: dict[str, Any] = run.to_dict()
         if mc is not None:
