@@ -1,4 +1,3 @@
-# ruff: noqa: E501 - HTML/CSS template lines
 """A self-contained HTML report: metric cards, price with trades, equity vs buy & hold, drawdown, Monte Carlo.
 
 Inline SVG drawn here (no CDN, no script from anywhere, works offline); hovering a marker or a bar shows its
@@ -39,10 +38,12 @@ text-transform:uppercase;letter-spacing:.04em}.sub{color:var(--mute);margin-bott
 section{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 14px 8px;
 margin-bottom:16px}svg{display:block;width:100%;height:auto}
 svg text{font-size:11px;fill:#64748b}
-table{border-collapse:collapse;width:100%;font-size:13px}th,td{padding:5px 8px;border-bottom:1px solid var(--line);
+table{border-collapse:collapse;width:100%;font-size:13px}
+th,td{padding:5px 8px;border-bottom:1px solid var(--line);
 text-align:right;white-space:nowrap}th{color:var(--mute);font-weight:600;position:sticky;top:0;background:#fff}
 td:first-child,th:first-child{text-align:left}.scroll{max-height:420px;overflow:auto}
-.grid2{display:grid;grid-template-columns:1fr 1fr;gap:16px}@media(max-width:800px){.grid2{grid-template-columns:1fr}}
+.grid2{display:grid;grid-template-columns:1fr 1fr;gap:16px}
+@media(max-width:800px){.grid2{grid-template-columns:1fr}}
 .legend{display:flex;gap:16px;color:var(--mute);font-size:12px;margin:2px 0 6px}
 .legend i{display:inline-block;width:18px;height:3px;vertical-align:middle;margin-right:5px;border-radius:2px}
 .note{color:var(--mute);font-size:12px}
@@ -153,7 +154,8 @@ def price_chart(run: BacktestRun, symbol: int = 0, height: int = 340) -> str:
         up = f"{ex:.1f},{ey + 2:.1f} {ex - 5:.1f},{ey + 11:.1f} {ex + 5:.1f},{ey + 11:.1f}"
         dn = f"{ex:.1f},{ey - 2:.1f} {ex - 5:.1f},{ey - 11:.1f} {ex + 5:.1f},{ey - 11:.1f}"
         body.append(
-            f'<polygon points="{up if long else dn}" fill="{BLUE}"><title>{html.escape(tip)}</title></polygon>'
+            f'<polygon points="{up if long else dn}" fill="{BLUE}">'
+            f"<title>{html.escape(tip)}</title></polygon>"
         )
         body.append(
             f'<circle cx="{fr.x(x):.1f}" cy="{fr.y(xp):.1f}" r="4" fill="#fff" stroke="{colr}" '
@@ -189,7 +191,8 @@ def equity_chart(run: BacktestRun, height: int = 280) -> str:
     )
     y0 = fr.y(cash)
     body.append(
-        f'<line x1="{PAD_L}" x2="{W - PAD_R}" y1="{y0:.1f}" y2="{y0:.1f}" stroke="#cbd5e1" stroke-dasharray="3 3"/>'
+        f'<line x1="{PAD_L}" x2="{W - PAD_R}" y1="{y0:.1f}" y2="{y0:.1f}" '
+        'stroke="#cbd5e1" stroke-dasharray="3 3"/>'
     )
     for v, colr, _ in lines:
         xs, ys = _decimate(v)
@@ -229,7 +232,8 @@ def histogram(values: FloatArray, marker: float | None, height: int = 200, bins:
         colr = GREEN if edges[i] >= 0 else RED
         body.append(
             f'<rect x="{PAD_L + i * bw + 1:.1f}" y="{PAD_T + inner_h - h:.1f}" width="{bw - 2:.1f}" '
-            f'height="{h:.1f}" fill="{colr}" opacity="0.7" rx="2"><title>{edges[i]:.1f}% .. {edges[i + 1]:.1f}%: '
+            f'height="{h:.1f}" fill="{colr}" opacity="0.7" rx="2">'
+            f"<title>{edges[i]:.1f}% .. {edges[i + 1]:.1f}%: "
             f"{int(cnt)} runs</title></rect>"
         )
     lo, hi = float(edges[0]), float(edges[-1])
@@ -239,7 +243,8 @@ def histogram(values: FloatArray, marker: float | None, height: int = 200, bins:
     if marker is not None and hi > lo:
         x = PAD_L + inner_w * (marker * 100 - lo) / (hi - lo)
         body.append(
-            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{PAD_T}" y2="{PAD_T + inner_h}" stroke="{BLUE}" stroke-width="2">'
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{PAD_T}" y2="{PAD_T + inner_h}" '
+            f'stroke="{BLUE}" stroke-width="2">'
             f"<title>actual {marker * 100:.2f}%</title></line>"
         )
     return _svg(height, "".join(body), "histogram")
@@ -356,13 +361,15 @@ def render_html(run: BacktestRun, mc: MonteCarloResult | None = None, title: str
         rq, dq = mc.return_quantiles, mc.drawdown_quantiles
         mc_html = (
             f"<section><h2>Monte Carlo - {mc.n:,} runs, {mc.method} resampling, seed {mc.seed}</h2>"
-            '<div class="grid2"><div><div class="note">Total return distribution (blue line: this backtest)</div>'
+            '<div class="grid2"><div>'
+            '<div class="note">Total return distribution (blue line: this backtest)</div>'
             f"{histogram(mc.returns, mc.actual_return)}</div>"
             '<div><div class="note">Max drawdown distribution</div>'
             f"{histogram(mc.max_drawdowns, mc.actual_max_drawdown)}</div></div>"
             f'<p class="note">Return 5th / 50th / 95th percentile: {rq[0] * 100:.1f}% / {rq[1] * 100:.1f}% / '
             f"{rq[2] * 100:.1f}%; max drawdown median {dq[0] * 100:.1f}%, 1-in-20 worst {dq[1] * 100:.1f}%; "
-            f"probability of ruin (equity touching {mc.ruin_level * 100:.0f}% of start): {mc.prob_ruin * 100:.1f}%"
+            f"probability of ruin (equity touching {mc.ruin_level * 100:.0f}% of start): "
+            f"{mc.prob_ruin * 100:.1f}%"
             "</p></section>"
         )
     monthly = monthly_returns_table(run) if run.bars.n_bars <= 200_000 else ""
@@ -376,7 +383,8 @@ def render_html(run: BacktestRun, mc: MonteCarloResult | None = None, title: str
         )
     warn = "".join(f'<p class="note">warning: {html.escape(w)}</p>' for w in run.bars.warnings)
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{html.escape(name)} - Trade Mantra backtest</title><style>{CSS}</style></head>
 <body><main>
 <h1>{html.escape(name)}</h1>
@@ -385,7 +393,8 @@ def render_html(run: BacktestRun, mc: MonteCarloResult | None = None, title: str
 <div class="cards">{cards}</div>
 <section><h2>Price and trades</h2>
 <div class="legend"><span><i style="background:{BLUE}"></i>entry</span>
-<span><i style="background:{GREEN}"></i>winning exit</span><span><i style="background:{RED}"></i>losing exit</span>
+<span><i style="background:{GREEN}"></i>winning exit</span>
+<span><i style="background:{RED}"></i>losing exit</span>
 <span class="note">hover a marker for details</span></div>
 {price_chart(run)}</section>
 {payoff}<section><h2>Equity</h2>{equity_chart(run)}</section>
@@ -395,7 +404,8 @@ def render_html(run: BacktestRun, mc: MonteCarloResult | None = None, title: str
 <div class="grid2">
 <section><h2>Metrics</h2><div class="scroll"><table>{rows}</table></div>
 <p class="note">{html.escape(m.sharpe_definition)}</p></section>
-<section><h2>Trades</h2><div class="scroll"><table><tr><th>symbol</th><th>side</th><th>entry</th><th>price</th>
+<section><h2>Trades</h2><div class="scroll"><table>
+<tr><th>symbol</th><th>side</th><th>entry</th><th>price</th>
 <th>exit</th><th>price</th><th>qty</th><th>costs</th><th>P&amp;L</th><th>return</th><th>reason</th></tr>
 {trows}</table></div>{more}</section>
 </div>{warn}
