@@ -16,14 +16,13 @@ from aws_lambda_powertools.utilities.parser.models import (
     KinesisDataStreamRecordPayload,
     SqsRecordModel,
 )
-from pydantic import Json
-
 from mantra.alerts.dispatch import AlertTriggered
 from mantra.domain import Tick
+from pydantic import Json
 
 
 class TickPayload(KinesisDataStreamRecordPayload):
-    data: Json[Tick]  # type: ignore[assignment]
+    data: Json[Tick]
 
 
 class TickRecord(KinesisDataStreamRecord):
@@ -31,7 +30,7 @@ class TickRecord(KinesisDataStreamRecord):
 
 
 class OutboxImage(DynamoDBStreamChangedRecordModel):
-    NewImage: dict[str, Any] | None = None  # type: ignore[assignment]
+    NewImage: dict[str, Any] | None = None
 
 
 class OutboxRecord(DynamoDBStreamRecordModel):
@@ -41,8 +40,8 @@ class OutboxRecord(DynamoDBStreamRecordModel):
 class AlertTriggeredEvent(EventBridgeModel):
     # moto's EventBridge omits "account" when it forwards to SQS; nothing here depends on it
     account: str = ""
-    detail: AlertTriggered  # type: ignore[assignment]
+    detail: AlertTriggered
 
 
 class AlertTriggeredMessage(SqsRecordModel):
-    body: Json[AlertTriggeredEvent]  # type: ignore[assignment]
+    body: Json[AlertTriggeredEvent]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-
-from frontend_api import errors
-from frontend_api.routers import alerts, auth, health, market, notifications
 from mantra.auth.tokens import DevIssuer, JwksUrlKeys, KeySource, StaticKeys, TokenValidator
 from mantra.container import Container, get_container
 from mantra.settings import Settings, get_settings
+
+from frontend_api import errors
+from frontend_api.routers import alerts, auth, health, market, notifications
 
 DESCRIPTION = """
 Trade Mantra's REST API. Every route needs a bearer token except `/api/health` and the signed webhooks.
@@ -20,14 +20,19 @@ Trade Mantra's REST API. Every route needs a bearer token except `/api/health` a
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="Trade Mantra API", version="0.1.0", description=DESCRIPTION,
-                  swagger_ui_parameters={"persistAuthorization": True})
+    app = FastAPI(
+        title="Trade Mantra API",
+        version="0.1.0",
+        description=DESCRIPTION,
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
     app.state.container = container or get_container(settings)
     dev: DevIssuer | None = None
     keys: KeySource
     if settings.dev_issuer_key_file is not None:
-        dev = DevIssuer.from_file(settings.dev_issuer_key_file, settings.auth_issuer, settings.auth_client_id,
-                                  settings.token_ttl_s)
+        dev = DevIssuer.from_file(
+            settings.dev_issuer_key_file, settings.auth_issuer, settings.auth_client_id, settings.token_ttl_s
+        )
         keys = StaticKeys(dev.jwks)
     else:
         keys = JwksUrlKeys(settings.jwks_url)

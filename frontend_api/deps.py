@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-
 from mantra.auth.tokens import TokenValidator
 from mantra.container import Container
 from mantra.domain import User

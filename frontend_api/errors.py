@@ -8,9 +8,8 @@ import uuid
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
 from mantra.errors import Conflict, Forbidden, Invalid, LimitExceeded, MantraError, NotFound, Unauthorized
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("frontend_api")
 
@@ -32,7 +31,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": _where(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid"), "type": e.get("type")}
+            {
+                "field": _where(tuple(e.get("loc", ()))),
+                "message": e.get("msg", "invalid"),
+                "type": e.get("type"),
+            }
             for e in exc.errors()
         ]
         summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from mantra.money import to_paise
 
 from frontend_api.deps import CurrentUser, Services
 from frontend_api.schemas import AlertIn, AlertOut
-from mantra.money import to_paise
 
 router = APIRouter(tags=["alerts"])
 

@@ -6,12 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
-
-from frontend_api.deps import CurrentUser, Services
-from frontend_api.schemas import MeOut, TokenOut
 from mantra.auth.passwords import verify_password
 from mantra.auth.tokens import DevIssuer
 from mantra.errors import NotFound, Unauthorized
+
+from frontend_api.deps import CurrentUser, Services
+from frontend_api.schemas import MeOut, TokenOut
 
 router = APIRouter(tags=["auth"])
 
@@ -32,7 +32,9 @@ def token(
     found = services.users.by_email(form.username)
     if found is None or not verify_password(form.password, found[1]):
         raise Unauthorized("wrong e-mail or password")
-    return TokenOut(access_token=issuer.issue(found[0], services.clock.now_ms() // 1000), expires_in=issuer.ttl_s)
+    return TokenOut(
+        access_token=issuer.issue(found[0], services.clock.now_ms() // 1000), expires_in=issuer.ttl_s
+    )
 
 
 @router.get("/auth/.well-known/jwks.json", summary="The development issuer's public keys")
@@ -42,5 +44,11 @@ def jwks(issuer: Annotated[DevIssuer, Depends(dev_issuer)]) -> dict[str, Any]:
 
 @router.get("/api/me", response_model=MeOut, summary="Who am I?")
 def me(user: CurrentUser) -> MeOut:
-    return MeOut(user_id=user.user_id, email=user.email, name=user.name, tenant_id=user.tenant_id,
-                 roles=sorted(r.value for r in user.roles), plan_id=user.plan_id)
+    return MeOut(
+        user_id=user.user_id,
+        email=user.email,
+        name=user.name,
+        tenant_id=user.tenant_id,
+        roles=sorted(r.value for r in user.roles),
+        plan_id=user.plan_id,
+    )

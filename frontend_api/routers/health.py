@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from mantra.health import HealthReport
 
 from frontend_api.deps import Services
-from mantra.health import HealthReport
 
 router = APIRouter(tags=["health"])
 

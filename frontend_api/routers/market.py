@@ -4,11 +4,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from mantra.errors import Invalid, NotFound
+from mantra.market.timeframes import TIMEFRAMES_MS
 
 from frontend_api.deps import CurrentUser, Services
 from frontend_api.schemas import CandleOut, CandlesOut, InstrumentOut, QuoteOut
-from mantra.errors import Invalid, NotFound
-from mantra.market.timeframes import TIMEFRAMES_MS
 
 router = APIRouter(tags=["market data"])
 
@@ -50,5 +50,7 @@ def candles(
         raise Invalid("from/to: give a time zone, e.g. 2026-11-23T09:15:00+05:30")
     if start > end:
         raise Invalid("from: must be before to")
-    rows = services.candles.range(symbol.upper(), tf, int(start.timestamp() * 1000), int(end.timestamp() * 1000), limit)
+    rows = services.candles.range(
+        symbol.upper(), tf, int(start.timestamp() * 1000), int(end.timestamp() * 1000), limit
+    )
     return CandlesOut(symbol=symbol.upper(), timeframe=tf, candles=[CandleOut.of(c) for c in rows])

@@ -13,16 +13,20 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from events.contracts import AlertTriggeredMessage
 from mantra.alerts.dispatch import AlertTriggered, DeliveryReport
 from mantra.container import get_container
 from mantra.observability import powertools
 from mantra.settings import get_settings
 
+from events.contracts import AlertTriggeredMessage
+
 logger, tracer, metrics = powertools("alert_dispatch")
-processor = BatchProcessor(event_type=EventType.SQS, model=AlertTriggeredMessage,
-                           raise_on_entire_batch_failure=False, logger=logger)
+processor = BatchProcessor(
+    event_type=EventType.SQS,
+    model=AlertTriggeredMessage,
+    raise_on_entire_batch_failure=False,
+    logger=logger,  # type: ignore[arg-type]  # Powertools Logger quacks like logging.Logger
+)
 # Covers SQS redelivery and EventBridge retries (24 h) with room to spare.
 IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="event_id", expires_after_seconds=3 * 24 * 3600)
 
@@ -33,8 +37,12 @@ def deliver_once() -> Any:
     store = DynamoDBPersistenceLayer(table_name=settings.name("idempotency"))
     dispatcher = get_container(settings).dispatcher
 
-    @idempotent_function(data_keyword_argument="event", config=IDEMPOTENCY, persistence_store=store,
-                         output_serializer=PydanticSerializer(DeliveryReport))
+    @idempotent_function(
+        data_keyword_argument="event",
+        config=IDEMPOTENCY,
+        persistence_store=store,
+        output_serializer=PydanticSerializer(DeliveryReport),
+    )
     def deliver(event: AlertTriggered) -> DeliveryReport:
         return dispatcher.deliver(event)
 
@@ -51,7 +59,9 @@ def handle(record: AlertTriggeredMessage) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     IDEMPOTENCY.register_lambda_context(context)
-    return dict(process_partial_response(event=event, record_handler=handle, processor=processor, context=context))
+    return dict(
+        process_partial_response(event=event, record_handler=handle, processor=processor, context=context)
+    )
 
 
 def init() -> None:

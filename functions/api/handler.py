@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mangum import Mangum
-
 from mantra.observability import powertools
 
 logger, tracer, metrics = powertools("api")
@@ -24,4 +23,4 @@ def asgi() -> Mangum:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return dict(asgi()(event, context))
+    return dict(asgi()(event, cast(Any, context)))

@@ -23,10 +23,17 @@ from mantra.store.repositories import DynamoFeedStatusRepository
 def build(settings: Settings) -> FeedRunner:
     tables.configure(settings)
     if settings.feed_provider != "simulated":
-        raise SystemExit(f"feed provider {settings.feed_provider!r} is not available in this build; use simulated")
+        raise SystemExit(
+            f"feed provider {settings.feed_provider!r} is not available in this build; use simulated"
+        )
     provider = SimulatedMarket(demo_instruments(), seed=settings.feed_seed)
-    return FeedRunner(provider, KinesisTickPublisher(settings), DynamoFeedStatusRepository(), SystemClock(),
-                      settings.feed_interval_ms)
+    return FeedRunner(
+        provider,
+        KinesisTickPublisher(settings),
+        DynamoFeedStatusRepository(),
+        SystemClock(),
+        settings.feed_interval_ms,
+    )
 
 
 def main() -> None:

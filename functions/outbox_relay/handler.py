@@ -6,16 +6,20 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from events.contracts import OutboxRecord
 from mantra.container import get_container
 from mantra.eventbus import OutboxEvent
 from mantra.observability import powertools
 from mantra.settings import get_settings
 
+from events.contracts import OutboxRecord
+
 logger, tracer, metrics = powertools("outbox_relay")
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams, model=OutboxRecord,
-                           raise_on_entire_batch_failure=False, logger=logger)
+processor = BatchProcessor(
+    event_type=EventType.DynamoDBStreams,
+    model=OutboxRecord,
+    raise_on_entire_batch_failure=False,
+    logger=logger,  # type: ignore[arg-type]  # Powertools Logger quacks like logging.Logger
+)
 
 
 def relay(record: OutboxRecord) -> None:
@@ -30,7 +34,9 @@ def relay(record: OutboxRecord) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return dict(process_partial_response(event=event, record_handler=relay, processor=processor, context=context))
+    return dict(
+        process_partial_response(event=event, record_handler=relay, processor=processor, context=context)
+    )
 
 
 def init() -> None:

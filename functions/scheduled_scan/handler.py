@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from mantra.container import get_container
 from mantra.market.movers import MoversScan
 from mantra.observability import powertools
 from mantra.settings import get_settings
 from mantra.store.repositories import DynamoOutboxRepository
+
+from events.scheduled import ScheduledInvocation
 
 logger, tracer, metrics = powertools("scheduled_scan")
 
@@ -20,8 +20,8 @@ logger, tracer, metrics = powertools("scheduled_scan")
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    scheduled_for = datetime.fromisoformat(event["time"].replace("Z", "+00:00"))
+    invocation = ScheduledInvocation.model_validate(event)
     container = get_container(get_settings())
-    result = MoversScan(container.quotes, DynamoOutboxRepository()).run(scheduled_for)
+    result = MoversScan(container.quotes, DynamoOutboxRepository()).run(invocation.scheduled_time)
     logger.info("scan finished", extra={"scan_id": result.scan_id, "hits": len(result.hits)})
     return result.model_dump(mode="json")

@@ -8,7 +8,6 @@ from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from mantra.billing_events import StripeWebhookService
 from mantra.clock import SystemClock
 from mantra.errors import Invalid

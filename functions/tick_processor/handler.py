@@ -7,16 +7,20 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from events.contracts import TickRecord
 from mantra.container import get_container
 from mantra.domain import Tick
 from mantra.observability import powertools
 from mantra.settings import get_settings
 
+from events.contracts import TickRecord
+
 logger, tracer, metrics = powertools("tick_processor")
-processor = BatchProcessor(event_type=EventType.KinesisDataStreams, model=TickRecord,
-                           raise_on_entire_batch_failure=False, logger=logger)
+processor = BatchProcessor(
+    event_type=EventType.KinesisDataStreams,
+    model=TickRecord,
+    raise_on_entire_batch_failure=False,
+    logger=logger,  # type: ignore[arg-type]  # Powertools Logger quacks like logging.Logger
+)
 
 
 @logger.inject_lambda_context
@@ -26,9 +30,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     ticks: list[Tick] = []
 
     def collect(record: TickRecord) -> None:
-        ticks.append(record.kinesis.data)  # type: ignore[arg-type]
+        ticks.append(record.kinesis.data)
 
-    response = process_partial_response(event=event, record_handler=collect, processor=processor, context=context)
+    response = process_partial_response(
+        event=event, record_handler=collect, processor=processor, context=context
+    )
     failures = len(response.get("batchItemFailures", []))
     if failures:
         logger.warning("malformed tick records reported", extra={"failures": failures})

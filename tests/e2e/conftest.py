@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from mantra.devtools.standins import free_port
 from mantra.devtools.supervisor import wait_healthy
 
@@ -49,8 +48,13 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         "MANTRA_STANDINS_DIR": str(REPO / ".standins"),
     }
     log = open(data / "dev.out", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "mantra.cli.main", "dev", "--in-memory"], cwd=REPO, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mantra.cli.main", "dev", "--in-memory"],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{ports['API']}"
     try:
         wait_healthy(base, timeout_s=120)

@@ -9,7 +9,6 @@ from datetime import datetime
 from decimal import Decimal
 
 from conftest import REPO, Platform
-
 from mantra.devtools.smtp_sink import read_messages
 
 
@@ -35,8 +34,13 @@ def test_instruments_and_live_quotes_answer(platform: Platform):
     api = platform.client(platform.token())
     found = api.get("/api/instruments", params={"q": "RELI"}).json()
     assert [i["symbol"] for i in found] == ["RELIANCE"]
-    quote = _wait(lambda: api.get("/api/quotes/RELIANCE").json() if api.get("/api/quotes/RELIANCE").status_code
-                  == 200 else None)
+    quote = _wait(
+        lambda: (
+            api.get("/api/quotes/RELIANCE").json()
+            if api.get("/api/quotes/RELIANCE").status_code == 200
+            else None
+        )
+    )
     assert Decimal(quote["ltp"]) > 0
     tick_age = time.time() - datetime.fromisoformat(quote["tick_time"]).timestamp()
     assert tick_age < 5, "quotes are live"
@@ -49,9 +53,19 @@ def test_price_alert_reaches_inbox_and_email_within_two_seconds_of_the_crossing_
     api = platform.client(platform.token())
     ltp = Decimal(_wait(lambda: api.get("/api/quotes/SBIN").json().get("ltp")))
     # When they set alerts one paisa either side (the next move crosses one of them)
-    for condition, level in (("crosses_above", ltp + Decimal("0.01")), ("crosses_below", ltp - Decimal("0.01"))):
-        resp = api.post("/api/alerts", json={"symbol": "SBIN", "condition": condition, "price": str(level),
-                                             "channels": ["in_app", "email"]})
+    for condition, level in (
+        ("crosses_above", ltp + Decimal("0.01")),
+        ("crosses_below", ltp - Decimal("0.01")),
+    ):
+        resp = api.post(
+            "/api/alerts",
+            json={
+                "symbol": "SBIN",
+                "condition": condition,
+                "price": str(level),
+                "channels": ["in_app", "email"],
+            },
+        )
         assert resp.status_code == 201, resp.text
     # Then a notification appears in the inbox, and an e-mail in the SMTP sink
     inbox = _wait(lambda: api.get("/api/notifications").json())
@@ -60,8 +74,13 @@ def test_price_alert_reaches_inbox_and_email_within_two_seconds_of_the_crossing_
     tick_ms = note["data"]["tick_ts_ms"]
     created_ms = datetime.fromisoformat(note["created_at"]).timestamp() * 1000
     assert created_ms - tick_ms < 2000, f"in-app after {created_ms - tick_ms:.0f} ms"
-    mails = _wait(lambda: [m for m in read_messages(platform.data_dir / "mail")
-                           if m["X-Mantra-Trigger-Id"] == note["notification_id"]])
+    mails = _wait(
+        lambda: [
+            m
+            for m in read_messages(platform.data_dir / "mail")
+            if m["X-Mantra-Trigger-Id"] == note["notification_id"]
+        ]
+    )
     latency = int(mails[0]["X-Sink-Received-Ms"]) - tick_ms
     assert latency < 2000, f"e-mail after {latency} ms"
     assert mails[0]["To"] == "pro@demo.trademantra.in"
@@ -85,8 +104,14 @@ def test_bad_requests_get_clear_errors_without_tracebacks(platform: Platform):
 
 
 def test_second_platform_on_the_same_data_says_it_is_already_running(platform: Platform):
-    result = subprocess.run([sys.executable, "-m", "mantra.cli.main", "dev"], cwd=REPO, env=platform.env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "mantra.cli.main", "dev"],
+        cwd=REPO,
+        env=platform.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert "already running" in result.stderr
     assert "Traceback" not in result.stderr

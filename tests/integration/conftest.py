@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from mantra.devtools import bootstrap, standins
 from mantra.settings import Settings, get_settings
 from mantra.store import aws, tables
@@ -20,10 +19,17 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     data = tmp_path_factory.mktemp("data")
-    ports = {k: standins.free_port() for k in ("dynamodb_port", "kinesis_port", "moto_port", "smtp_port", "api_port")}
+    ports = {
+        k: standins.free_port()
+        for k in ("dynamodb_port", "kinesis_port", "moto_port", "smtp_port", "api_port")
+    }
     base = Settings(data_dir=data, standins_dir=REPO / ".standins", stage="it", **ports)  # type: ignore[arg-type]
-    env = {**standins.endpoint_env(base), **standins.local_settings_env(base), "MANTRA_STAGE": "it",
-           **{f"MANTRA_{k.upper()}": str(v) for k, v in ports.items()}}
+    env = {
+        **standins.endpoint_env(base),
+        **standins.local_settings_env(base),
+        "MANTRA_STAGE": "it",
+        **{f"MANTRA_{k.upper()}": str(v) for k, v in ports.items()},
+    }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     get_settings.cache_clear()

@@ -8,14 +8,28 @@ from typing import Any
 from mantra.domain import Tick
 
 
-def tick(symbol: str, seq: int, price: int, qty: int = 10, ts_ms: int | None = None, token: str = "3045") -> Tick:
+def tick(
+    symbol: str, seq: int, price: int, qty: int = 10, ts_ms: int | None = None, token: str = "3045"
+) -> Tick:
     ts = ts_ms if ts_ms is not None else 1_795_400_000_000 + seq  # a Monday in the session
-    return Tick(tick_id=f"{token}-{seq}", seq=seq, symbol=symbol, token=token, ts_ms=ts, ltp_paise=price,
-                last_qty=qty, volume=seq * qty, bid_paise=price - 5, ask_paise=price + 5)
+    return Tick(
+        tick_id=f"{token}-{seq}",
+        seq=seq,
+        symbol=symbol,
+        token=token,
+        ts_ms=ts,
+        ltp_paise=price,
+        last_qty=qty,
+        volume=seq * qty,
+        bid_paise=price - 5,
+        ask_paise=price + 5,
+    )
 
 
 def put_raw(kinesis: Any, stream: str, records: list[tuple[str, bytes]]) -> None:
-    resp = kinesis.put_records(StreamName=stream, Records=[{"PartitionKey": k, "Data": d} for k, d in records])
+    resp = kinesis.put_records(
+        StreamName=stream, Records=[{"PartitionKey": k, "Data": d} for k, d in records]
+    )
     assert resp["FailedRecordCount"] == 0
 
 
@@ -36,7 +50,9 @@ def until(predicate: Callable[[], Any], timeout_s: float = 10.0, every_s: float 
 def sqs_bodies(sqs: Any, url: str) -> list[dict[str, Any]]:
     out = []
     while True:
-        msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+            "Messages", []
+        )
         if not msgs:
             return out
         for m in msgs:

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from helpers import put_raw, tick, tick_bytes, until
-
 from mantra.catalog import DynamoStreamTrigger, EventTrigger, KinesisTrigger, function
 from mantra.clock import SystemClock
 from mantra.container import get_container
@@ -23,8 +22,9 @@ def _pollers(settings: Settings, tmp_path: Path) -> tuple[KinesisPoller, DynamoS
     tp, relay, dispatch = function("tick_processor"), function("outbox_relay"), function("alert_dispatch")
     return (
         KinesisPoller(settings, tp, next(t for t in tp.triggers if isinstance(t, KinesisTrigger)), tmp_path),
-        DynamoStreamPoller(settings, relay, next(t for t in relay.triggers if isinstance(t, DynamoStreamTrigger)),
-                           tmp_path),
+        DynamoStreamPoller(
+            settings, relay, next(t for t in relay.triggers if isinstance(t, DynamoStreamTrigger)), tmp_path
+        ),
         SqsPoller(settings, dispatch, next(t for t in dispatch.triggers if isinstance(t, EventTrigger))),
     )
 
@@ -37,14 +37,22 @@ def test_crossing_tick_reaches_inbox_and_email_once(platform: Settings, tmp_path
     # Given the Pro user's alert: LT crosses above 3,600.00
     container = get_container(platform)
     user = DynamoUserRepository().by_email("pro@demo.trademantra.in")[0]  # type: ignore[index]
-    alert = container.alert_service.create(user, "LT", AlertCondition.CROSSES_ABOVE, 360_000,
-                                           (Channel.IN_APP, Channel.EMAIL), "breakout")
+    alert = container.alert_service.create(
+        user, "LT", AlertCondition.CROSSES_ABOVE, 360_000, (Channel.IN_APP, Channel.EMAIL), "breakout"
+    )
     # When LT trades 3,599.90 then 3,600.10 and the pipeline runs
-    put_raw(client("kinesis", platform.region), platform.name("ticks"),
-            [("LT", tick_bytes(tick("LT", s, p, token="11483"))) for s, p in ((101, 359_990), (102, 360_010))])
+    put_raw(
+        client("kinesis", platform.region),
+        platform.name("ticks"),
+        [("LT", tick_bytes(tick("LT", s, p, token="11483"))) for s, p in ((101, 359_990), (102, 360_010))],
+    )
     kin, relay, dispatch = _pollers(platform, tmp_path)
-    until(lambda: (kin.poll_once() or True) and DynamoAlertRepository().get(user.tenant_id, alert.alert_id).status
-          == "triggered")
+    until(
+        lambda: (
+            (kin.poll_once() or True)
+            and DynamoAlertRepository().get(user.tenant_id, alert.alert_id).status == "triggered"
+        )
+    )
     fired = DynamoAlertRepository().get(user.tenant_id, alert.alert_id)
     assert fired is not None and fired.trigger_id
     until(lambda: relay.poll_once() is not None and _in_queue(platform))
@@ -61,7 +69,9 @@ def test_crossing_tick_reaches_inbox_and_email_once(platform: Settings, tmp_path
 def _in_queue(settings: Settings) -> bool:
     sqs = client("sqs", settings.region)
     url = sqs.get_queue_url(QueueName=settings.name("alert-dispatch"))["QueueUrl"]
-    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
+        "Attributes"
+    ]
     return int(attrs["ApproximateNumberOfMessages"]) > 0
 
 
@@ -69,14 +79,32 @@ def test_redelivered_alert_event_notifies_once(platform: Settings, tmp_path: Pat
     # Given the same alert.triggered event delivered twice (EventBridge and SQS are at-least-once)
     user = DynamoUserRepository().by_email("starter@demo.trademantra.in")[0]  # type: ignore[index]
     detail = {
-        "event_id": "trg_redelivered_0001", "trigger_id": "trg_redelivered_0001", "tenant_id": user.tenant_id,
-        "user_id": user.user_id, "alert_id": "alr_x", "symbol": "TCS", "condition": "above", "level": "3900.00",
-        "price": "3901.00", "tick_id": "11536-1", "tick_ts_ms": SystemClock().now_ms(),
+        "event_id": "trg_redelivered_0001",
+        "trigger_id": "trg_redelivered_0001",
+        "tenant_id": user.tenant_id,
+        "user_id": user.user_id,
+        "alert_id": "alr_x",
+        "symbol": "TCS",
+        "condition": "above",
+        "level": "3900.00",
+        "price": "3901.00",
+        "tick_id": "11536-1",
+        "tick_ts_ms": SystemClock().now_ms(),
         "channels": ["in_app", "email"],
     }
-    body = json.dumps({"version": "0", "id": "evt-1", "detail-type": "alert.triggered", "source": "trade-mantra",
-                       "account": "000000000000", "time": "2026-11-23T04:00:00Z", "region": platform.region,
-                       "resources": [], "detail": detail})
+    body = json.dumps(
+        {
+            "version": "0",
+            "id": "evt-1",
+            "detail-type": "alert.triggered",
+            "source": "trade-mantra",
+            "account": "000000000000",
+            "time": "2026-11-23T04:00:00Z",
+            "region": platform.region,
+            "resources": [],
+            "detail": detail,
+        }
+    )
     sqs = client("sqs", platform.region)
     url = sqs.get_queue_url(QueueName=platform.name("alert-dispatch"))["QueueUrl"]
     sqs.send_message(QueueUrl=url, MessageBody=body)
@@ -86,7 +114,9 @@ def test_redelivered_alert_event_notifies_once(platform: Settings, tmp_path: Pat
     for _ in range(5):
         dispatch.poll_once()
     # Then exactly one inbox entry and one e-mail exist for it
-    inbox = [n for n in get_container(platform).inbox.list(user) if n.notification_id == "trg_redelivered_0001"]
+    inbox = [
+        n for n in get_container(platform).inbox.list(user) if n.notification_id == "trg_redelivered_0001"
+    ]
     assert len(inbox) == 1
     assert len(_mails(platform, "trg_redelivered_0001")) == 1
 

@@ -42,8 +42,15 @@ def _signed(payload: bytes, secret: str, ts: int) -> str:
 def test_stripe_webhook_function_verifies_and_records_once(platform: Settings):
     # Given a Stripe event signed with the endpoint secret held in Secrets Manager
     secret = read_secret(platform, "stripe")["webhook_secret"]
-    payload = json.dumps({"id": "evt_it_1", "type": "invoice.paid", "created": int(time.time()),
-                          "livemode": False, "data": {"object": {}}}).encode()
+    payload = json.dumps(
+        {
+            "id": "evt_it_1",
+            "type": "invoice.paid",
+            "created": int(time.time()),
+            "livemode": False,
+            "data": {"object": {}},
+        }
+    ).encode()
     now = int(time.time())
     spec = function("stripe_webhook")
 

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from helpers import put_raw, sqs_bodies, tick, tick_bytes
-
 from mantra.catalog import KinesisTrigger, function
 from mantra.clock import SystemClock
 from mantra.feed.runner import FeedRunner
@@ -15,7 +14,11 @@ from mantra.market.instruments import demo_instruments
 from mantra.runtime.pollers import KinesisPoller, failures_queue
 from mantra.settings import Settings
 from mantra.store.aws import KinesisTickPublisher, client
-from mantra.store.repositories import DynamoCandleRepository, DynamoFeedStatusRepository, DynamoQuoteRepository
+from mantra.store.repositories import (
+    DynamoCandleRepository,
+    DynamoFeedStatusRepository,
+    DynamoQuoteRepository,
+)
 
 
 def _poller(settings: Settings, tmp_path: Path) -> KinesisPoller:
@@ -24,7 +27,9 @@ def _poller(settings: Settings, tmp_path: Path) -> KinesisPoller:
     return KinesisPoller(settings, spec, trigger, tmp_path)
 
 
-def test_malformed_tick_is_dead_lettered_and_never_blocks_the_ticks_after_it(platform: Settings, tmp_path: Path):
+def test_malformed_tick_is_dead_lettered_and_never_blocks_the_ticks_after_it(
+    platform: Settings, tmp_path: Path
+):
     # Given six good ITC ticks on one shard with a malformed record in the middle
     good = [tick("ITC", seq, 46_000 + seq * 5, qty=seq) for seq in range(1, 7)]
     records = [("ITC", tick_bytes(t)) for t in good[:3]] + [("ITC", b'{"tick_id": "broken", "ltp')]
@@ -55,8 +60,14 @@ def test_malformed_tick_is_dead_lettered_and_never_blocks_the_ticks_after_it(pla
 
 def test_feed_runner_publishes_simulated_ticks_and_reports_a_heartbeat(platform: Settings, tmp_path: Path):
     # Given the simulated market publishing to the real stream
-    runner = FeedRunner(SimulatedMarket(demo_instruments(), seed=3), KinesisTickPublisher(platform),
-                        DynamoFeedStatusRepository(), SystemClock(), interval_ms=1, feed_id="it-feed")
+    runner = FeedRunner(
+        SimulatedMarket(demo_instruments(), seed=3),
+        KinesisTickPublisher(platform),
+        DynamoFeedStatusRepository(),
+        SystemClock(),
+        interval_ms=1,
+        feed_id="it-feed",
+    )
     # When it runs a few steps
     runner.run(max_steps=5)
     # Then ticks reached Kinesis and the heartbeat says how many
@@ -67,8 +78,9 @@ def test_feed_runner_publishes_simulated_ticks_and_reports_a_heartbeat(platform:
     shards = k.describe_stream(StreamName=platform.name("ticks"))["StreamDescription"]["Shards"]
     simulated = 0
     for shard in shards:
-        it = k.get_shard_iterator(StreamName=platform.name("ticks"), ShardId=shard["ShardId"],
-                                  ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        it = k.get_shard_iterator(
+            StreamName=platform.name("ticks"), ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
         for r in k.get_records(ShardIterator=it, Limit=10_000)["Records"]:
             simulated += _is_simulated(r["Data"])
     assert simulated >= runner.published

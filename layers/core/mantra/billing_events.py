@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
@@ -25,11 +25,10 @@ class WebhookResult(BaseModel):
     duplicate: bool
 
 
-class BillingEventStore:
+class BillingEventStore(Protocol):
     """Port implemented in store: put the event if its id is new."""
 
-    def put_if_absent(self, event: dict[str, Any], received_ms: int) -> bool:  # pragma: no cover - protocol
-        raise NotImplementedError
+    def put_if_absent(self, event: dict[str, Any], received_ms: int) -> bool: ...
 
 
 def verify(payload: bytes, signature_header: str | None, secret: str, now_s: int) -> dict[str, Any]:

@@ -189,8 +189,15 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         ),
         access=Access(
             tables_read=(
-                "instruments", "quotes", "candles", "alerts", "notifications", "users", "plans",
-                "feed_status", "signals",
+                "instruments",
+                "quotes",
+                "candles",
+                "alerts",
+                "notifications",
+                "users",
+                "plans",
+                "feed_status",
+                "signals",
             ),
             tables_write=("alerts", "notifications"),
             secrets=("auth",),

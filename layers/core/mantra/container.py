@@ -92,7 +92,9 @@ class Container:
     def health(self) -> HealthService:
         s = self.settings
         checks = {
-            "dynamodb": lambda: f"table {repositories.FeedStatusItem.describe_table()['TableName']} reachable",
+            "dynamodb": lambda: (
+                f"table {repositories.FeedStatusItem.describe_table()['TableName']} reachable"
+            ),
             "kinesis": lambda: "stream {} is {}".format(
                 s.name(s.tick_stream),
                 aws.client("kinesis", s.region).describe_stream_summary(StreamName=s.name(s.tick_stream))[

@@ -65,5 +65,9 @@ class HealthService:
                 detail, ok = check(), True
             except Exception as exc:
                 detail, ok = f"{type(exc).__name__}: {exc}"[:300], False
-            out.append(ComponentHealth(name=name, ok=ok, detail=detail, latency_ms=(time.perf_counter() - start) * 1000))
+            out.append(
+                ComponentHealth(
+                    name=name, ok=ok, detail=detail, latency_ms=(time.perf_counter() - start) * 1000
+                )
+            )
         return HealthReport(ok=all(c.ok for c in out), components=out)

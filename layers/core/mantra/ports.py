@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
@@ -34,7 +35,7 @@ class AlertRepository(Protocol):
     def list(self, tenant_id: str) -> list[Alert]: ...
     def count_active(self, tenant_id: str) -> int: ...
     def delete(self, tenant_id: str, alert_id: str) -> bool: ...
-    def active_for_symbols(self, symbols: Iterable[str]) -> dict[str, list[Alert]]: ...
+    def active_for_symbols(self, symbols: Iterable[str]) -> dict[str, builtins.list[Alert]]: ...
     def trigger(
         self, alert: Alert, trigger_id: str, at_ms: int, detail_type: str, detail: dict[str, object]
     ) -> bool: ...
@@ -47,7 +48,9 @@ class NotificationRepository(Protocol):
 
 
 class OutboxRepository(Protocol):
-    def put_if_absent(self, event_id: str, detail_type: str, detail: dict[str, object], at_ms: int) -> bool: ...
+    def put_if_absent(
+        self, event_id: str, detail_type: str, detail: dict[str, object], at_ms: int
+    ) -> bool: ...
 
 
 class UserRepository(Protocol):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 
-import pytest
 from core_fakes import SESSION_10AM, make_tick
 from mantra.market.candles import aggregate, dedupe, merge
 

@@ -6,7 +6,6 @@ import base64
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-import pytest
 from mantra.catalog import FunctionSpec, KinesisTrigger
 from mantra.runtime.pollers import KinesisPoller
 from mantra.settings import Settings

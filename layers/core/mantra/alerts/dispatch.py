@@ -59,14 +59,23 @@ class AlertDispatcher:
     def deliver(self, event: AlertTriggered) -> DeliveryReport:
         title = f"{event.symbol} {CONDITION_TEXT.get(event.condition, event.condition)} ₹{event.level}"
         at = ist_from_ms(event.tick_ts_ms).strftime("%d %b %Y %H:%M:%S IST")
-        body = f"{event.symbol} traded at ₹{event.price} at {at}." + (f" Note: {event.note}" if event.note else "")
-        delivered, skipped, failed = [], [], []
+        body = f"{event.symbol} traded at ₹{event.price} at {at}." + (
+            f" Note: {event.note}" if event.note else ""
+        )
+        delivered: list[str] = []
+        skipped: list[str] = []
+        failed: list[str] = []
         # The inbox always gets it: it is the record of what fired.
         fresh = self._notifications.put_if_absent(
             Notification(
-                notification_id=event.trigger_id, tenant_id=event.tenant_id, user_id=event.user_id,
-                kind="alert.triggered", title=title, body=body,
-                data=event.model_dump(mode="json", exclude={"channels"}), read=False,
+                notification_id=event.trigger_id,
+                tenant_id=event.tenant_id,
+                user_id=event.user_id,
+                kind="alert.triggered",
+                title=title,
+                body=body,
+                data=event.model_dump(mode="json", exclude={"channels"}),
+                read=False,
                 created_ms=self._clock.now_ms(),
             )
         )
@@ -78,7 +87,8 @@ class AlertDispatcher:
             else:
                 try:
                     self._email.send(
-                        user.email, f"Trade Mantra alert: {title}",
+                        user.email,
+                        f"Trade Mantra alert: {title}",
                         f"Hello {user.name},\n\n{body}\n\nAlert {event.alert_id} · trigger {event.trigger_id}\n",
                         {"X-Mantra-Trigger-Id": event.trigger_id, "X-Mantra-Tick-Ts": str(event.tick_ts_ms)},
                     )
@@ -86,4 +96,6 @@ class AlertDispatcher:
                 except Exception:  # one failing channel never blocks the others
                     log.exception("e-mail delivery failed for %s", event.trigger_id)
                     failed.append(Channel.EMAIL.value)
-        return DeliveryReport(trigger_id=event.trigger_id, delivered=delivered, skipped=skipped, failed=failed)
+        return DeliveryReport(
+            trigger_id=event.trigger_id, delivered=delivered, skipped=skipped, failed=failed
+        )

@@ -35,9 +35,16 @@ class AlertService:
                 "delete one or upgrade for more"
             )
         alert = Alert(
-            tenant_id=user.tenant_id, alert_id="alr_" + secrets.token_hex(8), user_id=user.user_id,
-            symbol=symbol, condition=condition, level_paise=level_paise, channels=channels, note=note,
-            status=AlertStatus.ACTIVE, created_ms=self._clock.now_ms(),
+            tenant_id=user.tenant_id,
+            alert_id="alr_" + secrets.token_hex(8),
+            user_id=user.user_id,
+            symbol=symbol,
+            condition=condition,
+            level_paise=level_paise,
+            channels=channels,
+            note=note,
+            status=AlertStatus.ACTIVE,
+            created_ms=self._clock.now_ms(),
         )
         self._alerts.create(alert)
         return alert

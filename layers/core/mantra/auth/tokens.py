@@ -101,7 +101,11 @@ class TokenValidator:
         key = self._keys.key_for(str(header.get("kid", "")))
         try:
             claims: dict[str, Any] = jwt.decode(
-                token, key, algorithms=["RS256"], issuer=self._issuer, leeway=self._leeway,
+                token,
+                key,
+                algorithms=["RS256"],
+                issuer=self._issuer,
+                leeway=self._leeway,
                 options={"require": ["exp", "iat", "iss", "sub"], "verify_aud": False},
             )
         except jwt.ExpiredSignatureError as exc:

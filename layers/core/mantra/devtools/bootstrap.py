@@ -32,7 +32,8 @@ def provision(settings: Settings) -> dict[str, Any]:
             ttl = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
             if ttl.get("TimeToLiveStatus") not in ("ENABLED", "ENABLING"):
                 ddb.update_time_to_live(
-                    TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute}
+                    TableName=name,
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute},
                 )
 
     kinesis = client("kinesis", settings.region)
@@ -43,7 +44,9 @@ def provision(settings: Settings) -> dict[str, Any]:
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ResourceInUseException":
                 raise
-        kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 50})
+        kinesis.get_waiter("stream_exists").wait(
+            StreamName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 50}
+        )
 
     sqs = client("sqs", settings.region)
     events = client("events", settings.region)
@@ -55,26 +58,33 @@ def provision(settings: Settings) -> dict[str, Any]:
             raise
     for queue, trig in event_queues().items():
         dlq_url = sqs.create_queue(QueueName=settings.name(f"{queue}-dlq"))["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         url = sqs.create_queue(
             QueueName=settings.name(queue),
             Attributes={
                 "VisibilityTimeout": "30",
-                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
-                                             "maxReceiveCount": str(trig.max_receive_count)}),
+                "RedrivePolicy": json.dumps(
+                    {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(trig.max_receive_count)}
+                ),
             },
         )["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         rule = settings.name(f"{queue}-rule")
         events.put_rule(
-            Name=rule, EventBusName=bus, State="ENABLED",
-            EventPattern=json.dumps({"source": [settings.event_source], "detail-type": list(trig.detail_types)}),
+            Name=rule,
+            EventBusName=bus,
+            State="ENABLED",
+            EventPattern=json.dumps(
+                {"source": [settings.event_source], "detail-type": list(trig.detail_types)}
+            ),
         )
         events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
     # failure destinations of the stream consumers
-    for spec in FUNCTIONS:
-        if any(isinstance(t, KinesisTrigger | DynamoStreamTrigger) for t in spec.triggers):
-            sqs.create_queue(QueueName=failures_queue(settings, spec.name))
+    for fn in FUNCTIONS:
+        if any(isinstance(t, KinesisTrigger | DynamoStreamTrigger) for t in fn.triggers):
+            sqs.create_queue(QueueName=failures_queue(settings, fn.name))
 
     sm = client("secretsmanager", settings.region)
     defaults: dict[str, dict[str, str]] = {

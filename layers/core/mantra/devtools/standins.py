@@ -44,7 +44,8 @@ def ensure_npm_standins(standins_dir: Path) -> Path:
     standins_dir.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(standins_dir), *NPM_PACKAGES],
-        check=True, stdout=subprocess.DEVNULL,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     return modules
 
@@ -75,7 +76,9 @@ def wait_ready(standins: list[Standin], timeout_s: float = 60.0) -> None:
     for s in standins:
         while not port_open(s.port):
             if s.process.poll() is not None:
-                raise StandinError(f"{s.name} exited with code {s.process.returncode} before listening on {s.port}")
+                raise StandinError(
+                    f"{s.name} exited with code {s.process.returncode} before listening on {s.port}"
+                )
             if time.monotonic() > deadline:
                 raise StandinError(f"{s.name} did not listen on port {s.port} within {timeout_s:.0f}s")
             time.sleep(0.1)
@@ -88,7 +91,7 @@ def start_all(settings: Settings, in_memory: bool, log_dir: Path) -> list[Standi
     log_dir.mkdir(parents=True, exist_ok=True)
 
     def log(name: str) -> IO[bytes]:
-        return open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child process
+        return open(log_dir / f"{name}.log", "ab")
 
     jar_dir = dynamodb_jar_dir(modules)
     ddb_args = ["-inMemory"] if in_memory else ["-dbPath", str(_mkdir(data / "dynamodb"))]
@@ -96,16 +99,60 @@ def start_all(settings: Settings, in_memory: bool, log_dir: Path) -> list[Standi
     node = shutil.which("node") or "node"
     java = shutil.which("java") or "java"
     procs = [
-        _spawn("dynamodb", [java, f"-Djava.library.path={jar_dir / 'DynamoDBLocal_lib'}", "-jar",
-                            str(jar_dir / "DynamoDBLocal.jar"), "-port", str(settings.dynamodb_port), "-sharedDb",
-                            *ddb_args], settings.dynamodb_port, log("dynamodb"), cwd=jar_dir),
-        _spawn("kinesis", [node, str(modules / "kinesalite" / "cli.js"), "--port", str(settings.kinesis_port),
-                           "--createStreamMs", "0", "--deleteStreamMs", "0", "--updateStreamMs", "0", *kin_args],
-               settings.kinesis_port, log("kinesis")),
-        _spawn("moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(settings.moto_port)],
-               settings.moto_port, log("moto")),
-        _spawn("smtp", [sys.executable, "-m", "mantra.devtools.smtp_sink", "--port", str(settings.smtp_port),
-                        "--maildir", str(data / "mail")], settings.smtp_port, log("smtp")),
+        _spawn(
+            "dynamodb",
+            [
+                java,
+                f"-Djava.library.path={jar_dir / 'DynamoDBLocal_lib'}",
+                "-jar",
+                str(jar_dir / "DynamoDBLocal.jar"),
+                "-port",
+                str(settings.dynamodb_port),
+                "-sharedDb",
+                *ddb_args,
+            ],
+            settings.dynamodb_port,
+            log("dynamodb"),
+            cwd=jar_dir,
+        ),
+        _spawn(
+            "kinesis",
+            [
+                node,
+                str(modules / "kinesalite" / "cli.js"),
+                "--port",
+                str(settings.kinesis_port),
+                "--createStreamMs",
+                "0",
+                "--deleteStreamMs",
+                "0",
+                "--updateStreamMs",
+                "0",
+                *kin_args,
+            ],
+            settings.kinesis_port,
+            log("kinesis"),
+        ),
+        _spawn(
+            "moto",
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(settings.moto_port)],
+            settings.moto_port,
+            log("moto"),
+        ),
+        _spawn(
+            "smtp",
+            [
+                sys.executable,
+                "-m",
+                "mantra.devtools.smtp_sink",
+                "--port",
+                str(settings.smtp_port),
+                "--maildir",
+                str(data / "mail"),
+            ],
+            settings.smtp_port,
+            log("smtp"),
+        ),
     ]
     try:
         wait_ready(procs)
@@ -135,7 +182,7 @@ def endpoint_env(settings: Settings) -> dict[str, str]:
         "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": f"http://127.0.0.1:{settings.dynamodb_port}",
         "AWS_ENDPOINT_URL_KINESIS": f"http://127.0.0.1:{settings.kinesis_port}",
         "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - the stand-ins accept any credentials
+        "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_REGION": settings.region,
         "AWS_DEFAULT_REGION": settings.region,
     }

@@ -96,9 +96,26 @@ def run(settings: Settings, in_memory: bool = False, say: Callable[[str], None] 
         py = sys.executable
         procs.append(_child("runtime", [py, "-m", "mantra.runtime.main"], log_dir, env))
         procs.append(_child("broker_feed", [py, "-m", "functions.broker_feed.main"], log_dir, env))
-        procs.append(_child("api", [py, "-m", "uvicorn", "mantra.runtime.gateway:create_gateway", "--factory",
-                                    "--host", "127.0.0.1", "--port", str(settings.api_port), "--log-level",
-                                    "warning"], log_dir, env))
+        procs.append(
+            _child(
+                "api",
+                [
+                    py,
+                    "-m",
+                    "uvicorn",
+                    "mantra.runtime.gateway:create_gateway",
+                    "--factory",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(settings.api_port),
+                    "--log-level",
+                    "warning",
+                ],
+                log_dir,
+                env,
+            )
+        )
         base = f"http://127.0.0.1:{settings.api_port}"
         wait_healthy(base, timeout_s=90)
         say(
@@ -109,7 +126,9 @@ def run(settings: Settings, in_memory: bool = False, say: Callable[[str], None] 
         while not stop["requested"]:
             for p in procs:
                 if p.process.poll() is not None:
-                    say(f"{p.name} exited with code {p.process.returncode}; see {log_dir / (p.name + '.log')}")
+                    say(
+                        f"{p.name} exited with code {p.process.returncode}; see {log_dir / (p.name + '.log')}"
+                    )
                     return 1
             time.sleep(0.5)
         say("stopping ...")

@@ -53,9 +53,13 @@ class FeedRunner:
     def heartbeat(self, state: str = "streaming") -> None:
         self._status.heartbeat(
             FeedStatus(
-                feed_id=self._feed_id, provider=self._provider.name, state=state,
-                heartbeat_ms=self._clock.now_ms(), last_tick_ms=self.last_tick_ms,
-                ticks_published=self.published, instruments=len(self._provider.instruments),
+                feed_id=self._feed_id,
+                provider=self._provider.name,
+                state=state,
+                heartbeat_ms=self._clock.now_ms(),
+                last_tick_ms=self.last_tick_ms,
+                ticks_published=self.published,
+                instruments=len(self._provider.instruments),
             )
         )
 

@@ -36,7 +36,9 @@ def volume_profile(ts_ms: int) -> float:
 class SimulatedMarket:
     name = "simulated"
 
-    def __init__(self, instruments: Sequence[tuple[Instrument, int]], seed: int, tick_probability: float = 0.8):
+    def __init__(
+        self, instruments: Sequence[tuple[Instrument, int]], seed: int, tick_probability: float = 0.8
+    ):
         self._rng = random.Random(seed)
         self._p = tick_probability
         self._states = [
@@ -60,7 +62,11 @@ class SimulatedMarket:
             n_ticks = max(1, round(s.price * 0.0002 / step))
             move = self._rng.choice((-1, 1)) * step * self._rng.randint(0, n_ticks)
             s.price = max(step, s.price + move)
-            qty = max(1, int(self._rng.expovariate(1 / 150) * activity)) if s.instrument.instrument_type != "INDEX" else 0
+            qty = (
+                max(1, int(self._rng.expovariate(1 / 150) * activity))
+                if s.instrument.instrument_type != "INDEX"
+                else 0
+            )
             s.volume += qty
             s.seq = max(s.seq + 1, now_ms * 1000)
             spread = step * max(1, math.ceil(self._rng.random() * 2))

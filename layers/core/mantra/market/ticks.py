@@ -83,8 +83,13 @@ class TickProcessor:
         # a conflict means someone else applied these ticks first; nothing is counted twice
         conflicts = sum(1 for ok in results.values() if not ok)
         return BatchSummary(
-            ticks=len(ticks), applied=sum(len(v) for v in fresh.values()), duplicates=duplicates,
-            symbols=len(fresh), candles_written=written, triggers=len(triggers), conflicts=conflicts,
+            ticks=len(ticks),
+            applied=sum(len(v) for v in fresh.values()),
+            duplicates=duplicates,
+            symbols=len(fresh),
+            candles_written=written,
+            triggers=len(triggers),
+            conflicts=conflicts,
         )
 
     def _fire_alerts(self, fresh: dict[str, list[Tick]], prev_price: dict[str, int]) -> list[Trigger]:
@@ -132,8 +137,17 @@ def _next_quote(prev: Quote | None, ticks: Sequence[Tick]) -> Quote:
         open_paise = last.open_paise or next(t.ltp_paise for t in ticks if session_date(t.ts_ms) == day)
         prev_close = last.prev_close_paise or (prev.ltp_paise if prev else open_paise)
     return Quote(
-        symbol=last.symbol, ltp_paise=last.ltp_paise, open_paise=open_paise, high_paise=high, low_paise=low,
-        prev_close_paise=prev_close, bid_paise=last.bid_paise, ask_paise=last.ask_paise,
-        volume=max(last.volume, prev.volume if same_session and prev else 0), tick_ts_ms=last.ts_ms,
-        tick_id=last.tick_id, seq=last.seq, session_date=day,
+        symbol=last.symbol,
+        ltp_paise=last.ltp_paise,
+        open_paise=open_paise,
+        high_paise=high,
+        low_paise=low,
+        prev_close_paise=prev_close,
+        bid_paise=last.bid_paise,
+        ask_paise=last.ask_paise,
+        volume=max(last.volume, prev.volume if same_session and prev else 0),
+        tick_ts_ms=last.ts_ms,
+        tick_id=last.tick_id,
+        seq=last.seq,
+        session_date=day,
     )

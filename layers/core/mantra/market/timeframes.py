@@ -36,6 +36,8 @@ def bucket_start_ms(ts_ms: int, tf: str) -> int:
     if tf == "1d":
         return int(day_start.timestamp() * 1000)
     width = TIMEFRAMES_MS[tf]
-    anchor_ms = int((day_start + timedelta(hours=SESSION_OPEN.hour, minutes=SESSION_OPEN.minute)).timestamp() * 1000)
+    anchor_ms = int(
+        (day_start + timedelta(hours=SESSION_OPEN.hour, minutes=SESSION_OPEN.minute)).timestamp() * 1000
+    )
     # floor division keeps pre-open ticks in buckets counted back from the anchor
     return anchor_ms + ((ts_ms - anchor_ms) // width) * width

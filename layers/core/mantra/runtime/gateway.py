@@ -22,7 +22,9 @@ def _adapter(spec: FunctionSpec) -> Any:
         result: dict[str, Any] = await run_in_threadpool(invoke, spec, event)
         raw = result.get("body") or ""
         content = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
-        return Response(content, status_code=int(result.get("statusCode", 200)), headers=result.get("headers"))
+        return Response(
+            content, status_code=int(result.get("statusCode", 200)), headers=result.get("headers")
+        )
 
     endpoint.__name__ = spec.name
     return endpoint
@@ -38,6 +40,11 @@ def create_gateway() -> FastAPI:
                 continue
             for route in trig.routes:
                 method, path = route.split(" ", 1)
-                app.add_api_route(path, _adapter(spec), methods=[method], tags=["webhooks"],
-                                  summary=f"{spec.description} (signed; no bearer token)")
+                app.add_api_route(
+                    path,
+                    _adapter(spec),
+                    methods=[method],
+                    tags=["webhooks"],
+                    summary=f"{spec.description} (signed; no bearer token)",
+                )
     return app

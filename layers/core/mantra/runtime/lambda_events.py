@@ -11,7 +11,9 @@ from typing import Any
 ACCOUNT = "000000000000"
 
 
-def kinesis_event(records: list[dict[str, Any]], stream_arn: str, shard_id: str, region: str) -> dict[str, Any]:
+def kinesis_event(
+    records: list[dict[str, Any]], stream_arn: str, shard_id: str, region: str
+) -> dict[str, Any]:
     return {
         "Records": [
             {
@@ -75,19 +77,10 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> di
     }
 
 
-def schedule_event(name: str, at: datetime, region: str) -> dict[str, Any]:
-    """EventBridge Scheduler's default payload for a Lambda target."""
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.scheduler",
-        "account": ACCOUNT,
-        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": region,
-        "resources": [f"arn:aws:scheduler:{region}:{ACCOUNT}:schedule/default/{name}"],
-        "detail": {},
-    }
+def schedule_event(name: str, at: datetime) -> dict[str, Any]:
+    """What our EventBridge Scheduler targets send: the schedule's name and its scheduled time
+    (``<aws.scheduler.scheduled-time>``), so a retried invocation knows which slot it is for."""
+    return {"schedule": name, "scheduled_time": at.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def http_event(method: str, path: str, headers: dict[str, str], query: str, body: bytes) -> dict[str, Any]:
@@ -103,8 +96,13 @@ def http_event(method: str, path: str, headers: dict[str, str], query: str, body
         "rawQueryString": query,
         "headers": headers,
         "requestContext": {
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
-                     "userAgent": headers.get("user-agent", "")},
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": headers.get("user-agent", ""),
+            },
             "requestId": uuid.uuid4().hex,
             "stage": "$default",
         },

@@ -332,5 +332,5 @@ class Scheduler(Poller):
             return True
         at, self.next_fire = self.next_fire, self.cron.next_after(self.next_fire)
         log.info("schedule %s fired for %s", self.trigger.name, self.spec.name)
-        self.call(ev.schedule_event(self.trigger.name, at, self.settings.region))
+        self.call(ev.schedule_event(self.trigger.name, at))
         return True

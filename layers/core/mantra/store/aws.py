@@ -20,7 +20,7 @@ _CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeou
 
 @lru_cache(maxsize=16)
 def client(service: str, region: str) -> Any:
-    return boto3.client(service, region_name=region, config=_CONFIG)  # type: ignore[call-overload]
+    return boto3.client(service, region_name=region, config=_CONFIG)
 
 
 class KinesisTickPublisher:
@@ -41,9 +41,7 @@ class KinesisTickPublisher:
         return sent
 
     def _put(self, ticks: list[Tick]) -> int:
-        pending = [
-            {"Data": t.model_dump_json().encode(), "PartitionKey": t.symbol} for t in ticks
-        ]
+        pending = [{"Data": t.model_dump_json().encode(), "PartitionKey": t.symbol} for t in ticks]
         delivered = 0
         for attempt in range(self._max_attempts):
             resp = self._kinesis.put_records(StreamName=self._stream, Records=pending)
@@ -53,7 +51,9 @@ class KinesisTickPublisher:
                 return delivered
             pending = failed
             self._sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
-        raise RuntimeError(f"{len(pending)} ticks not accepted by Kinesis after {self._max_attempts} attempts")
+        raise RuntimeError(
+            f"{len(pending)} ticks not accepted by Kinesis after {self._max_attempts} attempts"
+        )
 
 
 class EventBridgePublisher:
@@ -98,6 +98,8 @@ class SesEmailSender:
 
 
 def read_secret(settings: Settings, name: str) -> dict[str, Any]:
-    resp = client("secretsmanager", settings.region).get_secret_value(SecretId=f"mantra/{settings.stage}/{name}")
+    resp = client("secretsmanager", settings.region).get_secret_value(
+        SecretId=f"mantra/{settings.stage}/{name}"
+    )
     value: dict[str, Any] = json.loads(resp["SecretString"])
     return value

@@ -137,7 +137,7 @@ class PlanItem(BaseModel):
     interval = UnicodeAttribute()
     rank = NumberAttribute()
     limits = MapAttribute[str, Any]()
-    features = ListAttribute[str](of=UnicodeAttribute)
+    features = ListAttribute[str](of=UnicodeAttribute)  # type: ignore[arg-type]
 
 
 class ActiveAlertIndex(GlobalSecondaryIndex["AlertItem"]):
@@ -165,7 +165,7 @@ class AlertItem(BaseModel):
     symbol = UnicodeAttribute()
     condition = UnicodeAttribute()
     level_paise = NumberAttribute()
-    channels = ListAttribute[str](of=UnicodeAttribute)
+    channels = ListAttribute[str](of=UnicodeAttribute)  # type: ignore[arg-type]
     note = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
     created_ms = NumberAttribute()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
 from typing import Any
 
@@ -78,9 +79,14 @@ class DynamoInstrumentRepository:
     @staticmethod
     def _to_domain(item: InstrumentItem) -> Instrument:
         return Instrument(
-            symbol=item.symbol, token=item.token, exchange=item.exchange, name=item.name,
-            instrument_type=item.instrument_type, lot_size=_n(item.lot_size),
-            tick_size_paise=_n(item.tick_size_paise), isin=item.isin,
+            symbol=item.symbol,
+            token=item.token,
+            exchange=item.exchange,
+            name=item.name,
+            instrument_type=item.instrument_type,
+            lot_size=_n(item.lot_size),
+            tick_size_paise=_n(item.tick_size_paise),
+            isin=item.isin,
         )
 
 
@@ -125,13 +131,19 @@ class DynamoQuoteRepository:
     @staticmethod
     def _to_domain(item: QuoteItem) -> Quote:
         return Quote(
-            symbol=item.symbol, ltp_paise=_n(item.ltp_paise), open_paise=_n(item.open_paise),
-            high_paise=_n(item.high_paise), low_paise=_n(item.low_paise),
+            symbol=item.symbol,
+            ltp_paise=_n(item.ltp_paise),
+            open_paise=_n(item.open_paise),
+            high_paise=_n(item.high_paise),
+            low_paise=_n(item.low_paise),
             prev_close_paise=_n(item.prev_close_paise),
             bid_paise=None if item.bid_paise is None else _n(item.bid_paise),
             ask_paise=None if item.ask_paise is None else _n(item.ask_paise),
-            volume=_n(item.volume), tick_ts_ms=_n(item.tick_ts_ms), tick_id=item.tick_id,
-            seq=_n(item.seq), session_date=item.session_date,
+            volume=_n(item.volume),
+            tick_ts_ms=_n(item.tick_ts_ms),
+            tick_id=item.tick_id,
+            seq=_n(item.seq),
+            session_date=item.session_date,
         )
 
 
@@ -160,9 +172,16 @@ class DynamoCandleRepository:
     def _to_domain(item: CandleItem) -> Candle:
         symbol, tf = item.series.rsplit("#", 1)
         return Candle(
-            symbol=symbol, timeframe=tf, start_ms=_n(item.start_ms), open_paise=_n(item.open_paise),
-            high_paise=_n(item.high_paise), low_paise=_n(item.low_paise), close_paise=_n(item.close_paise),
-            volume=_n(item.volume), ticks=_n(item.ticks), first_tick_ms=_n(item.first_tick_ms),
+            symbol=symbol,
+            timeframe=tf,
+            start_ms=_n(item.start_ms),
+            open_paise=_n(item.open_paise),
+            high_paise=_n(item.high_paise),
+            low_paise=_n(item.low_paise),
+            close_paise=_n(item.close_paise),
+            volume=_n(item.volume),
+            ticks=_n(item.ticks),
+            first_tick_ms=_n(item.first_tick_ms),
             last_tick_ms=_n(item.last_tick_ms),
         )
 
@@ -170,9 +189,15 @@ class DynamoCandleRepository:
 class DynamoAlertRepository:
     def create(self, alert: Alert) -> None:
         item = AlertItem(
-            tenant_id=alert.tenant_id, alert_id=alert.alert_id, user_id=alert.user_id, symbol=alert.symbol,
-            condition=alert.condition.value, level_paise=alert.level_paise,
-            channels=[c.value for c in alert.channels], note=alert.note, status=alert.status.value,
+            tenant_id=alert.tenant_id,
+            alert_id=alert.alert_id,
+            user_id=alert.user_id,
+            symbol=alert.symbol,
+            condition=alert.condition.value,
+            level_paise=alert.level_paise,
+            channels=[c.value for c in alert.channels],
+            note=alert.note,
+            status=alert.status.value,
             created_ms=alert.created_ms,
             watch_symbol=alert.symbol if alert.status is AlertStatus.ACTIVE else None,
         )
@@ -192,17 +217,15 @@ class DynamoAlertRepository:
 
     def delete(self, tenant_id: str, alert_id: str) -> bool:
         try:
-            AlertItem(tenant_id=tenant_id, alert_id=alert_id).delete(
-                condition=AlertItem.alert_id.exists()
-            )
+            AlertItem(tenant_id=tenant_id, alert_id=alert_id).delete(condition=AlertItem.alert_id.exists())
             return True
         except DeleteError as exc:
             if _conditional_failed(exc):
                 return False
             raise
 
-    def active_for_symbols(self, symbols: Iterable[str]) -> dict[str, list[Alert]]:
-        out: dict[str, list[Alert]] = {}
+    def active_for_symbols(self, symbols: Iterable[str]) -> dict[str, builtins.list[Alert]]:
+        out: dict[str, builtins.list[Alert]] = {}
         for symbol in set(symbols):
             alerts = [self._to_domain(i) for i in AlertItem.active_by_symbol.query(symbol)]
             if alerts:
@@ -240,10 +263,16 @@ class DynamoAlertRepository:
     @staticmethod
     def _to_domain(item: AlertItem) -> Alert:
         return Alert(
-            tenant_id=item.tenant_id, alert_id=item.alert_id, user_id=item.user_id, symbol=item.symbol,
-            condition=AlertCondition(item.condition), level_paise=_n(item.level_paise),
-            channels=tuple(Channel(c) for c in item.channels), note=item.note,
-            status=AlertStatus(item.status), created_ms=_n(item.created_ms),
+            tenant_id=item.tenant_id,
+            alert_id=item.alert_id,
+            user_id=item.user_id,
+            symbol=item.symbol,
+            condition=AlertCondition(item.condition),
+            level_paise=_n(item.level_paise),
+            channels=tuple(Channel(c) for c in item.channels),
+            note=item.note,
+            status=AlertStatus(item.status),
+            created_ms=_n(item.created_ms),
             triggered_ms=None if item.triggered_ms is None else _n(item.triggered_ms),
             trigger_id=item.trigger_id,
         )
@@ -255,8 +284,13 @@ class DynamoNotificationRepository:
         item = NotificationItem(
             owner=f"{n.tenant_id}#{n.user_id}",
             sort_key=f"{n.created_ms:013d}#{n.notification_id}",
-            notification_id=n.notification_id, kind=n.kind, title=n.title, body=n.body, data=n.data,
-            read=n.read, created_ms=n.created_ms,
+            notification_id=n.notification_id,
+            kind=n.kind,
+            title=n.title,
+            body=n.body,
+            data=n.data,
+            read=n.read,
+            created_ms=n.created_ms,
         )
         item.expires_at = _expiry(n.created_ms, ttl_days)
         try:
@@ -287,8 +321,14 @@ class DynamoNotificationRepository:
     def _to_domain(item: NotificationItem) -> Notification:
         tenant_id, user_id = item.owner.split("#", 1)
         return Notification(
-            notification_id=item.notification_id, tenant_id=tenant_id, user_id=user_id, kind=item.kind,
-            title=item.title, body=item.body, data=item.data, read=bool(item.read),
+            notification_id=item.notification_id,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            kind=item.kind,
+            title=item.title,
+            body=item.body,
+            data=item.data,
+            read=bool(item.read),
             created_ms=_n(item.created_ms),
         )
 
@@ -320,16 +360,25 @@ class DynamoUserRepository:
 
     def put(self, user: User, password_hash: str, at_ms: int) -> None:
         UserItem(
-            user_id=user.user_id, email=user.email.lower(), name=user.name, tenant_id=user.tenant_id,
-            roles={r.value for r in user.roles}, plan_id=user.plan_id, password_hash=password_hash,
+            user_id=user.user_id,
+            email=user.email.lower(),
+            name=user.name,
+            tenant_id=user.tenant_id,
+            roles={r.value for r in user.roles},
+            plan_id=user.plan_id,
+            password_hash=password_hash,
             created_ms=at_ms,
         ).save()
 
     @staticmethod
     def _to_domain(item: UserItem) -> User:
         return User(
-            user_id=item.user_id, email=item.email, name=item.name, tenant_id=item.tenant_id,
-            roles=frozenset(Role(r) for r in item.roles), plan_id=item.plan_id,
+            user_id=item.user_id,
+            email=item.email,
+            name=item.name,
+            tenant_id=item.tenant_id,
+            roles=frozenset(Role(r) for r in item.roles),
+            plan_id=item.plan_id,
         )
 
 
@@ -354,8 +403,14 @@ class DynamoPlanRepository:
     def _to_domain(item: PlanItem) -> Plan:
         limits = {k: int(v) for k, v in item.limits.as_dict().items()}
         return Plan(
-            plan_id=item.plan_id, name=item.name, catalog=item.catalog, currency=item.currency,
-            price_minor=_n(item.price_minor), interval=item.interval, rank=_n(item.rank), limits=limits,
+            plan_id=item.plan_id,
+            name=item.name,
+            catalog=item.catalog,
+            currency=item.currency,
+            price_minor=_n(item.price_minor),
+            interval=item.interval,
+            rank=_n(item.rank),
+            limits=limits,
             features=tuple(item.features),
         )
 
@@ -370,9 +425,13 @@ class DynamoFeedStatusRepository:
         except FeedStatusItem.DoesNotExist:
             return None
         return FeedStatus(
-            feed_id=item.feed_id, provider=item.provider, state=item.state,
-            heartbeat_ms=_n(item.heartbeat_ms), last_tick_ms=_n(item.last_tick_ms),
-            ticks_published=_n(item.ticks_published), instruments=_n(item.instruments),
+            feed_id=item.feed_id,
+            provider=item.provider,
+            state=item.state,
+            heartbeat_ms=_n(item.heartbeat_ms),
+            last_tick_ms=_n(item.last_tick_ms),
+            ticks_published=_n(item.ticks_published),
+            instruments=_n(item.instruments),
         )
 
 
@@ -400,8 +459,12 @@ class DynamoBillingEventStore:
         from mantra.store.models import BillingEventItem
 
         item = BillingEventItem(
-            event_id=event["id"], event_type=event["type"], created_s=int(event.get("created", 0)),
-            received_ms=received_ms, livemode=bool(event.get("livemode", False)), payload=event,
+            event_id=event["id"],
+            event_type=event["type"],
+            created_s=int(event.get("created", 0)),
+            received_ms=received_ms,
+            livemode=bool(event.get("livemode", False)),
+            payload=event,
             handled=event["type"] in self.HANDLED,
         )
         item.expires_at = _expiry(received_ms, 400)

@@ -50,7 +50,7 @@ def spec_of(model: type[BaseModel]) -> TableSpec:
     indexes = tuple(
         IndexSpec(
             name=gsi["index_name"],
-            partition_key=_key(schema, gsi["key_schema"], "HASH"),  # type: ignore[arg-type]
+            partition_key=_key(schema, gsi["key_schema"], "HASH"),
             sort_key=_key(schema, gsi["key_schema"], "RANGE"),
         )
         for gsi in schema["global_secondary_indexes"]
@@ -82,7 +82,7 @@ def configure(settings: Settings) -> None:
     """Point every model at its deployed table. Endpoints come from AWS_ENDPOINT_URL_DYNAMODB via botocore."""
     for m in ALL_MODELS:
         m.Meta.table_name = settings.name(m.base_name)
-        m.Meta.region = settings.region
+        setattr(m.Meta, "region", settings.region)  # noqa: B010 - PynamoDB reads Meta.region
         m._connection = None
         for index in m._indexes.values():
             index._connection = None  # type: ignore[attr-defined]
