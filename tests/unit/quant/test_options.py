@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -86,3 +88,89 @@ def test_option_strategy_errors_are_clear() -> None:
 
     with pytest.raises(StrategyError, match="short, long"):
         run_backtest(bars, "straddle", {"side": "sideways"})
+
+
+def _bs_chain_csv(path: Path, bars: Any, name: str, p: dict[str, Any]) -> Path:
+    """A chain in NSE-like CSV layout whose premiums are Black-Scholes prices (so the runs must agree)."""
+    from mantra.quant.strategies import get_strategy
+
+    params = get_strategy(name).resolve(p)
+    bs = BlackScholesPricer(bars.close[:, 0], iv=float(params["iv"]), rate=float(params["rate"]))
+    days = [str(d)[:10] for d in bars.index.astype("datetime64[D]")]
+    rows = ["Date,Expiry,Strike,Option Type,Close"]
+    t, dte = 21, int(params["dte"])
+    while t + dte < bars.n_bars:
+        exp = t + dte
+        for lg in build_legs(name, float(bars.close[t, 0]), params):
+            if lg.kind == "stock":
+                continue
+            for u in range(t, exp):
+                px = bs.price(u, lg.kind, lg.strike, exp, float(bars.close[u, 0]))
+                rows.append(
+                    f"{days[u]},{days[exp]},{lg.strike:g},{'CE' if lg.kind == 'call' else 'PE'},{px:.8f}"
+                )
+        t = exp
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_chain_priced_run_equals_black_scholes_when_the_chain_is_black_scholes(tmp_path: Path) -> None:
+    from mantra.quant.strategies.options import load_chain_csv
+
+    bars = load_csv(STOCK_CSV)
+    p = {**PARAMS, "iv": 0.25}
+    chain = load_chain_csv(_bs_chain_csv(tmp_path / "chain.csv", bars, "iron_condor", p), bars)
+    assert chain.expiry_bars[:2] == (42, 63)
+    a = run_backtest(bars, "iron_condor", p, BacktestConfig(cash=2_000_000), pricer=chain)
+    b = run_backtest(bars, "iron_condor", p, BacktestConfig(cash=2_000_000))
+    np.testing.assert_allclose(a.equity, b.equity, rtol=1e-9, atol=1e-4)
+    assert a.metrics.trades == b.metrics.trades and not chain.misses
+
+
+def test_chain_rolls_on_the_chain_expiries_and_reports_fallbacks(tmp_path: Path) -> None:
+    from mantra.quant.strategies.options import load_chain_csv
+
+    bars = load_csv(STOCK_CSV)
+    days = [str(d)[:10] for d in bars.index.astype("datetime64[D]")]
+    # one quote only, expiring on bar 60: the strategy must roll to bar 60 and price the rest by fallback
+    path = tmp_path / "c.csv"
+    path.write_text(f"date,expiry,strike,type,premium\n{days[30]},{days[60]},6000,CE,12.5\n")
+    chain = load_chain_csv(path, bars, fallback=BlackScholesPricer(bars.close[:, 0], iv=0.3))
+    run = run_backtest(bars, "covered_call", PARAMS, BacktestConfig(cash=2_000_000), pricer=chain)
+    assert run.sim.trades.n == 1 and int(run.sim.trades.exit_bar[0]) == 60
+    assert run.extras["chain_fallbacks"] > 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Date,Strike,Close\n")
+    with pytest.raises(Exception, match="missing column"):
+        load_chain_csv(bad, bars)
+
+
+def test_cli_prices_an_option_strategy_from_a_chain_file(tmp_path: Path) -> None:
+    import json
+
+    import typer
+    from mantra.cli.backtest import backtest
+    from typer.testing import CliRunner
+
+    app = typer.Typer()
+    app.command("backtest")(backtest)
+    app.command("noop")(lambda: None)
+    bars = load_csv(STOCK_CSV)
+    p = {**PARAMS, "iv": 0.25}
+    chain = _bs_chain_csv(tmp_path / "chain.csv", bars, "straddle", p)
+    args = [
+        "backtest",
+        "--strategy",
+        "straddle",
+        "--data",
+        str(STOCK_CSV),
+        "--cash",
+        "3000000",
+        "--json",
+        "--chain",
+        str(chain),
+    ] + [a for k, v in p.items() for a in ("--param", f"{k}={v}")]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert d["metrics"]["trades"] >= 15 and "chain_fallbacks" not in d

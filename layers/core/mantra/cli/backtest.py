@@ -62,6 +62,13 @@ def backtest(
     benchmark: Annotated[
         Path | None, typer.Option(help="benchmark OHLCV CSV (e.g. NIFTY 50) for alpha/beta")
     ] = None,
+    chain: Annotated[
+        Path | None,
+        typer.Option(
+            help="option chain CSV (Date,Expiry,Strike,Type,Close) to price option strategies; "
+            "quotes missing from it fall back to Black-Scholes"
+        ),
+    ] = None,
     drop_bad_rows: Annotated[
         bool, typer.Option(help="drop rows with NaN/invalid prices instead of failing")
     ] = False,
@@ -161,7 +168,7 @@ def backtest(
             )
             extra["grid"] = gr
             params = {k: str(v) for k, v in gr.best.items()}
-        run = _run_with_progress(bars, strategy, params, cfg, bench_arr, quiet=as_json)
+        run = _run_with_progress(bars, strategy, params, cfg, bench_arr, quiet=as_json, chain=chain)
         mc = None
         if monte_carlo > 0:
             from mantra.quant.backtest.montecarlo import monte_carlo as mc_fn
@@ -208,11 +215,22 @@ def _json_default(o: object) -> object:
 
 
 def _run_with_progress(
-    bars: Any, strategy: str, params: dict[str, str], cfg: BacktestConfig, bench: Any, quiet: bool
+    bars: Any,
+    strategy: str,
+    params: dict[str, str],
+    cfg: BacktestConfig,
+    bench: Any,
+    quiet: bool,
+    chain: Path | None = None,
 ) -> Any:
     from mantra.quant.backtest.api import run_backtest
 
-    return run_backtest(bars, strategy, params, cfg, benchmark=bench)
+    pricer = None
+    if chain is not None:
+        from mantra.quant.strategies.options import BlackScholesPricer, load_chain_csv
+
+        pricer = load_chain_csv(chain, bars, fallback=BlackScholesPricer(bars.close[:, 0]))
+    return run_backtest(bars, strategy, params, cfg, benchmark=bench, pricer=pricer)
 
 
 def _with_progress(label: str, total: int, quiet: bool, fn: Any) -> Any:

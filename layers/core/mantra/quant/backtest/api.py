@@ -85,6 +85,8 @@ class BacktestRun:
         }
         if "last_cycle" in self.extras:
             d["last_cycle"] = self.extras["last_cycle"]
+        if "chain_fallbacks" in self.extras:
+            d["chain_fallbacks"] = self.extras["chain_fallbacks"]
         if series:
             d["equity"] = [float(x) for x in self.equity]
             d["drawdown"] = [float(x) for x in self.drawdown]
@@ -164,6 +166,9 @@ def run_backtest(
                         for lg, pm in zip(last["legs"], last["premiums"], strict=True)
                     ],
                 }
+            misses = getattr(pricer, "misses", None)
+            if misses:
+                extras["chain_fallbacks"] = len(misses)
             return BacktestRun(name, resolved, sim, metrics_of(sim, benchmark, group=0), benchmark, extras)
         sim = run_signals(bars, spec.signals(bars, resolved), cfg)
     metrics = metrics_of(sim, benchmark, group=0)

@@ -18,15 +18,17 @@ premium turnover (and equity delivery costs for the covered call's shares).
 
 from __future__ import annotations
 
+import csv
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import numpy as np
 
 from mantra.quant.backtest.costs import CostModel, indian_costs
-from mantra.quant.backtest.data import Bars, FloatArray
+from mantra.quant.backtest.data import Bars, DataError, FloatArray
 from mantra.quant.backtest.engine import BacktestConfig, BacktestError, SimResult, TradeTable
 from mantra.quant.strategies.registry import Param, StrategyError, StrategySpec, register
 
@@ -101,12 +103,15 @@ class BlackScholesPricer:
 
 @dataclass(frozen=True)
 class ChainPricer:
-    """Quotes from an option chain: ``quotes[(bar, kind, strike, expiry_bar)] = premium``; strikes missing
-    from
-    the chain fall back to ``fallback`` (Black-Scholes) when given, else raise."""
+    """Quotes from an option chain: ``quotes[(bar, kind, strike, expiry_bar)] = premium``.  ``expiry_bars``
+    are the chain's expiries (as bar indices): option strategies then roll on those dates, taking the expiry
+    nearest to ``dte`` bars ahead.  A quote missing from the chain falls back to ``fallback`` (Black-Scholes)
+    when given - each miss is recorded in ``misses`` - else it is an error."""
 
     quotes: Mapping[tuple[int, str, float, int], float]
     fallback: Pricer | None = None
+    expiry_bars: tuple[int, ...] = ()
+    misses: list[tuple[int, str, float, int]] = field(default_factory=list, compare=False)
 
     def price(self, bar: int, kind: Kind, strike: float, expiry_bar: int, spot: float) -> float:
         key = (bar, kind, float(strike), expiry_bar)
@@ -115,8 +120,62 @@ class ChainPricer:
         if bar >= expiry_bar:
             return max(spot - strike, 0.0) if kind == "call" else max(strike - spot, 0.0)
         if self.fallback is not None:
+            self.misses.append(key)
             return self.fallback.price(bar, kind, strike, expiry_bar, spot)
         raise BacktestError(f"no chain quote for {kind} {strike:g} expiring at bar {expiry_bar} on bar {bar}")
+
+
+def load_chain_csv(path: str | Path, bars: Bars, *, fallback: Pricer | None = None) -> ChainPricer:
+    """An option chain CSV - ``Date,Expiry,Strike,Type,Close`` (Type CE/PE or call/put; ``Premium``, ``LTP``
+    or ``Settle`` may stand for Close; any case) - as a ``ChainPricer`` on ``bars``' trading days.  Rows whose
+    date or expiry is not a bar of ``bars`` are skipped."""
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"{p}: no such file")
+    days = bars.index.astype("datetime64[D]")
+    pos = {str(d): i for i, d in enumerate(days)}
+    quotes: dict[tuple[int, str, float, int], float] = {}
+    expiries: set[int] = set()
+    with p.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        cols = {(h or "").strip().lower().replace(" ", ""): h for h in reader.fieldnames or []}
+        price_col = next(
+            (cols[k] for k in ("close", "premium", "ltp", "settle", "settleprice") if k in cols), None
+        )
+        type_col = next(
+            (cols[k] for k in ("type", "optiontype", "option_type", "optiontyp") if k in cols), None
+        )
+        need = {"date": cols.get("date"), "expiry": cols.get("expiry"), "strike": cols.get("strike")}
+        missing = (
+            [k for k, v in need.items() if v is None]
+            + ([] if price_col else ["close"])
+            + ([] if type_col else ["type"])
+        )
+        if missing:
+            raise DataError(
+                f"{p}: missing column(s) {', '.join(missing)}; expected Date,Expiry,Strike,Type,Close"
+            )
+        date_c, exp_c, strike_c = str(need["date"]), str(need["expiry"]), str(need["strike"])
+        price_c, type_c = str(price_col), str(type_col)
+        for lineno, row in enumerate(reader, start=2):
+            d = pos.get(str(row[date_c]).strip()[:10])
+            e = pos.get(str(row[exp_c]).strip()[:10])
+            if d is None or e is None:
+                continue
+            t = str(row[type_c]).strip().lower()
+            kind = "call" if t in ("ce", "call", "c") else "put" if t in ("pe", "put", "p") else None
+            try:
+                strike = float(row[strike_c])
+                px = float(row[price_c])
+            except (TypeError, ValueError):
+                raise DataError(f"{p}:{lineno}: cannot read strike/price in {row!r}") from None
+            if kind is None or not (px >= 0 and math.isfinite(px)):
+                raise DataError(f"{p}:{lineno}: bad option type or price in {row!r}")
+            quotes[(d, kind, strike, e)] = px
+            expiries.add(e)
+    if not quotes:
+        raise DataError(f"{p}: no quotes on the underlying's trading days")
+    return ChainPricer(quotes, fallback=fallback, expiry_bars=tuple(sorted(expiries)))
 
 
 # --- structures
@@ -203,7 +262,10 @@ def run_option_strategy(
     dte = int(p["dte"])
     lot = int(p["lot_size"])
     start = 21
-    if start + dte >= t_len:
+    quotes = getattr(pr, "quotes", None)
+    if quotes:
+        start = max(start, min(k[0] for k in quotes))
+    if start + dte >= t_len and not getattr(pr, "expiry_bars", ()):
         raise BacktestError(f"need more than {start + dte} bars for dte={dte}")
     cash = cfg.cash
     equity = np.full(t_len, cfg.cash)
@@ -212,10 +274,18 @@ def run_option_strategy(
     rows: list[tuple[float, ...]] = []
     stock_qty = 0.0
     last: dict[str, Any] = {}
+    expiries = sorted(int(e) for e in getattr(pr, "expiry_bars", ()) or ())
+
+    def next_expiry(t: int) -> int | None:
+        if not expiries:
+            return t + dte if t + dte < t_len else None
+        ahead = [e for e in expiries if t < e < t_len]
+        return min(ahead, key=lambda e: (abs(e - t - dte), e)) if ahead else None
+
     t = start
-    while t + dte < t_len:
+    while (exp_or_none := next_expiry(t)) is not None:
+        exp = exp_or_none
         spot = float(c[t])
-        exp = t + dte
         legs = build_legs(name, spot, p)
         per_unit = _capital_per_unit(name, legs, spot, float(p.get("margin", 0.2)))
         mark_now = cash + stock_qty * spot
