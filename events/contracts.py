@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.parser.models import (
 )
 from mantra.alerts.dispatch import AlertTriggered
 from mantra.domain import Tick
-from pydantic import Json
+from pydantic import BaseModel, Json
 
 
 class TickPayload(KinesisDataStreamRecordPayload):
@@ -45,3 +45,18 @@ class AlertTriggeredEvent(EventBridgeModel):
 
 class AlertTriggeredMessage(SqsRecordModel):
     body: Json[AlertTriggeredEvent]
+
+
+class BacktestRequested(BaseModel):
+    event_id: str
+    tenant_id: str
+    job_id: str
+
+
+class BacktestRequestedEvent(EventBridgeModel):
+    account: str = ""
+    detail: BacktestRequested
+
+
+class BacktestRequestedMessage(SqsRecordModel):
+    body: Json[BacktestRequestedEvent]

@@ -173,6 +173,19 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout_s=300,
     ),
     FunctionSpec(
+        name="backtest_runner",
+        handler="functions.backtest_runner.handler:lambda_handler",
+        description="Runs queued backtest jobs and stores their results",
+        triggers=(
+            EventTrigger(
+                detail_types=("backtest.requested",), queue="backtests", batch_size=1, max_receive_count=4
+            ),
+        ),
+        access=Access(tables_read=("backtest_jobs", "candles"), tables_write=("backtest_jobs",)),
+        memory_mb=2048,
+        timeout_s=300,
+    ),
+    FunctionSpec(
         name="stripe_webhook",
         handler="functions.stripe_webhook.handler:lambda_handler",
         description="Stripe events, verified on the raw body, recorded once per event id",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from mantra.alerts.dispatch import AlertDispatcher
 from mantra.alerts.inbox import InboxService
@@ -15,6 +16,9 @@ from mantra.market.ticks import TickProcessor
 from mantra.ports import EmailSender
 from mantra.settings import Settings
 from mantra.store import aws, repositories, tables
+
+if TYPE_CHECKING:
+    from mantra.backtests.service import BacktestJobs
 
 
 @dataclass
@@ -87,6 +91,21 @@ class Container:
     @cached_property
     def inbox(self) -> InboxService:
         return InboxService(self.notifications)
+
+    @cached_property
+    def backtests(self) -> BacktestJobs:
+        from mantra.backtests.bars import StoredOrSimulatedBars
+        from mantra.backtests.service import BacktestJobs
+        from mantra.market.instruments import demo_instruments
+        from mantra.store.backtest_repository import DynamoBacktestJobRepository
+
+        reference = {i.symbol: price for i, price in demo_instruments()}
+        return BacktestJobs(
+            DynamoBacktestJobRepository(),
+            self.plans,
+            StoredOrSimulatedBars(self.candles, reference),
+            self.clock,
+        )
 
     @cached_property
     def health(self) -> HealthService:

@@ -290,3 +290,13 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
     BillingEventItem,
     IdempotencyItem,
 )
+
+
+def _extend() -> tuple[type[BaseModel], ...]:
+    # Models declared in their own modules join the one list here (imported late: they import BaseModel).
+    from mantra.store.backtest_models import BacktestJobItem
+
+    return (*ALL_MODELS, BacktestJobItem)
+
+
+ALL_MODELS = _extend()

@@ -1,0 +1,1 @@
+"""Backtests as jobs: submitted through the API, run by backtest_runner, stored per tenant."""
