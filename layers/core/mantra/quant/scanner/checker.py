@@ -333,7 +333,7 @@ def _walk_needs(node: IR, tf: str, needs: dict[str, int], seen: set[tuple[str, s
             consts = {
                 p.name: v for p, v in zip(node.fn.params, node.args, strict=True) if not hasattr(v, "key")
             }
-            lb = node.fn.lookback(**consts)
+            lb = node.fn.lookback(tf=tf, **consts)
             if isinstance(lb, dict):
                 for k, v in lb.items():
                     if k in ("", tf):

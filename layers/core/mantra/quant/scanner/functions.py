@@ -217,7 +217,7 @@ def _per_col(fn: Callable[..., FloatArray]) -> Callable[..., FloatArray]:
 _fn: Callable[..., Any]
 for _name, _fn, _k in (
     ("sma", ta.sma, 1),
-    ("ema", ta.ema, 3),
+    ("ema", ta.ema, 2),
     ("wma", ta.wma, 1),
     ("dema", ta.dema, 4),
     ("tema", ta.tema, 5),
@@ -437,13 +437,20 @@ _reg(
 
 
 # our own indicators
+def _session_lookback(tf: str = "1d", **_: Any) -> int:
+    """A session and the one before it, in bars of ``tf``."""
+    return 2 if tf == "1d" else 2 * (375 * 60_000 // TIMEFRAMES_MS[tf] + 1)
+
+
 def _vwap(c: Ctx) -> FloatArray:
     f = c.frame
     ids = f.session_ids if f.timeframe != "1d" else np.arange(f.shape[0])
     return custom.vwap(f.high, f.low, f.close, f.volume, ids)
 
 
-_reg("vwap", "", S, _vwap, "session-anchored VWAP (restarts every IST session)", "volume", 3, lambda **_: 400)
+_reg(
+    "vwap", "", S, _vwap, "session-anchored VWAP (restarts every IST session)", "volume", 3, _session_lookback
+)
 _ST = "n:int=10[1..500], mult:number=3.0[0.1..20]"
 _reg(
     "supertrend",
@@ -482,7 +489,7 @@ for _name in ("pivot", "r1", "r2", "r3", "s1", "s2", "s3"):
         f"classic floor {'pivot' if _name == 'pivot' else _name.upper()} from the previous session",
         "levels",
         2,
-        lambda **_: 400,
+        _session_lookback,
     )
 for _name in ("open", "high", "low", "close"):
     _reg(
