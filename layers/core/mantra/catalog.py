@@ -109,6 +109,7 @@ class TaskSpec(_Frozen):
 
 
 MARKET_HOURS_EVERY_5_MIN = "0/5 9-15 ? * MON-FRI *"
+WEBHOOK_TABLES = ("webhook_endpoints", "webhook_deliveries")
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
@@ -136,8 +137,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Delivers triggered alerts: in-app inbox and e-mail",
         triggers=(EventTrigger(detail_types=("alert.triggered",), queue="alert-dispatch"),),
         access=Access(
-            tables_read=("users", "notifications", "idempotency"),
-            tables_write=("notifications", "idempotency"),
+            tables_read=("users", "notifications", "idempotency", *WEBHOOK_TABLES),
+            tables_write=("notifications", "idempotency", *WEBHOOK_TABLES),
             send_email=True,
         ),
     ),
@@ -186,6 +187,20 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout_s=300,
     ),
     FunctionSpec(
+        name="webhook_retry",
+        handler="functions.webhook_retry.handler:lambda_handler",
+        description="Sends due webhook retries (claimed one by one), disables endpoints that answer 410 Gone",
+        triggers=(
+            ScheduleTrigger(
+                name="webhook-retry-every-minute",
+                cron="0/1 * * * ? *",
+                description="Every minute, all day",
+            ),
+        ),
+        access=Access(tables_read=WEBHOOK_TABLES, tables_write=WEBHOOK_TABLES),
+        timeout_s=60,
+    ),
+    FunctionSpec(
         name="stripe_webhook",
         handler="functions.stripe_webhook.handler:lambda_handler",
         description="Stripe events, verified on the raw body, recorded once per event id",
@@ -211,8 +226,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                 "plans",
                 "feed_status",
                 "signals",
+                *WEBHOOK_TABLES,
             ),
-            tables_write=("alerts", "notifications"),
+            tables_write=("alerts", "notifications", *WEBHOOK_TABLES),
             secrets=("auth",),
         ),
         memory_mb=1024,

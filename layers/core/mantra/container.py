@@ -18,6 +18,7 @@ from mantra.settings import Settings
 from mantra.store import aws, repositories, tables
 
 if TYPE_CHECKING:
+    from mantra.alerts.webhooks import WebhookChannel, WebhookDeliverer, WebhookRetry, WebhookService
     from mantra.backtests.service import BacktestJobs
 
 
@@ -106,6 +107,45 @@ class Container:
             StoredOrSimulatedBars(self.candles, reference),
             self.clock,
         )
+
+    @cached_property
+    def webhook_deliverer(self) -> WebhookDeliverer:
+        from mantra.alerts.webhooks import WebhookDeliverer
+        from mantra.alerts.webhooks.ssrf import UrlGuard
+        from mantra.alerts.webhooks.transport import PinnedHttpSender
+        from mantra.store.webhook_repository import (
+            DynamoWebhookDeliveryRepository,
+            DynamoWebhookEndpointRepository,
+        )
+
+        return WebhookDeliverer(
+            DynamoWebhookEndpointRepository(),
+            DynamoWebhookDeliveryRepository(),
+            UrlGuard(self.settings.webhook_allowed_networks),
+            PinnedHttpSender(),
+            self.clock,
+        )
+
+    @cached_property
+    def webhook_channel(self) -> WebhookChannel:
+        from mantra.alerts.webhooks import WebhookChannel
+
+        return WebhookChannel(self.webhook_deliverer)
+
+    @cached_property
+    def webhooks(self) -> WebhookService:
+        from mantra.alerts.webhooks import WebhookService
+        from mantra.alerts.webhooks.ssrf import UrlGuard
+
+        return WebhookService(
+            self.webhook_deliverer, UrlGuard(self.settings.webhook_allowed_networks), self.clock
+        )
+
+    @cached_property
+    def webhook_retry(self) -> WebhookRetry:
+        from mantra.alerts.webhooks import WebhookRetry
+
+        return WebhookRetry(self.webhook_deliverer, self.clock)
 
     @cached_property
     def health(self) -> HealthService:

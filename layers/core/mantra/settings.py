@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
     public_base_url: str = "http://127.0.0.1:8000"
+    webhook_allowed_networks: tuple[str, ...] = Field(
+        (),
+        description='Networks webhooks may reach despite the SSRF rules: tests and local only, e.g. ["127.0.0.0/8"]',
+    )
 
     # Identity: Cognito in the cloud, the development issuer locally; validated the same way.
     auth_issuer: str = "http://127.0.0.1:8000/auth"

@@ -295,8 +295,9 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
 def _extend() -> tuple[type[BaseModel], ...]:
     # Models declared in their own modules join the one list here (imported late: they import BaseModel).
     from mantra.store.backtest_models import BacktestJobItem
+    from mantra.store.webhook_models import WebhookDeliveryItem, WebhookEndpointItem
 
-    return (*ALL_MODELS, BacktestJobItem)
+    return (*ALL_MODELS, BacktestJobItem, WebhookEndpointItem, WebhookDeliveryItem)
 
 
 ALL_MODELS = _extend()

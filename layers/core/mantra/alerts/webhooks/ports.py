@@ -1,0 +1,43 @@
+"""The storage interfaces the webhook services depend on (DynamoDB in ``store``; fakes in unit tests)."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from typing import Protocol
+
+from mantra.alerts.webhooks.models import Attempt, Delivery, DeliveryStatus, SigningSecret, WebhookEndpoint
+
+
+class WebhookEndpointRepository(Protocol):
+    def create(self, endpoint: WebhookEndpoint) -> None: ...
+    def get(self, tenant_id: str, endpoint_id: str) -> WebhookEndpoint | None: ...
+    def list(self, tenant_id: str) -> list[WebhookEndpoint]: ...
+    def count(self, tenant_id: str) -> int: ...
+    def delete(self, tenant_id: str, endpoint_id: str) -> bool: ...
+    def set_secrets(
+        self, tenant_id: str, endpoint_id: str, secrets: builtins.list[SigningSecret]
+    ) -> bool: ...
+    def disable(self, tenant_id: str, endpoint_id: str, reason: str, at_ms: int) -> None: ...
+
+
+class WebhookDeliveryRepository(Protocol):
+    def put_if_absent(self, delivery: Delivery, keep_days: int) -> bool: ...
+    def get(self, message_id: str) -> Delivery | None: ...
+    def due(self, now_ms: int, limit: int) -> list[Delivery]: ...
+    def claim(self, message_id: str, expected_next_ms: int, lease_until_ms: int) -> bool:
+        """pending with next_attempt_ms == expected -> next_attempt_ms = lease_until (a crash re-dues it)."""
+        ...
+
+    def record(
+        self,
+        message_id: str,
+        lease_until_ms: int,
+        attempts: Sequence[Attempt] | None,
+        status: DeliveryStatus,
+        next_attempt_ms: int | None,
+    ) -> bool:
+        """Store the attempt log (None: unchanged) and move on, only while our claim (lease) still holds."""
+        ...
+
+    def for_endpoint(self, tenant_id: str, endpoint_id: str, limit: int) -> builtins.list[Delivery]: ...
