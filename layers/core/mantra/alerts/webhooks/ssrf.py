@@ -114,11 +114,18 @@ def refusal(ip: IPAddress, allowed: Iterable[IPNetwork] = ()) -> str | None:
         (ip.version == 4 and ip in _CGNAT, "carrier-grade NAT (100.64.0.0/10)"),
         (isinstance(ip, ipaddress.IPv6Address) and ip in ipaddress.ip_network("fc00::/7"), "unique-local"),
         (isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local, "site-local"),
-        (ip.is_private, "private"),
         (ip.is_reserved, "reserved"),
+        (ip.is_private, "private"),
         (not ip.is_global, "not globally routable"),
     )
     return next((why for hit, why in checks if hit), None)
+
+
+def _connectable(ip: IPAddress) -> IPAddress:
+    """An IPv4-mapped IPv6 address is connected to as the IPv4 address it carries."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
 
 
 class UrlGuard:
@@ -176,7 +183,7 @@ class UrlGuard:
             port=port,
             host_header=host_text if port == default_port else f"{host_text}:{port}",
             path=(parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
-            addresses=tuple(str(a) for a in addresses),
+            addresses=tuple(dict.fromkeys(str(_connectable(a)) for a in addresses)),
         )
 
     @staticmethod

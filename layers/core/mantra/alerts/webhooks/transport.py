@@ -103,6 +103,9 @@ class PinnedHttpSender:
 
 
 def _read_capped(response: httpx.Response) -> str:
+    """At most MAX_RESPONSE_BYTES of the raw (undecoded: no decompression bombs) body."""
+    if response.is_stream_consumed:  # already in memory (in-process transports)
+        return response.content[:MAX_RESPONSE_BYTES].decode("utf-8", "replace")
     data = b""
     for chunk in response.iter_raw():
         data += chunk
