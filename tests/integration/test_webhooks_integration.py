@@ -207,3 +207,17 @@ def test_registration_refuses_internal_urls_with_the_reason(api: Api):
         "/api/webhooks", json={"url": "http://10.1.2.3/x", "event_types": ["alert.triggered"]}, headers=pro
     )
     assert "private" in resp.json()["detail"]
+
+
+def test_the_webhook_retry_function_runs_on_its_sample_schedule_event(platform: Settings):
+    # Given the catalog's webhook_retry and its sample EventBridge Scheduler payload
+    from pathlib import Path
+
+    from mantra.catalog import function
+    from mantra.runtime.invoke import invoke
+
+    sample = Path(__file__).resolve().parents[2] / "events" / "samples" / "webhook_retry.json"
+    # When the handler runs as Lambda would run it
+    report = invoke(function("webhook_retry"), json.loads(sample.read_text()))
+    # Then it answers with the sweep's report (nothing is due in this session by now)
+    assert set(report) == {"due", "outcomes"}
