@@ -50,6 +50,8 @@ class PinnedHttpSender:
             timeout=timeout,
             follow_redirects=False,
             trust_env=False,  # an HTTPS_PROXY in the environment would resolve the name again
+            # pooled by IP, a kept-alive TLS connection verified for one host could carry another host's request
+            limits=httpx.Limits(max_keepalive_connections=0),
             transport=transport,
         )
 
