@@ -1,4 +1,4 @@
-"""EventBridge Scheduler -> the market-movers scan at the scheduled time."""
+"""EventBridge Scheduler -> the scheduled scan (saved scanners due now + the market-movers scan)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mantra.container import get_container
 from mantra.market.movers import MoversScan
 from mantra.observability import powertools
+from mantra.scans.scheduled import run_scheduled
 from mantra.settings import get_settings
 from mantra.store.repositories import DynamoOutboxRepository
 
@@ -22,6 +23,16 @@ logger, tracer, metrics = powertools("scheduled_scan")
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     invocation = ScheduledInvocation.model_validate(event)
     container = get_container(get_settings())
-    result = MoversScan(container.quotes, DynamoOutboxRepository()).run(invocation.scheduled_time)
-    logger.info("scan finished", extra={"scan_id": result.scan_id, "hits": len(result.hits)})
+    result = run_scheduled(
+        invocation.scheduled_time, MoversScan(container.quotes, DynamoOutboxRepository()), container.scans
+    )
+    logger.info(
+        "scan finished",
+        extra={
+            "movers_hits": len(result.movers.hits) if result.movers else None,
+            "scanners_run": result.saved.scanners_run,
+            "signals": result.saved.signals,
+            "failed": list(result.saved.failed),
+        },
+    )
     return result.model_dump(mode="json")

@@ -109,6 +109,7 @@ class TaskSpec(_Frozen):
 
 
 MARKET_HOURS_EVERY_5_MIN = "0/5 9-15 ? * MON-FRI *"
+MARKET_HOURS_EVERY_MINUTE = "0/1 9-15 ? * MON-FRI *"
 WEBHOOK_TABLES = ("webhook_endpoints", "webhook_deliveries")
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
@@ -145,17 +146,17 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         name="scheduled_scan",
         handler="functions.scheduled_scan.handler:lambda_handler",
-        description="Market-hours scan of the latest quotes; hits become signals and signal.detected events",
+        description="Saved scanners due now and the movers scan; new hits become signals and signal.detected events",
         triggers=(
             ScheduleTrigger(
-                name="scan-every-5-min",
-                cron=MARKET_HOURS_EVERY_5_MIN,
-                description="Every 5 minutes, 09:00-15:55 IST, Monday to Friday",
+                name="scan-every-minute",
+                cron=MARKET_HOURS_EVERY_MINUTE,
+                description="Every minute, 09:00-15:59 IST, Monday to Friday; saved scanners run on their 1/5/15",
             ),
         ),
         access=Access(
-            tables_read=("instruments", "quotes"),
-            tables_write=("signals", "outbox"),
+            tables_read=("instruments", "quotes", "candles", "scanners"),
+            tables_write=("signals", "outbox", "scanners", "scan_signals"),
         ),
         timeout_s=120,
     ),
@@ -226,9 +227,11 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                 "plans",
                 "feed_status",
                 "signals",
+                "scanners",
+                "scan_signals",
                 *WEBHOOK_TABLES,
             ),
-            tables_write=("alerts", "notifications", *WEBHOOK_TABLES),
+            tables_write=("alerts", "notifications", "scanners", *WEBHOOK_TABLES),
             secrets=("auth",),
         ),
         memory_mb=1024,

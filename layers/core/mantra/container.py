@@ -14,6 +14,7 @@ from mantra.eventbus import OutboxRelay
 from mantra.health import HealthService, tcp_check
 from mantra.market.ticks import TickProcessor
 from mantra.ports import EmailSender
+from mantra.scans.service import ScanService
 from mantra.settings import Settings
 from mantra.store import aws, repositories, tables
 
@@ -92,6 +93,20 @@ class Container:
     @cached_property
     def inbox(self) -> InboxService:
         return InboxService(self.notifications)
+
+    @cached_property
+    def scans(self) -> ScanService:
+        from mantra.market.history import HistoryLoader
+        from mantra.store.scan_repositories import DynamoScannerRepository, DynamoScanSignalRepository
+
+        return ScanService(
+            DynamoScannerRepository(),
+            DynamoScanSignalRepository(),
+            self.plans,
+            repositories.DynamoOutboxRepository(),
+            HistoryLoader(self.candles, seed=self.settings.feed_seed),
+            self.clock,
+        )
 
     @cached_property
     def backtests(self) -> BacktestJobs:

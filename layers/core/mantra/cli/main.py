@@ -163,6 +163,9 @@ def synth(outdir: Annotated[str, typer.Option(help="Cloud assembly folder")] = "
 
 
 def _register_optional() -> None:
+    from mantra.cli.scan import scan
+
+    app.command("scan")(scan)
     try:
         from mantra.cli.backtest import backtest
     except ImportError:

@@ -301,3 +301,7 @@ def _extend() -> tuple[type[BaseModel], ...]:
 
 
 ALL_MODELS = _extend()
+
+from mantra.store.scan_models import SCAN_MODELS  # noqa: E402 - the scanner product's tables
+
+ALL_MODELS = (*ALL_MODELS, *SCAN_MODELS)

@@ -89,6 +89,7 @@ class Checked:
     needs: dict[str, int] = field(default_factory=dict)
     cost: int = 0
     timeframes: frozenset[str] = frozenset()
+    functions: frozenset[str] = frozenset()
 
 
 class Checker:
@@ -369,6 +370,14 @@ def _cost(node: IR, seen: set[str]) -> int:
     return own + sum(_cost(k, seen) for k in _children(node))
 
 
+def _functions(node: IR, acc: set[str]) -> set[str]:
+    if isinstance(node, Apply):
+        acc.add(node.fn.name)
+    for k in _children(node):
+        _functions(k, acc)
+    return acc
+
+
 def _timeframes(node: IR, acc: set[str]) -> set[str]:
     if isinstance(node, OnTf):
         acc.add(node.timeframe)
@@ -394,5 +403,11 @@ def check(tree: ast.Node, source: str, base: str) -> Checked:
     extra = len(tfs | period_tfs)
     cost = _cost(ir, set()) + TIMEFRAME_COST * extra + sum(v // 500 for v in needs.values())
     return Checked(
-        ir=ir, source=source, base=base, needs=needs, cost=cost, timeframes=frozenset(tfs | period_tfs)
+        ir=ir,
+        source=source,
+        base=base,
+        needs=needs,
+        cost=cost,
+        timeframes=frozenset(tfs | period_tfs),
+        functions=frozenset(_functions(ir, set())),
     )

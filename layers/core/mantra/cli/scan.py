@@ -1,0 +1,180 @@
+"""``mantra scan "EXPR" --universe nifty50 --tf 1d``: run a scan and print the matches as a table.
+
+Stored candles come from the local platform's DynamoDB when it is running (``make run``); symbols without
+enough stored history get seeded simulated bars, and the output says so. Registered by the main app as
+``app.command("scan")(scan)``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+
+def _exit(message: str, excerpt: str | None = None, code: int = 2) -> typer.Exit:
+    from rich.console import Console
+    from rich.markup import escape
+
+    err = Console(stderr=True)
+    err.print(f"[bold red]error:[/] {escape(message)}")
+    if excerpt:
+        for line in excerpt.splitlines():
+            err.print(f"  {escape(line)}", highlight=False)
+    return typer.Exit(code)
+
+
+def _candles(offline: bool) -> object | None:
+    """The local DynamoDB candle repository when the platform is up, else None (simulated history only)."""
+    if offline:
+        return None
+    from mantra.health import tcp_check
+    from mantra.settings import Settings
+
+    settings = Settings()
+    try:
+        tcp_check("127.0.0.1", settings.dynamodb_port)()
+    except Exception:
+        return None
+    from mantra.cli.main import _local_env
+    from mantra.store import tables
+    from mantra.store.repositories import DynamoCandleRepository
+
+    settings = _local_env(settings)
+    tables.configure(settings)
+    return DynamoCandleRepository()
+
+
+def scan(
+    expression: Annotated[
+        str | None,
+        typer.Argument(help='Scan expression, e.g. "rsi(14) < 30 and close > sma(close, 200)"'),
+    ] = None,
+    universe: Annotated[
+        str, typer.Option("--universe", "-u", help="nifty50, demo, or symbols separated by commas")
+    ] = "nifty50",
+    tf: Annotated[str, typer.Option("--tf", "-t", help="timeframe of the bars: 1m, 5m, 15m, 1h, 1d")] = "1d",
+    preset: Annotated[
+        str | None, typer.Option("--preset", "-p", help="run a built-in preset by id (see --presets)")
+    ] = None,
+    presets: Annotated[bool, typer.Option("--presets", help="list the built-in presets and exit")] = False,
+    limit: Annotated[int, typer.Option(help="show at most this many matches")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="do not read stored candles; simulated history only")
+    ] = False,
+    seed: Annotated[int, typer.Option(help="seed of the simulated history")] = 7,
+) -> None:
+    """Scan a universe with an expression (or a preset) on the latest bar."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from mantra.clock import SystemClock, ist_from_ms, utc_from_ms
+    from mantra.errors import MantraError
+    from mantra.market.history import HistoryLoader
+    from mantra.market.history import universe as load_universe
+    from mantra.money import to_rupees
+    from mantra.quant.scanner import ScannerError, compile_scan
+    from mantra.quant.scanner.presets import BY_ID, PRESETS
+    from mantra.scans.service import ScanService
+
+    console = Console()
+    if presets:
+        table = Table(title=f"{len(PRESETS)} built-in presets")
+        for col in ("id", "tf", "name", "expression"):
+            table.add_column(col, overflow="fold")
+        for p in PRESETS:
+            table.add_row(p.preset_id, p.timeframe, p.name, escape(p.expression))
+        console.print(table)
+        return
+    if preset:
+        if expression:
+            raise _exit("give an expression or --preset, not both")
+        chosen = BY_ID.get(preset)
+        if chosen is None:
+            from mantra.quant.scanner.checker import did_you_mean
+
+            hint = did_you_mean(preset, tuple(BY_ID))
+            raise _exit(
+                f"unknown preset {preset!r}" + (f"; {hint}" if hint else "; see mantra scan --presets")
+            )
+        expression, tf = chosen.expression, chosen.timeframe
+    if not expression:
+        raise _exit('give an expression, e.g. mantra scan "rsi(14) < 30", or --preset ID')
+    try:
+        compiled = compile_scan(expression, tf)
+        uni = load_universe(universe)
+        candles = _candles(offline)
+        service = ScanService(
+            None,  # type: ignore[arg-type]
+            None,  # type: ignore[arg-type]
+            None,  # type: ignore[arg-type]
+            None,  # type: ignore[arg-type]
+            HistoryLoader(candles, seed=seed),  # type: ignore[arg-type]
+            SystemClock(),
+        )
+        run = service.execute(compiled, uni, SystemClock().now_ms(), limit)
+    except ScannerError as exc:
+        raise _exit(str(exc), exc.excerpt()) from None
+    except MantraError as exc:
+        raise _exit(exc.message) from None
+    except Exception as exc:  # no traceback reaches the user
+        raise _exit(f"{type(exc).__name__}: {exc}", code=1) from None
+
+    simulated = set(run.simulated_symbols)
+    if as_json:
+        payload = {
+            "expression": run.expression,
+            "timeframe": run.timeframe,
+            "universe": run.universe,
+            "bar_time": utc_from_ms(run.bar_ms).isoformat() if run.bar_ms else None,
+            "scanned": run.scanned,
+            "cost": run.cost,
+            "elapsed_ms": run.elapsed_ms,
+            "simulated_history": sorted(simulated),
+            "matches": [
+                {
+                    "symbol": h.symbol,
+                    "close": str(to_rupees(h.close_paise)),
+                    "change_pct": None if h.change_bps is None else f"{h.change_bps / 100:.2f}",
+                    "volume": h.volume,
+                    "history": "simulated" if h.simulated else "stored",
+                }
+                for h in run.hits
+            ],
+        }
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    bar = "-"
+    if run.bar_ms:
+        local = ist_from_ms(run.bar_ms)
+        bar = local.strftime("%Y-%m-%d") if run.timeframe == "1d" else local.strftime("%Y-%m-%d %H:%M IST")
+    table = Table(
+        title=f"{escape(run.expression)}",
+        caption=f"{run.universe} · {run.timeframe} · {len(run.hits)} of {run.scanned} matched · last bar {bar}"
+        f" · cost {run.cost} · {run.elapsed_ms:.0f} ms",
+    )
+    for col, justify in (("#", "right"), ("symbol", "left"), ("close ₹", "right"), ("change %", "right")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    table.add_column("volume", justify="right")
+    table.add_column("history")
+    for i, h in enumerate(run.hits, 1):
+        change = "-" if h.change_bps is None else f"{h.change_bps / 100:+.2f}"
+        style = "green" if (h.change_bps or 0) > 0 else ("red" if (h.change_bps or 0) < 0 else None)
+        table.add_row(
+            str(i),
+            h.symbol,
+            str(to_rupees(h.close_paise)),
+            f"[{style}]{change}[/]" if style else change,
+            f"{h.volume:,}",
+            "[yellow]simulated history[/]" if h.simulated else "stored",
+        )
+    console.print(table)
+    if simulated:
+        console.print(
+            f"[yellow]simulated history:[/] {len(simulated)} of {run.scanned} symbols had too few stored candles;"
+            " their bars were generated (seeded random walk), not market data"
+            + (" (the local platform is not running)" if candles is None else "")
+        )

@@ -1,0 +1,173 @@
+"""Scanner routes over TestClient: authentication, 422 with positions, 403 limits, tenant isolation, signals."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from mantra.auth.tokens import DevIssuer
+from mantra.clock import IST
+from mantra.market.history import HistoryLoader
+from mantra.scans.service import ScanService
+from mantra.settings import Settings
+from scan_fakes import Clock, Outbox, Plans, Scanners, Signals, plan, user
+
+from frontend_api.app import create_app
+
+
+class Users:
+    def __init__(self, users) -> None:
+        self.items = {u.user_id: u for u in users}
+
+    def get(self, user_id):
+        return self.items.get(user_id)
+
+
+@dataclass
+class Container:
+    clock: Clock = field(default_factory=lambda: Clock(int(time.time() * 1000)))
+
+    def __post_init__(self) -> None:
+        self.users = Users([user("usr_a", "ten_a", "starter"), user("usr_b", "ten_b", "pro")])
+        self.scanners, self.signal_store, self.outbox = Scanners(), Signals(), Outbox()
+        plans = Plans([plan("starter", scanners=1, instruments=50), plan("pro", scanners=25)])
+        self.scans = ScanService(
+            self.scanners, self.signal_store, plans, self.outbox, HistoryLoader(None, seed=1), self.clock
+        )
+
+
+@pytest.fixture(scope="module")
+def key_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("keys") / "dev.pem"
+    DevIssuer.from_file(path, "https://issuer.test/auth", "client-test", 3600)
+    return path
+
+
+@pytest.fixture
+def container() -> Container:
+    return Container()
+
+
+@pytest.fixture
+def client(container, key_file) -> TestClient:
+    settings = Settings(
+        dev_issuer_key_file=key_file, auth_issuer="https://issuer.test/auth", auth_client_id="client-test"
+    )
+    return TestClient(create_app(settings, container), raise_server_exceptions=False)  # type: ignore[arg-type]
+
+
+def _auth(client: TestClient, container: Container, user_id: str) -> dict[str, str]:
+    token = client.app.state.dev_issuer.issue(container.users.get(user_id), container.clock.now // 1000)
+    return {"Authorization": f"Bearer {token}"}
+
+
+ROUTES = [
+    ("get", "/api/scans/presets"),
+    ("post", "/api/scans/run"),
+    ("get", "/api/scanners"),
+    ("post", "/api/scanners"),
+    ("get", "/api/scanners/scn_x"),
+    ("patch", "/api/scanners/scn_x"),
+    ("delete", "/api/scanners/scn_x"),
+    ("get", "/api/signals"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_every_scanner_route_needs_a_token(client, method, path):
+    assert getattr(client, method)(path).status_code == 401
+
+
+def test_presets_are_listed(client, container):
+    res = client.get("/api/scans/presets", headers=_auth(client, container, "usr_a"))
+    assert res.status_code == 200 and len(res.json()) >= 20
+    assert {"preset_id", "expression", "timeframe"} <= set(res.json()[0])
+
+
+def test_run_returns_matches_with_exact_rupees(client, container):
+    res = client.post(
+        "/api/scans/run",
+        json={"expression": "close > 0", "universe": "RELIANCE,TCS"},
+        headers=_auth(client, container, "usr_a"),
+    )
+    assert res.status_code == 200, res.text
+    body = res.json()
+    assert {m["symbol"] for m in body["matches"]} == {"RELIANCE", "TCS"}
+    reliance = next(m for m in body["matches"] if m["symbol"] == "RELIANCE")
+    assert reliance["close"] == "1285.40" and reliance["simulated_history"] is True
+    assert body["simulated_history"] == ["RELIANCE", "TCS"]
+
+
+def test_bad_expression_answers_422_with_line_and_column(client, container):
+    res = client.post(
+        "/api/scans/run", json={"expression": "(rsi(14) < 30"}, headers=_auth(client, container, "usr_a")
+    )
+    assert res.status_code == 422
+    assert res.json()["detail"] == "line 1, col 14: expected ')', found the end of the expression"
+
+
+def test_unknown_function_answers_422_with_a_suggestion(client, container):
+    res = client.post(
+        "/api/scans/run", json={"expression": "rsx(14) < 30"}, headers=_auth(client, container, "usr_a")
+    )
+    assert res.status_code == 422 and "did you mean 'rsi'?" in res.json()["detail"]
+
+
+def test_expression_too_expensive_for_the_plan_answers_403(client, container):
+    heavy = " and ".join(f"[{tf}] rsi({n}) < 30" for tf in ("5m", "15m", "1h") for n in (7, 14))
+    res = client.post("/api/scans/run", json={"expression": heavy}, headers=_auth(client, container, "usr_a"))
+    assert res.status_code == 403 and "Starter plan allows 40" in res.json()["detail"]
+
+
+def test_saved_scanner_limit_answers_403(client, container):
+    h = _auth(client, container, "usr_a")
+    body = {"name": "oversold", "expression": "rsi(14) < 30", "universe": "demo"}
+    assert client.post("/api/scanners", json=body, headers=h).status_code == 201
+    res = client.post("/api/scanners", json=body, headers=h)
+    assert res.status_code == 403 and "allows 1 saved scanners" in res.json()["detail"]
+
+
+def test_scanner_crud_and_another_tenant_gets_404(client, container):
+    a, b = _auth(client, container, "usr_a"), _auth(client, container, "usr_b")
+    created = client.post(
+        "/api/scanners",
+        json={"name": "x", "expression": "close > 0", "universe": "demo", "schedule": "5m"},
+        headers=a,
+    ).json()
+    sid = created["scanner_id"]
+    assert created["schedule"] == "5m" and created["cost"] > 0
+    for method, kwargs in (("get", {}), ("patch", {"json": {"name": "y"}}), ("delete", {})):
+        assert getattr(client, method)(f"/api/scanners/{sid}", headers=b, **kwargs).status_code == 404
+    assert client.post("/api/scans/run", json={"scanner_id": sid}, headers=b).status_code == 404
+    assert client.get("/api/scanners", headers=b).json() == []
+    patched = client.patch(f"/api/scanners/{sid}", json={"expression": "close > 1"}, headers=a)
+    assert patched.status_code == 200 and patched.json()["expression"] == "close > 1"
+    assert client.patch(f"/api/scanners/{sid}", json={"expression": "close >"}, headers=a).status_code == 422
+    assert client.delete(f"/api/scanners/{sid}", headers=a).status_code == 204
+    assert client.get(f"/api/scanners/{sid}", headers=a).status_code == 404
+
+
+def test_signals_of_a_scheduled_run_are_listed_for_their_tenant_only(client, container):
+    a, b = _auth(client, container, "usr_a"), _auth(client, container, "usr_b")
+    client.post(
+        "/api/scanners",
+        json={"name": "all", "expression": "close > 0", "universe": "demo", "schedule": "1m"},
+        headers=a,
+    )
+    container.scans.run_due(datetime(2026, 11, 23, 10, 1, tzinfo=IST))
+    mine = client.get("/api/signals", headers=a).json()
+    assert len(mine) == 10 and {s["scanner_name"] for s in mine} == {"all"}
+    assert all("." in s["price"] for s in mine)
+    assert client.get("/api/signals", headers=b).json() == []
+
+
+def test_bad_body_fields_answer_422_naming_the_field(client, container):
+    res = client.post(
+        "/api/scanners",
+        json={"name": "x", "expression": "close > 0", "timeframe": "2d"},
+        headers=_auth(client, container, "usr_a"),
+    )
+    assert res.status_code == 422 and "timeframe" in res.json()["detail"]
