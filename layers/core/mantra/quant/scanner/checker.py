@@ -196,7 +196,9 @@ class Checker:
             hint = did_you_mean(name, tuple(FUNCTIONS))
             what = "function" if args else "name"
             raise self.fail(
-                f"unknown {what} {name!r}", pos, hint or "see GET /api/scans/functions for the list"
+                f"unknown {what} {name!r}",
+                pos,
+                hint or "functions are listed in mantra.quant.scanner.functions",
             )
         bound = self.bind(fn, args, pos)
         values: list[Any] = []
@@ -279,7 +281,9 @@ class Checker:
                 raise self.fail(
                     f"unknown candlestick pattern {value.value!r}",
                     value.pos,
-                    f"did you mean {hint[0]!r}?" if hint else "GET /api/scans/functions lists the patterns",
+                    f"did you mean {hint[0]!r}?"
+                    if hint
+                    else "names are listed in mantra.quant.patterns.candlesticks",
                 )
             return candlesticks.normalize(value.value)
         if p.kind == "period":
