@@ -8,7 +8,17 @@ from mantra.container import Container, get_container
 from mantra.settings import Settings, get_settings
 
 from frontend_api import errors
-from frontend_api.routers import alerts, auth, backtests, health, market, notifications, scans, webhooks
+from frontend_api.routers import (
+    alerts,
+    auth,
+    backtests,
+    health,
+    market,
+    notifications,
+    preferences,
+    scans,
+    webhooks,
+)
 
 DESCRIPTION = """
 Trade Mantra's REST API. Every route needs a bearer token except `/api/health` and the signed webhooks.
@@ -39,6 +49,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.state.dev_issuer = dev
     app.state.validator = TokenValidator(keys, settings.auth_issuer, settings.auth_client_id)
     errors.install(app)
-    for module in (health, auth, market, alerts, notifications, backtests, webhooks, scans):
+    for module in (health, auth, market, alerts, notifications, backtests, webhooks, preferences, scans):
         app.include_router(module.router)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 
 from fastapi import FastAPI, Request
@@ -13,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("frontend_api")
 
+FIELD = re.compile(r"[a-z_][a-z0-9_.]*")
 STATUS = {NotFound: 404, Conflict: 409, Invalid: 422, Unauthorized: 401, Forbidden: 403, LimitExceeded: 403}
 
 
@@ -26,7 +28,12 @@ def install(app: FastAPI) -> None:
     async def domain_error(_: Request, exc: MantraError) -> JSONResponse:
         status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return JSONResponse({"detail": exc.message}, status_code=status, headers=headers)
+        body: dict[str, object] = {"detail": exc.message}
+        field, sep, reason = exc.message.partition(": ")
+        if status == 422 and sep and FIELD.fullmatch(field):
+            # domain checks say "field: reason", like schema errors: give them the same shape
+            body["errors"] = [{"field": field, "message": reason, "type": "value_error"}]
+        return JSONResponse(body, status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from mantra.clock import utc_from_ms
-from mantra.domain import Alert, AlertCondition, Candle, Channel, Instrument, Notification, Quote
-from mantra.money import to_rupees
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from mantra.domain import Alert, AlertCondition, AlertStatus, Candle, Channel, Instrument, Notification, Quote
+from mantra.money import to_paise, to_rupees
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Rupees = Annotated[Decimal, Field(description="Indian rupees, exact to the paisa", examples=["2450.35"])]
 
@@ -99,7 +99,79 @@ class CandlesOut(BaseModel):
     candles: list[CandleOut]
 
 
-class AlertIn(BaseModel):
+class _RuleFields(BaseModel):
+    price: Decimal | None = Field(
+        default=None,
+        gt=0,
+        max_digits=12,
+        decimal_places=2,
+        description="Level in rupees, for crosses_above/crosses_below/above/below (2 decimals at most)",
+    )
+    change_pct: Decimal | None = Field(
+        default=None,
+        gt=0,
+        le=100,
+        max_digits=5,
+        decimal_places=2,
+        description="For change_pct_above/below: the move in percent, e.g. 2.5",
+    )
+    window: Literal["1d", "session"] | None = Field(
+        default=None, description="change rules: 1d = from the previous close, session = from today's open"
+    )
+    volume_multiple: Decimal | None = Field(
+        default=None,
+        gt=1,
+        le=100,
+        max_digits=5,
+        decimal_places=2,
+        description="volume_spike: this 1-minute candle's volume vs the average of the last `lookback`",
+    )
+    lookback: int | None = Field(default=None, ge=5, le=375, description="volume_spike: 1-minute candles")
+    channels: list[Channel] | None = Field(default=None, min_length=1, max_length=5)
+    note: str | None = Field(default=None, max_length=280)
+    recurring: bool | None = Field(default=None, description="fire again after the cooldown (default: once)")
+    cooldown_minutes: int | None = Field(default=None, ge=1, le=7 * 24 * 60)
+    expires_at: datetime | None = Field(default=None, description="stop watching after this time")
+    market_hours_only: bool | None = Field(
+        default=None, description="only ticks in NSE's 09:15-15:30 IST session"
+    )
+
+    @field_validator("channels")
+    @classmethod
+    def _unique(cls, v: list[Channel] | None) -> list[Channel] | None:
+        if v is not None and len(set(v)) != len(v):
+            raise ValueError("channels must not repeat")
+        return v
+
+    @field_validator("expires_at")
+    @classmethod
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is None:
+            raise ValueError("give a time zone, e.g. 2026-12-31T15:30:00+05:30")
+        return v
+
+    def options(self) -> dict[str, object]:
+        """The rule's settings in the platform's units (paise, basis points, seconds, epoch ms)."""
+        out: dict[str, object] = {}
+        if self.price is not None:
+            out["level_paise"] = to_paise(self.price)
+        if self.change_pct is not None:
+            out["threshold_bps"] = int(self.change_pct * 100)
+        if self.volume_multiple is not None:
+            out["threshold_bps"] = int(self.volume_multiple * 100)
+        for name in ("window", "lookback", "note", "recurring", "market_hours_only"):
+            if name in self.model_fields_set:
+                out[name] = getattr(self, name)
+        if self.channels is not None:
+            out["channels"] = tuple(self.channels)
+        if self.cooldown_minutes is not None:
+            out["cooldown_s"] = self.cooldown_minutes * 60
+        if "expires_at" in self.model_fields_set:
+            out["expires_ms"] = None if self.expires_at is None else int(self.expires_at.timestamp() * 1000)
+        return out
+
+
+class AlertIn(_RuleFields):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -110,56 +182,153 @@ class AlertIn(BaseModel):
                     "price": "1300.00",
                     "channels": ["in_app", "email"],
                     "note": "breakout above 1300",
-                }
+                },
+                {
+                    "symbol": "SBIN",
+                    "condition": "change_pct_below",
+                    "change_pct": "2.5",
+                    "window": "1d",
+                    "channels": ["in_app", "sms"],
+                    "recurring": True,
+                    "cooldown_minutes": 30,
+                    "market_hours_only": True,
+                },
+                {
+                    "symbol": "TCS",
+                    "condition": "volume_spike",
+                    "volume_multiple": "4",
+                    "lookback": 20,
+                    "channels": ["in_app", "push", "webhook"],
+                },
             ]
         },
     )
 
     symbol: str = Field(min_length=1, max_length=64)
     condition: AlertCondition
-    price: Decimal = Field(
-        gt=0, max_digits=12, decimal_places=2, description="Level in rupees (2 decimals at most)"
-    )
-    channels: list[Channel] = Field(default_factory=lambda: [Channel.IN_APP], min_length=1, max_length=4)
-    note: str | None = Field(default=None, max_length=280)
 
     @field_validator("symbol")
     @classmethod
     def _upper(cls, v: str) -> str:
         return v.strip().upper()
 
-    @field_validator("channels")
-    @classmethod
-    def _unique(cls, v: list[Channel]) -> list[Channel]:
-        if len(set(v)) != len(v):
-            raise ValueError("channels must not repeat")
-        return v
+
+class AlertPatch(_RuleFields):
+    """Change any setting; omitted fields stay as they are. ``status``: pause or resume."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"price": "1310.00"}, {"status": "paused"}, {"status": "active"}]},
+    )
+
+    condition: AlertCondition | None = None
+    status: Literal["active", "paused"] | None = None
+
+    def changes(self) -> dict[str, object]:
+        out = self.options()
+        if self.condition is not None:
+            out["condition"] = self.condition
+        if self.status is not None:
+            out["status"] = self.status
+        return out
 
 
 class AlertOut(BaseModel):
     alert_id: str = Field(examples=["alr_3f2a9c01d4e5b6a7"])
     symbol: str
     condition: AlertCondition
-    price: Rupees
+    price: Rupees | None
+    change_pct: Decimal | None
+    window: str | None
+    volume_multiple: Decimal | None
+    lookback: int | None
     channels: list[Channel]
     note: str | None
-    status: str = Field(examples=["active"])
+    status: str = Field(examples=["active"], description="active, paused, triggered or expired")
+    recurring: bool
+    cooldown_minutes: int
+    market_hours_only: bool
+    expires_at: datetime | None
     created_at: datetime
     triggered_at: datetime | None
+    trigger_count: int
 
     @classmethod
-    def of(cls, a: Alert) -> AlertOut:
+    def of(cls, a: Alert, now_ms: int) -> AlertOut:
+        volume = a.condition is AlertCondition.VOLUME_SPIKE
+        threshold = None if a.threshold_bps is None else Decimal(a.threshold_bps) / 100
+        expired = a.status is AlertStatus.ACTIVE and a.expires_ms is not None and a.expires_ms <= now_ms
         return cls(
             alert_id=a.alert_id,
             symbol=a.symbol,
             condition=a.condition,
-            price=to_rupees(a.level_paise),
+            price=to_rupees(a.level_paise) if a.level_paise else None,
+            change_pct=None if volume else threshold,
+            window=a.window,
+            volume_multiple=threshold if volume else None,
+            lookback=a.lookback,
             channels=list(a.channels),
             note=a.note,
-            status=a.status.value,
+            status="expired" if expired else a.status.value,
+            recurring=a.recurring,
+            cooldown_minutes=a.cooldown_s // 60,
+            market_hours_only=a.market_hours_only,
+            expires_at=None if a.expires_ms is None else utc_from_ms(a.expires_ms),
             created_at=utc_from_ms(a.created_ms),
             triggered_at=None if a.triggered_ms is None else utc_from_ms(a.triggered_ms),
+            trigger_count=a.trigger_count,
         )
+
+
+class PreferencesIO(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": True,
+                    "sms": True,
+                    "push": False,
+                    "webhook": True,
+                    "phone_e164": "+919876543210",
+                    "quiet_start": "22:00",
+                    "quiet_end": "07:00",
+                    "quiet_channels": ["sms", "push"],
+                }
+            ]
+        },
+    )
+
+    email: bool = True
+    sms: bool = False
+    push: bool = False
+    webhook: bool = True
+    phone_e164: str | None = Field(
+        default=None, pattern=r"^\+[1-9]\d{7,14}$", description="E.164, e.g. +91..."
+    )
+    quiet_start: str | None = Field(
+        default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM IST"
+    )
+    quiet_end: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM IST")
+    quiet_channels: list[Channel] = Field(default_factory=lambda: [Channel.SMS, Channel.PUSH, Channel.EMAIL])
+    devices: int = Field(default=0, description="registered push devices (read-only)")
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> PreferencesIO:
+        if (self.quiet_start is None) != (self.quiet_end is None):
+            raise ValueError("quiet_start and quiet_end go together")
+        if Channel.IN_APP in self.quiet_channels:
+            raise ValueError("quiet_channels: the in-app inbox is never muted")
+        return self
+
+
+class DeviceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(min_length=8, max_length=4096, description="the FCM/APNs registration token")
+
+
+class DeviceOut(BaseModel):
+    device_id: str
 
 
 class NotificationOut(BaseModel):

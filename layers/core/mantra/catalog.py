@@ -135,12 +135,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         name="alert_dispatch",
         handler="functions.alert_dispatch.handler:lambda_handler",
-        description="Delivers triggered alerts: in-app inbox and e-mail",
+        description="Delivers triggered alerts: inbox, e-mail, SMS, push and webhooks, each on its own",
         triggers=(EventTrigger(detail_types=("alert.triggered",), queue="alert-dispatch"),),
         access=Access(
             tables_read=("users", "notifications", "idempotency", *WEBHOOK_TABLES),
             tables_write=("notifications", "idempotency", *WEBHOOK_TABLES),
             send_email=True,
+            publish_sns=True,
         ),
     ),
     FunctionSpec(
@@ -229,9 +230,20 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                 "signals",
                 "scanners",
                 "scan_signals",
+                "backtest_jobs",
                 *WEBHOOK_TABLES,
             ),
-            tables_write=("alerts", "notifications", "scanners", *WEBHOOK_TABLES),
+            # outbox: backtest submissions write their job and its event in one transaction
+            tables_write=(
+                "alerts",
+                "notifications",
+                "scanners",
+                "users",
+                "backtest_jobs",
+                "outbox",
+                *WEBHOOK_TABLES,
+            ),
+            publish_sns=True,  # registering push devices
             secrets=("auth",),
         ),
         memory_mb=1024,

@@ -83,12 +83,17 @@ class Container:
         return OutboxRelay(aws.EventBridgePublisher(self.settings))
 
     @cached_property
+    def sns(self) -> aws.SnsSender:
+        return aws.SnsSender(self.settings)
+
+    @cached_property
     def dispatcher(self) -> AlertDispatcher:
-        return AlertDispatcher(self.notifications, self.users, self.email, self.clock)
+        webhooks = getattr(self, "webhook_channel", None)  # the webhook channel plugs in when present
+        return AlertDispatcher(self.notifications, self.users, self.email, self.clock, self.sns, webhooks)
 
     @cached_property
     def alert_service(self) -> AlertService:
-        return AlertService(self.alerts, self.instruments, self.plans, self.clock)
+        return AlertService(self.alerts, self.instruments, self.plans, self.clock, self.users)
 
     @cached_property
     def inbox(self) -> InboxService:

@@ -104,16 +104,29 @@ class AlertCondition(StrEnum):
     CROSSES_BELOW = "crosses_below"
     ABOVE = "above"
     BELOW = "below"
+    CHANGE_ABOVE = "change_pct_above"
+    CHANGE_BELOW = "change_pct_below"
+    VOLUME_SPIKE = "volume_spike"
+
+
+PRICE_CONDITIONS = frozenset(
+    {AlertCondition.CROSSES_ABOVE, AlertCondition.CROSSES_BELOW, AlertCondition.ABOVE, AlertCondition.BELOW}
+)
+CHANGE_CONDITIONS = frozenset({AlertCondition.CHANGE_ABOVE, AlertCondition.CHANGE_BELOW})
 
 
 class AlertStatus(StrEnum):
     ACTIVE = "active"
+    PAUSED = "paused"
     TRIGGERED = "triggered"
 
 
 class Channel(StrEnum):
     IN_APP = "in_app"
     EMAIL = "email"
+    SMS = "sms"
+    PUSH = "push"
+    WEBHOOK = "webhook"
 
 
 class Alert(Frozen):
@@ -129,6 +142,17 @@ class Alert(Frozen):
     created_ms: int
     triggered_ms: int | None = None
     trigger_id: str | None = None
+    threshold_bps: int | None = None  # change rules: percent x 100; volume spike: multiple x 100
+    window: str | None = None  # change rules: "1d" (vs previous close) or "session" (vs today's open)
+    lookback: int | None = None  # volume spike: 1-minute candles averaged
+    recurring: bool = False
+    cooldown_s: int = 0
+    expires_ms: int | None = None
+    market_hours_only: bool = False
+    trigger_count: int = 0
+
+    def live_at(self, ts_ms: int) -> bool:
+        return self.status is AlertStatus.ACTIVE and (self.expires_ms is None or ts_ms < self.expires_ms)
 
 
 class Notification(Frozen):
@@ -141,6 +165,20 @@ class Notification(Frozen):
     data: dict[str, object]
     read: bool
     created_ms: int
+
+
+class Preferences(Frozen):
+    """Per-user delivery settings. In-app always delivers; quiet hours mute the listed channels."""
+
+    email: bool = True
+    sms: bool = False
+    push: bool = False
+    webhook: bool = True
+    phone_e164: str | None = None
+    quiet_start: str | None = None  # "22:00" IST
+    quiet_end: str | None = None  # "07:00" IST
+    quiet_channels: tuple[Channel, ...] = (Channel.SMS, Channel.PUSH, Channel.EMAIL)
+    push_endpoints: tuple[str, ...] = ()
 
 
 class FeedStatus(Frozen):

@@ -23,6 +23,7 @@ from mantra.domain import (
     Instrument,
     Notification,
     Plan,
+    Preferences,
     Quote,
     Role,
     Tick,
@@ -256,16 +257,29 @@ class InMemoryAlerts:
         current = self.items.get(key)
         if current is None or current.status is not AlertStatus.ACTIVE or trigger_id in self.outbox:
             return False
-        self.items[key] = current.model_copy(
-            update={"status": AlertStatus.TRIGGERED, "triggered_ms": at_ms, "trigger_id": trigger_id}
-        )
+        if current.recurring:
+            if current.triggered_ms is not None and current.triggered_ms > at_ms - current.cooldown_s * 1000:
+                return False  # still cooling down
+            update: dict[str, object] = {"triggered_ms": at_ms, "trigger_id": trigger_id}
+        else:
+            update = {"status": AlertStatus.TRIGGERED, "triggered_ms": at_ms, "trigger_id": trigger_id}
+        update["trigger_count"] = current.trigger_count + 1
+        self.items[key] = current.model_copy(update=update)
         self.outbox[trigger_id] = (detail_type, detail)
+        return True
+
+    def update(self, alert: Alert) -> bool:
+        key = (alert.tenant_id, alert.alert_id)
+        if key not in self.items:
+            return False
+        self.items[key] = alert
         return True
 
 
 class InMemoryNotifications:
     def __init__(self) -> None:
         self.items: dict[tuple[str, str, str], Notification] = {}
+        self.outcomes: dict[str, dict[str, str]] = {}
 
     def put_if_absent(self, notification: Notification, ttl_days: int = 90) -> bool:
         n = notification
@@ -282,6 +296,12 @@ class InMemoryNotifications:
             if t == tenant_id and u == user_id and not (unread_only and n.read)
         ]
         return sorted(rows, key=lambda n: n.created_ms, reverse=True)[:limit]
+
+    def deliveries(self, notification: Notification) -> dict[str, str]:
+        return dict(self.outcomes.get(notification.notification_id, {}))
+
+    def record_delivery(self, notification: Notification, channel: str, outcome: str) -> None:
+        self.outcomes.setdefault(notification.notification_id, {})[channel] = outcome
 
     def mark_read(self, tenant_id: str, user_id: str, notification_id: str) -> bool:
         key = (tenant_id, user_id, notification_id)
@@ -305,6 +325,7 @@ class InMemoryOutbox:
 class InMemoryUsers:
     def __init__(self) -> None:
         self.items: dict[str, tuple[User, str]] = {}
+        self.prefs: dict[str, Preferences] = {}
 
     def get(self, user_id: str) -> User | None:
         found = self.items.get(user_id)
@@ -316,6 +337,12 @@ class InMemoryUsers:
 
     def put(self, user: User, password_hash: str, at_ms: int) -> None:
         self.items[user.user_id] = (user, password_hash)
+
+    def preferences(self, user_id: str) -> Preferences:
+        return self.prefs.get(user_id, Preferences())
+
+    def save_preferences(self, user_id: str, preferences: Preferences) -> None:
+        self.prefs[user_id] = preferences
 
 
 class InMemoryPlans:

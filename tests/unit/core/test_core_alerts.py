@@ -18,7 +18,7 @@ from core_fakes import (
     make_tick,
     make_user,
 )
-from mantra.alerts.dispatch import AlertDispatcher, AlertTriggered
+from mantra.alerts.dispatch import AlertDispatcher, AlertTriggered, ChannelsFailed
 from mantra.alerts.evaluate import evaluate, fires, trigger_id
 from mantra.alerts.inbox import InboxService
 from mantra.alerts.service import AlertService
@@ -192,8 +192,8 @@ def _event(channels=(Channel.IN_APP, Channel.EMAIL)) -> AlertTriggered:
     )
 
 
-def _dispatcher(email: RecordingEmail, with_user: bool = True):
-    users, notes = InMemoryUsers(), InMemoryNotifications()
+def _dispatcher(email: RecordingEmail, with_user: bool = True, notes: InMemoryNotifications | None = None):
+    users, notes = InMemoryUsers(), notes or InMemoryNotifications()
     if with_user:
         users.put(make_user(), "x", 0)
     return AlertDispatcher(notes, users, email, FakeClock()), notes
@@ -212,21 +212,30 @@ def test_dispatch_writes_the_inbox_and_sends_one_email_with_ist_time() -> None:
     assert subject == "Trade Mantra alert: RELIANCE crossed above ₹1300.00"
 
 
-def test_email_failure_does_not_block_the_in_app_notification() -> None:
+def test_email_failure_does_not_block_the_in_app_notification_and_only_email_is_retried() -> None:
     # Given an SMTP server that refuses / When an alert is delivered to both channels
-    dispatcher, notes = _dispatcher(RecordingEmail(fail=True))
-    report = dispatcher.deliver(_event())
-    # Then the inbox has it and the e-mail is reported failed, without raising
-    assert (report.delivered, report.failed) == (["in_app"], ["email"])
+    failing = RecordingEmail(fail=True)
+    dispatcher, notes = _dispatcher(failing)
+    with pytest.raises(ChannelsFailed) as raised:
+        dispatcher.deliver(_event())
+    # Then the inbox has it and the e-mail is reported failed (raised, so the queue redelivers)
+    assert (raised.value.report.delivered, raised.value.report.failed) == (["in_app"], ["email"])
     assert ("ten_a", "usr_a", "trg_1") in notes.items
-
-
-def test_a_redelivered_trigger_is_skipped_in_the_inbox() -> None:
-    dispatcher, notes = _dispatcher(RecordingEmail())
-    dispatcher.deliver(_event(channels=(Channel.IN_APP,)))
-    again = dispatcher.deliver(_event(channels=(Channel.IN_APP,)))
-    assert (again.delivered, again.skipped) == ([], ["in_app"])
+    # When the message comes back and the server works again, only the e-mail is redone
+    working = RecordingEmail()
+    retry, _ = _dispatcher(working, notes=notes)
+    report = retry.deliver(_event())
+    assert report.delivered == ["in_app", "email"] and len(working.sent) == 1
     assert len(notes.items) == 1
+
+
+def test_a_redelivered_trigger_sends_nothing_twice() -> None:
+    email = RecordingEmail()
+    dispatcher, notes = _dispatcher(email)
+    dispatcher.deliver(_event())
+    again = dispatcher.deliver(_event())
+    assert again.delivered == ["in_app", "email"]
+    assert len(notes.items) == 1 and len(email.sent) == 1
 
 
 def test_in_app_only_alert_sends_no_email_and_unknown_user_skips_email() -> None:

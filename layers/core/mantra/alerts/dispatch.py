@@ -1,27 +1,35 @@
-"""alert_dispatch's service: one triggered alert -> in-app inbox and e-mail, each channel on its own.
+"""alert_dispatch's service: one triggered alert -> every channel the alert and the user's preferences allow.
 
-The inbox write is keyed by the trigger id (a redelivered event finds it there); the whole delivery is also
-wrapped in Powertools idempotency by the handler, so a retried message sends no second e-mail.
+Each channel is tried on its own and its outcome is recorded on the inbox item, keyed by the trigger id. If a
+channel fails, the others still go out and ``ChannelsFailed`` is raised so the message is redelivered; the
+retry finds the recorded outcomes and redoes only what failed. After the queue's retries the message lands in
+the dead-letter queue (``mantra dlq redrive`` puts it back).
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from mantra.alerts.preferences import in_quiet_hours
 from mantra.clock import Clock, ist_from_ms
-from mantra.domain import Channel, Notification
+from mantra.domain import Channel, Notification, Preferences, User
 from mantra.ports import EmailSender, NotificationRepository, UserRepository
 
 log = logging.getLogger(__name__)
 
 CONDITION_TEXT = {
-    "crosses_above": "crossed above",
-    "crosses_below": "crossed below",
-    "above": "is at or above",
-    "below": "is at or below",
+    "crosses_above": "crossed above ₹{level}",
+    "crosses_below": "crossed below ₹{level}",
+    "above": "is at or above ₹{level}",
+    "below": "is at or below ₹{level}",
+    "change_pct_above": "is up {change_pct}%",
+    "change_pct_below": "is down {change_pct}%",
+    "volume_spike": "volume spike: {multiple}x the 1-minute average",
 }
+DONE = ("delivered", "skipped")
 
 
 class AlertTriggered(BaseModel):
@@ -41,6 +49,8 @@ class AlertTriggered(BaseModel):
     tick_ts_ms: int
     channels: list[Channel]
     note: str | None = None
+    recurring: bool = False
+    facts: dict[str, object] = Field(default_factory=dict)
 
 
 class DeliveryReport(BaseModel):
@@ -50,52 +60,126 @@ class DeliveryReport(BaseModel):
     failed: list[str]
 
 
+class ChannelsFailed(Exception):
+    def __init__(self, report: DeliveryReport) -> None:
+        super().__init__(f"channels failed for {report.trigger_id}: {', '.join(report.failed)}")
+        self.report = report
+
+
+class PushSender(Protocol):
+    def send_sms(self, phone_e164: str, text: str) -> str: ...
+    def send_push(self, endpoint_arn: str, title: str, body: str) -> str: ...
+
+
+class WebhookSender(Protocol):
+    def send(
+        self, tenant_id: str, event_type: str, event_id: str, payload: dict[str, object]
+    ) -> list[str]: ...
+
+
 class AlertDispatcher:
     def __init__(
-        self, notifications: NotificationRepository, users: UserRepository, email: EmailSender, clock: Clock
+        self,
+        notifications: NotificationRepository,
+        users: UserRepository,
+        email: EmailSender,
+        clock: Clock,
+        sns: PushSender | None = None,
+        webhooks: WebhookSender | None = None,
     ) -> None:
         self._notifications, self._users, self._email, self._clock = notifications, users, email, clock
+        self._sns, self._webhooks = sns, webhooks
 
     def deliver(self, event: AlertTriggered) -> DeliveryReport:
-        title = f"{event.symbol} {CONDITION_TEXT.get(event.condition, event.condition)} ₹{event.level}"
+        what = CONDITION_TEXT.get(event.condition, event.condition).format(level=event.level, **event.facts)
+        title = f"{event.symbol} {what}"
         at = ist_from_ms(event.tick_ts_ms).strftime("%d %b %Y %H:%M:%S IST")
         body = f"{event.symbol} traded at ₹{event.price} at {at}." + (
             f" Note: {event.note}" if event.note else ""
         )
-        delivered: list[str] = []
-        skipped: list[str] = []
-        failed: list[str] = []
-        # The inbox always gets it: it is the record of what fired.
-        fresh = self._notifications.put_if_absent(
-            Notification(
-                notification_id=event.trigger_id,
-                tenant_id=event.tenant_id,
-                user_id=event.user_id,
-                kind="alert.triggered",
-                title=title,
-                body=body,
-                data=event.model_dump(mode="json", exclude={"channels"}),
-                read=False,
-                created_ms=self._clock.now_ms(),
+        note = Notification(
+            notification_id=event.trigger_id,
+            tenant_id=event.tenant_id,
+            user_id=event.user_id,
+            kind="alert.triggered",
+            title=title,
+            body=body,
+            data=event.model_dump(mode="json", exclude={"channels"}),
+            read=False,
+            created_ms=event.tick_ts_ms,  # deterministic: a redelivery addresses the same inbox item
+        )
+        report = DeliveryReport(trigger_id=event.trigger_id, delivered=[], skipped=[], failed=[])
+        # The inbox always gets it: it is the record of what fired, and where its delivery outcomes live.
+        self._notifications.put_if_absent(note)
+        report.delivered.append(Channel.IN_APP.value)
+        done = self._notifications.deliveries(note)
+        user = self._users.get(event.user_id)
+        prefs = self._users.preferences(event.user_id) if user else Preferences()
+        quiet = in_quiet_hours(prefs, self._clock.now_ms())
+        for channel in event.channels:
+            if channel is Channel.IN_APP:
+                continue
+            previous = done.get(channel.value, "")
+            if previous.startswith(DONE):
+                (report.delivered if previous.startswith("delivered") else report.skipped).append(
+                    channel.value
+                )
+                continue
+            outcome = self._one(channel, event, note, user, prefs, quiet)
+            self._notifications.record_delivery(note, channel.value, outcome)
+            bucket = (
+                report.delivered
+                if outcome.startswith("delivered")
+                else (report.skipped if outcome.startswith("skipped") else report.failed)
             )
-        )
-        (delivered if fresh else skipped).append(Channel.IN_APP.value)
-        if Channel.EMAIL in event.channels:
-            user = self._users.get(event.user_id)
-            if user is None:
-                skipped.append(Channel.EMAIL.value)
-            else:
-                try:
-                    self._email.send(
-                        user.email,
-                        f"Trade Mantra alert: {title}",
-                        f"Hello {user.name},\n\n{body}\n\nAlert {event.alert_id} · trigger {event.trigger_id}\n",
-                        {"X-Mantra-Trigger-Id": event.trigger_id, "X-Mantra-Tick-Ts": str(event.tick_ts_ms)},
-                    )
-                    delivered.append(Channel.EMAIL.value)
-                except Exception:  # one failing channel never blocks the others
-                    log.exception("e-mail delivery failed for %s", event.trigger_id)
-                    failed.append(Channel.EMAIL.value)
-        return DeliveryReport(
-            trigger_id=event.trigger_id, delivered=delivered, skipped=skipped, failed=failed
-        )
+            bucket.append(channel.value)
+        if report.failed:
+            raise ChannelsFailed(report)
+        return report
+
+    def _one(
+        self,
+        channel: Channel,
+        event: AlertTriggered,
+        note: Notification,
+        user: User | None,
+        prefs: Preferences,
+        quiet: bool,
+    ) -> str:
+        if user is None:
+            return "skipped:no such user"
+        if not getattr(prefs, channel.value, True):
+            return "skipped:turned off in preferences"
+        if quiet and channel in prefs.quiet_channels:
+            return "skipped:quiet hours"
+        try:
+            if channel is Channel.EMAIL:
+                self._email.send(
+                    user.email,
+                    f"Trade Mantra alert: {note.title}",
+                    f"Hello {user.name},\n\n{note.body}\n\nAlert {event.alert_id} · trigger {event.trigger_id}\n",
+                    {"X-Mantra-Trigger-Id": event.trigger_id, "X-Mantra-Tick-Ts": str(event.tick_ts_ms)},
+                )
+                return "delivered"
+            if channel is Channel.SMS:
+                if not prefs.phone_e164 or self._sns is None:
+                    return "skipped:no phone number in preferences"
+                return "delivered:" + self._sns.send_sms(
+                    prefs.phone_e164, f"Trade Mantra: {note.title}. {note.body}"
+                )
+            if channel is Channel.PUSH:
+                if not prefs.push_endpoints or self._sns is None:
+                    return "skipped:no registered device"
+                ids = [self._sns.send_push(arn, note.title, note.body) for arn in prefs.push_endpoints]
+                return "delivered:" + ",".join(ids)
+            if channel is Channel.WEBHOOK:
+                if self._webhooks is None:
+                    return "skipped:webhooks unavailable"
+                statuses = self._webhooks.send(
+                    event.tenant_id, "alert.triggered", event.trigger_id, note.data
+                )
+                return "delivered:" + ",".join(statuses) if statuses else "skipped:no webhook endpoint"
+        except Exception as exc:  # one failing channel never blocks the others
+            log.warning("%s delivery failed for %s: %s", channel.value, event.trigger_id, exc)
+            return f"failed:{type(exc).__name__}"
+        return "skipped:unknown channel"

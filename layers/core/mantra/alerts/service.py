@@ -1,20 +1,71 @@
-"""Alert rules owned by a tenant: create, list, read, delete, within the plan's limit."""
+"""Alert rules owned by a tenant: create, list, read, change, delete, within the plan's limit."""
 
 from __future__ import annotations
 
 import secrets
 
+from pydantic import BaseModel
+
 from mantra.clock import Clock
-from mantra.domain import Alert, AlertCondition, AlertStatus, Channel, User
+from mantra.domain import (
+    CHANGE_CONDITIONS,
+    PRICE_CONDITIONS,
+    Alert,
+    AlertCondition,
+    AlertStatus,
+    Channel,
+    Preferences,
+    User,
+)
 from mantra.errors import Invalid, LimitExceeded, NotFound
-from mantra.ports import AlertRepository, InstrumentRepository, PlanRepository
+from mantra.ports import AlertRepository, InstrumentRepository, PlanRepository, UserRepository
+
+
+class RuleSpec(BaseModel):
+    """A rule as the API hands it over (prices already in paise)."""
+
+    symbol: str
+    condition: AlertCondition
+    level_paise: int = 0
+    threshold_bps: int | None = None
+    window: str | None = None
+    lookback: int | None = None
+    channels: tuple[Channel, ...] = (Channel.IN_APP,)
+    note: str | None = None
+    recurring: bool = False
+    cooldown_s: int = 0
+    expires_ms: int | None = None
+    market_hours_only: bool = False
+
+
+def check_rule(rule: RuleSpec) -> None:
+    """What each condition needs; the message names the field the caller must fix."""
+    if rule.condition in PRICE_CONDITIONS and rule.level_paise <= 0:
+        raise Invalid(f"price: required for {rule.condition.value}")
+    if rule.condition in CHANGE_CONDITIONS:
+        if not rule.threshold_bps or rule.threshold_bps <= 0:
+            raise Invalid(f"change_pct: required (and positive) for {rule.condition.value}")
+        if rule.window not in ("1d", "session"):
+            raise Invalid("window: use 1d (change from the previous close) or session (from today's open)")
+    if rule.condition is AlertCondition.VOLUME_SPIKE and (
+        not rule.threshold_bps or rule.threshold_bps <= 100
+    ):
+        raise Invalid("volume_multiple: required for volume_spike, and above 1 (e.g. 3 for 3x the average)")
+    if rule.recurring and rule.cooldown_s < 60:
+        raise Invalid("cooldown_minutes: a recurring alert needs a cooldown of at least 1 minute")
 
 
 class AlertService:
     def __init__(
-        self, alerts: AlertRepository, instruments: InstrumentRepository, plans: PlanRepository, clock: Clock
+        self,
+        alerts: AlertRepository,
+        instruments: InstrumentRepository,
+        plans: PlanRepository,
+        clock: Clock,
+        users: UserRepository | None = None,
     ) -> None:
         self._alerts, self._instruments, self._plans, self._clock = alerts, instruments, plans, clock
+        self._users = users
 
     def create(
         self,
@@ -24,30 +75,56 @@ class AlertService:
         level_paise: int,
         channels: tuple[Channel, ...],
         note: str | None,
+        **options: object,
     ) -> Alert:
-        if self._instruments.get(symbol) is None:
-            raise Invalid(f"symbol: unknown instrument {symbol!r}; search GET /api/instruments?q=")
-        plan = self._plans.get(user.plan_id)
-        limit = plan.limits.get("alerts", 0) if plan else 0
-        if self._alerts.count_active(user.tenant_id) >= limit:
-            raise LimitExceeded(
-                f"your {plan.name if plan else user.plan_id} plan allows {limit} active alerts; "
-                "delete one or upgrade for more"
-            )
-        alert = Alert(
-            tenant_id=user.tenant_id,
-            alert_id="alr_" + secrets.token_hex(8),
-            user_id=user.user_id,
+        rule = RuleSpec(
             symbol=symbol,
             condition=condition,
             level_paise=level_paise,
             channels=channels,
             note=note,
+            **options,
+        )
+        return self.create_rule(user, rule)
+
+    def create_rule(self, user: User, rule: RuleSpec) -> Alert:
+        check_rule(rule)
+        if self._instruments.get(rule.symbol) is None:
+            raise Invalid(f"symbol: unknown instrument {rule.symbol!r}; search GET /api/instruments?q=")
+        self._check_limit(user)
+        alert = Alert(
+            tenant_id=user.tenant_id,
+            alert_id="alr_" + secrets.token_hex(8),
+            user_id=user.user_id,
             status=AlertStatus.ACTIVE,
             created_ms=self._clock.now_ms(),
+            **rule.model_dump(),
         )
         self._alerts.create(alert)
         return alert
+
+    def update(self, user: User, alert_id: str, changes: dict[str, object]) -> Alert:
+        current = self.get(user, alert_id)
+        if "status" in changes:
+            wanted = AlertStatus(str(changes["status"]))
+            if wanted is AlertStatus.TRIGGERED:
+                raise Invalid("status: set active or paused; triggered is the platform's to set")
+            if wanted is AlertStatus.ACTIVE and current.status is not AlertStatus.ACTIVE:
+                self._check_limit(user)
+        merged = Alert.model_validate({**current.model_dump(), **changes})  # validated, unlike model_copy
+        check_rule(RuleSpec(**merged.model_dump(include=set(RuleSpec.model_fields))))
+        if not self._alerts.update(merged):
+            raise NotFound(f"alert {alert_id} not found")
+        return merged
+
+    def _check_limit(self, user: User) -> None:
+        plan = self._plans.get(user.plan_id)
+        limit = plan.limits.get("alerts", 0) if plan else 0
+        if self._alerts.count_active(user.tenant_id) >= limit:
+            raise LimitExceeded(
+                f"your {plan.name if plan else user.plan_id} plan allows {limit} active alerts; "
+                "delete or pause one, or upgrade for more"
+            )
 
     def list(self, user: User) -> list[Alert]:
         return self._alerts.list(user.tenant_id)
@@ -61,3 +138,13 @@ class AlertService:
     def delete(self, user: User, alert_id: str) -> None:
         if not self._alerts.delete(user.tenant_id, alert_id):
             raise NotFound(f"alert {alert_id} not found")
+
+    # preferences live with the user
+    def preferences(self, user: User) -> Preferences:
+        assert self._users is not None
+        return self._users.preferences(user.user_id)
+
+    def save_preferences(self, user: User, prefs: Preferences) -> Preferences:
+        assert self._users is not None
+        self._users.save_preferences(user.user_id, prefs)
+        return prefs

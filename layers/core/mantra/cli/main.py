@@ -162,6 +162,15 @@ def synth(outdir: Annotated[str, typer.Option(help="Cloud assembly folder")] = "
     console.print(f"synthesized into {outdir}/")
 
 
+def _register_groups() -> None:
+    from mantra.cli.dlq import app as dlq_app
+
+    app.add_typer(dlq_app, name="dlq")
+
+
+_register_groups()
+
+
 def _register_optional() -> None:
     from mantra.cli.scan import scan
 

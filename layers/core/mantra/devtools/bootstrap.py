@@ -86,6 +86,14 @@ def provision(settings: Settings) -> dict[str, Any]:
         if any(isinstance(t, KinesisTrigger | DynamoStreamTrigger) for t in fn.triggers):
             sqs.create_queue(QueueName=failures_queue(settings, fn.name))
 
+    # the push platform application (in the cloud, ops create it with the FCM/APNs credentials)
+    sns = client("sns", settings.region)
+    apps = sns.list_platform_applications()["PlatformApplications"]
+    if not any(a["PlatformApplicationArn"].endswith("/" + settings.name("push")) for a in apps):
+        sns.create_platform_application(
+            Name=settings.name("push"), Platform="GCM", Attributes={"PlatformCredential": "local-fcm-key"}
+        )
+
     sm = client("secretsmanager", settings.region)
     defaults: dict[str, dict[str, str]] = {
         "stripe": {"webhook_secret": "whsec_local_" + secrets.token_hex(16), "api_key": "sk_test_local"},

@@ -1,4 +1,4 @@
-"""tick_processor's service: a batch of ticks -> latest quotes, candles and price-alert triggers."""
+"""tick_processor's service: a batch of ticks -> latest quotes, candles and alert triggers."""
 
 from __future__ import annotations
 
@@ -8,15 +8,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 from pydantic import BaseModel
 
-from mantra.alerts.evaluate import Trigger, evaluate
+from mantra.alerts.rules import Trigger, evaluate_batch
 from mantra.clock import Clock
-from mantra.domain import Quote, Tick
+from mantra.domain import AlertCondition, Candle, Quote, Tick
 from mantra.market.candles import aggregate, merge
 from mantra.market.timeframes import session_date
 from mantra.money import to_rupees
 from mantra.ports import AlertRepository, CandleRepository, QuoteRepository
 
 ALERT_TRIGGERED = "alert.triggered"
+MINUTE_MS = 60_000
 
 
 class BatchSummary(BaseModel):
@@ -65,13 +66,13 @@ class TickProcessor:
             if seen:
                 fresh[symbol] = [seen[s] for s in sorted(seen)]
 
-        triggers = self._fire_alerts(fresh, {s: q.ltp_paise for s, q in prev.items()})
-
         deltas = aggregate([t for ts in fresh.values() for t in ts], self._timeframes)
         stored = self._candles.get_many(deltas.keys())
-        candles_by_symbol: dict[str, list] = defaultdict(list)
+        candles_by_symbol: dict[str, list[Candle]] = defaultdict(list)
         for key, delta in deltas.items():
             candles_by_symbol[key[0]].append(merge(stored.get(key), delta))
+
+        triggers = self._fire_alerts(fresh, prev, candles_by_symbol)
 
         def apply(symbol: str) -> bool:
             old = prev.get(symbol)
@@ -92,13 +93,28 @@ class TickProcessor:
             conflicts=conflicts,
         )
 
-    def _fire_alerts(self, fresh: dict[str, list[Tick]], prev_price: dict[str, int]) -> list[Trigger]:
+    def _fire_alerts(
+        self, fresh: dict[str, list[Tick]], prev: dict[str, Quote], candles: dict[str, list[Candle]]
+    ) -> list[Trigger]:
         alerts = self._alerts.active_for_symbols(fresh)
         if not alerts:
             return []
+
+        def volume_ratio(symbol: str, lookback: int) -> tuple[int, float] | None:
+            current = next((c for c in candles.get(symbol, []) if c.timeframe == "1m"), None)
+            if current is None:
+                return None
+            history = self._candles.range(
+                symbol, "1m", current.start_ms - lookback * MINUTE_MS, current.start_ms - 1, lookback
+            )
+            if len(history) < max(3, lookback // 2):
+                return None  # not enough history to call anything a spike
+            return current.volume, sum(c.volume for c in history) / len(history)
+
+        has_volume_rules = any(a.condition is AlertCondition.VOLUME_SPIKE for v in alerts.values() for a in v)
         fired = []
         now = self._clock.now_ms()
-        for trig in evaluate(fresh, alerts, prev_price):
+        for trig in evaluate_batch(fresh, alerts, prev, volume_ratio if has_volume_rules else None):
             if self._alerts.trigger(trig.alert, trig.trigger_id, now, ALERT_TRIGGERED, _detail(trig)):
                 fired.append(trig)
         return fired
@@ -120,6 +136,8 @@ def _detail(trig: Trigger) -> dict[str, object]:
         "tick_ts_ms": t.ts_ms,
         "channels": [c.value for c in a.channels],
         "note": a.note,
+        "recurring": a.recurring,
+        "facts": trig.facts,
     }
 
 

@@ -103,3 +103,47 @@ def read_secret(settings: Settings, name: str) -> dict[str, Any]:
     )
     value: dict[str, Any] = json.loads(resp["SecretString"])
     return value
+
+
+class SnsSender:
+    """SMS and mobile push through SNS. The push platform application is found by name (ops create it with
+    the FCM/APNs credentials; the local stand-in creates one at start-up)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._sns = client("sns", settings.region)
+        self._app_name = settings.name("push")
+        self._app_arn: str | None = None
+
+    def send_sms(self, phone_e164: str, text: str) -> str:
+        resp = self._sns.publish(
+            PhoneNumber=phone_e164,
+            Message=text[:1400],
+            MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
+        )
+        return str(resp["MessageId"])
+
+    def send_push(self, endpoint_arn: str, title: str, body: str) -> str:
+        payload = {
+            "default": body,
+            "GCM": json.dumps({"notification": {"title": title, "body": body}}),
+            "APNS": json.dumps({"aps": {"alert": {"title": title, "body": body}}}),
+        }
+        resp = self._sns.publish(TargetArn=endpoint_arn, MessageStructure="json", Message=json.dumps(payload))
+        return str(resp["MessageId"])
+
+    def application_arn(self) -> str:
+        if self._app_arn is None:
+            for page in self._sns.get_paginator("list_platform_applications").paginate():
+                for app in page["PlatformApplications"]:
+                    if app["PlatformApplicationArn"].endswith("/" + self._app_name):
+                        self._app_arn = str(app["PlatformApplicationArn"])
+            if self._app_arn is None:
+                raise RuntimeError(f"no SNS platform application named {self._app_name}")
+        return self._app_arn
+
+    def register_device(self, token: str) -> str:
+        resp = self._sns.create_platform_endpoint(PlatformApplicationArn=self.application_arn(), Token=token)
+        return str(resp["EndpointArn"])
+
+    def delete_device(self, endpoint_arn: str) -> None:
+        self._sns.delete_endpoint(EndpointArn=endpoint_arn)

@@ -119,6 +119,7 @@ class UserItem(BaseModel):
     plan_id = UnicodeAttribute()
     password_hash = UnicodeAttribute()
     created_ms = NumberAttribute()
+    preferences = JSONAttribute(null=True)
     by_email = UserEmailIndex()
 
 
@@ -171,6 +172,14 @@ class AlertItem(BaseModel):
     created_ms = NumberAttribute()
     triggered_ms = NumberAttribute(null=True)
     trigger_id = UnicodeAttribute(null=True)
+    threshold_bps = NumberAttribute(null=True)
+    window = UnicodeAttribute(null=True)
+    lookback = NumberAttribute(null=True)
+    recurring = BooleanAttribute(default=False)
+    cooldown_s = NumberAttribute(default=0)
+    expires_ms = NumberAttribute(null=True)
+    market_hours_only = BooleanAttribute(default=False)
+    trigger_count = NumberAttribute(default=0)
     watch_symbol = UnicodeAttribute(null=True)
     active_by_symbol = ActiveAlertIndex()
 
@@ -192,6 +201,7 @@ class NotificationItem(BaseModel):
     data = JSONAttribute()
     read = BooleanAttribute(default=False)
     created_ms = NumberAttribute()
+    deliveries = MapAttribute[str, Any](null=True)  # channel -> outcome, so a retry redoes only what failed
     expires_at = TTLAttribute()
 
 

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DeleteError, PutError, TransactWriteError
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from mantra.domain import (
@@ -20,6 +21,7 @@ from mantra.domain import (
     Instrument,
     Notification,
     Plan,
+    Preferences,
     Quote,
     Role,
     User,
@@ -200,8 +202,48 @@ class DynamoAlertRepository:
             status=alert.status.value,
             created_ms=alert.created_ms,
             watch_symbol=alert.symbol if alert.status is AlertStatus.ACTIVE else None,
+            threshold_bps=alert.threshold_bps,
+            window=alert.window,
+            lookback=alert.lookback,
+            recurring=alert.recurring,
+            cooldown_s=alert.cooldown_s,
+            expires_ms=alert.expires_ms,
+            market_hours_only=alert.market_hours_only,
+            trigger_count=0,
         )
         item.save(condition=AlertItem.alert_id.does_not_exist())
+
+    def update(self, alert: Alert) -> bool:
+        """Replace a rule's settings (PATCH); the sparse index follows its status."""
+        actions: list[Action] = [
+            AlertItem.condition.set(alert.condition.value),
+            AlertItem.level_paise.set(alert.level_paise),
+            AlertItem.channels.set([c.value for c in alert.channels]),
+            AlertItem.status.set(alert.status.value),
+            AlertItem.recurring.set(alert.recurring),
+            AlertItem.cooldown_s.set(alert.cooldown_s),
+            AlertItem.market_hours_only.set(alert.market_hours_only),
+        ]
+        optional: list[tuple[Any, Any]] = [
+            (AlertItem.note, alert.note),
+            (AlertItem.threshold_bps, alert.threshold_bps),
+            (AlertItem.window, alert.window),
+            (AlertItem.lookback, alert.lookback),
+            (AlertItem.expires_ms, alert.expires_ms),
+        ]
+        for attr, value in optional:
+            actions.append(attr.remove() if value is None else attr.set(value))
+        live = alert.status is AlertStatus.ACTIVE
+        actions.append(AlertItem.watch_symbol.set(alert.symbol) if live else AlertItem.watch_symbol.remove())
+        try:
+            AlertItem(tenant_id=alert.tenant_id, alert_id=alert.alert_id).update(
+                actions=actions, condition=AlertItem.alert_id.exists()
+            )
+            return True
+        except UpdateError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
 
     def get(self, tenant_id: str, alert_id: str) -> Alert | None:
         try:
@@ -235,23 +277,34 @@ class DynamoAlertRepository:
     def trigger(
         self, alert: Alert, trigger_id: str, at_ms: int, detail_type: str, detail: dict[str, object]
     ) -> bool:
-        """Mark a one-shot alert triggered and write its event to the outbox, atomically.
+        """Record a trigger and write its event to the outbox, atomically.
 
-        Only the first trigger wins: a retried batch finds the alert no longer active and writes nothing.
+        One-shot: only the first trigger wins (a retried batch finds the alert no longer active). Recurring:
+        the alert stays active and its cooldown is part of the same condition, so two consumers can never
+        both fire inside it.
         """
         outbox = OutboxItem(event_id=trigger_id, detail_type=detail_type, detail=detail, created_ms=at_ms)
         outbox.expires_at = _expiry(at_ms, 7)
+        active = AlertItem.status == AlertStatus.ACTIVE.value
+        actions: list[Action] = [
+            AlertItem.triggered_ms.set(at_ms),
+            AlertItem.trigger_id.set(trigger_id),
+            AlertItem.trigger_count.add(1),
+        ]
+        if alert.recurring:
+            cooled = AlertItem.triggered_ms.does_not_exist() | (
+                AlertItem.triggered_ms <= at_ms - alert.cooldown_s * 1000
+            )
+            condition = active & cooled
+        else:
+            actions += [AlertItem.status.set(AlertStatus.TRIGGERED.value), AlertItem.watch_symbol.remove()]
+            condition = active
         try:
             with TransactWrite(connection=_connection(AlertItem)) as tx:
                 tx.update(
                     AlertItem(tenant_id=alert.tenant_id, alert_id=alert.alert_id),
-                    actions=[
-                        AlertItem.status.set(AlertStatus.TRIGGERED.value),
-                        AlertItem.triggered_ms.set(at_ms),
-                        AlertItem.trigger_id.set(trigger_id),
-                        AlertItem.watch_symbol.remove(),
-                    ],
-                    condition=AlertItem.status == AlertStatus.ACTIVE.value,
+                    actions=actions,
+                    condition=condition,
                 )
                 tx.save(outbox, condition=OutboxItem.event_id.does_not_exist())
             return True
@@ -275,6 +328,14 @@ class DynamoAlertRepository:
             created_ms=_n(item.created_ms),
             triggered_ms=None if item.triggered_ms is None else _n(item.triggered_ms),
             trigger_id=item.trigger_id,
+            threshold_bps=None if item.threshold_bps is None else _n(item.threshold_bps),
+            window=item.window,
+            lookback=None if item.lookback is None else _n(item.lookback),
+            recurring=bool(item.recurring),
+            cooldown_s=_n(item.cooldown_s or 0),
+            expires_ms=None if item.expires_ms is None else _n(item.expires_ms),
+            market_hours_only=bool(item.market_hours_only),
+            trigger_count=_n(item.trigger_count or 0),
         )
 
 
@@ -283,7 +344,7 @@ class DynamoNotificationRepository:
         n = notification
         item = NotificationItem(
             owner=f"{n.tenant_id}#{n.user_id}",
-            sort_key=f"{n.created_ms:013d}#{n.notification_id}",
+            sort_key=_sort_key(n),
             notification_id=n.notification_id,
             kind=n.kind,
             title=n.title,
@@ -300,6 +361,21 @@ class DynamoNotificationRepository:
             if _conditional_failed(exc):
                 return False
             raise
+
+    def deliveries(self, notification: Notification) -> dict[str, str]:
+        owner = f"{notification.tenant_id}#{notification.user_id}"
+        try:
+            item = NotificationItem.get(owner, _sort_key(notification), attributes_to_get=["deliveries"])
+        except NotificationItem.DoesNotExist:
+            return {}
+        return {str(k): str(v) for k, v in (item.deliveries.as_dict() if item.deliveries else {}).items()}
+
+    def record_delivery(self, notification: Notification, channel: str, outcome: str) -> None:
+        """Outcomes per channel on the inbox item, so a redelivered event redoes only what failed."""
+        owner = f"{notification.tenant_id}#{notification.user_id}"
+        item = NotificationItem(owner=owner, sort_key=_sort_key(notification))
+        current = self.deliveries(notification)
+        item.update(actions=[NotificationItem.deliveries.set({**current, channel: outcome})])
 
     def list(self, tenant_id: str, user_id: str, unread_only: bool, limit: int) -> list[Notification]:
         cond = (NotificationItem.read == False) if unread_only else None  # noqa: E712
@@ -357,6 +433,19 @@ class DynamoUserRepository:
         for item in UserItem.by_email.query(email.strip().lower()):
             return self._to_domain(item), item.password_hash
         return None
+
+    def preferences(self, user_id: str) -> Preferences:
+        try:
+            item = UserItem.get(user_id, attributes_to_get=["preferences"])
+        except UserItem.DoesNotExist:
+            return Preferences()
+        return Preferences.model_validate(item.preferences or {})
+
+    def save_preferences(self, user_id: str, preferences: Preferences) -> None:
+        UserItem(user_id=user_id).update(
+            actions=[UserItem.preferences.set(preferences.model_dump(mode="json"))],
+            condition=UserItem.user_id.exists(),
+        )
 
     def put(self, user: User, password_hash: str, at_ms: int) -> None:
         UserItem(
@@ -433,6 +522,10 @@ class DynamoFeedStatusRepository:
             ticks_published=_n(item.ticks_published),
             instruments=_n(item.instruments),
         )
+
+
+def _sort_key(n: Notification) -> str:
+    return f"{n.created_ms:013d}#{n.notification_id}"
 
 
 _CONNECTIONS: dict[str, Connection] = {}

@@ -1,0 +1,156 @@
+"""Alert rules over the API, SMS and push through SNS (moto), recurring cooldowns in DynamoDB, DLQ redrive."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+from mantra.alerts.dispatch import AlertTriggered, ChannelsFailed
+from mantra.clock import SystemClock
+from mantra.container import get_container
+from mantra.domain import AlertCondition, Channel, Preferences
+from mantra.settings import Settings
+from mantra.store.aws import client
+from mantra.store.queues import dead_letter_queues, redrive
+from mantra.store.repositories import DynamoAlertRepository, DynamoUserRepository
+
+
+@pytest.fixture(scope="module")
+def api(platform: Settings) -> TestClient:
+    from frontend_api.app import create_app
+
+    return TestClient(create_app(platform))
+
+
+def _auth(api: TestClient, email: str) -> dict[str, str]:
+    token = api.post("/auth/token", data={"username": email, "password": "mantra-demo"}).json()[
+        "access_token"
+    ]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_rules_are_created_changed_paused_and_resumed_over_the_api(api: TestClient):
+    h = _auth(api, "creator@demo.trademantra.in")
+    # Given a recurring 2.5 % drop rule, market hours only
+    created = api.post(
+        "/api/alerts",
+        headers=h,
+        json={
+            "symbol": "sbin",
+            "condition": "change_pct_below",
+            "change_pct": "2.5",
+            "window": "1d",
+            "channels": ["in_app", "sms"],
+            "recurring": True,
+            "cooldown_minutes": 30,
+            "market_hours_only": True,
+        },
+    )
+    assert created.status_code == 201, created.text
+    rule = created.json()
+    assert (rule["symbol"], rule["change_pct"], rule["cooldown_minutes"]) == ("SBIN", "2.5", 30)
+    # When it is paused, changed and resumed
+    paused = api.patch(f"/api/alerts/{rule['alert_id']}", headers=h, json={"status": "paused"}).json()
+    changed = api.patch(f"/api/alerts/{rule['alert_id']}", headers=h, json={"change_pct": "3"}).json()
+    resumed = api.patch(f"/api/alerts/{rule['alert_id']}", headers=h, json={"status": "active"}).json()
+    # Then each answer shows it, and only the active state is watched by the streaming index
+    assert (paused["status"], changed["change_pct"], resumed["status"]) == ("paused", "3", "active")
+    assert rule["alert_id"] in {
+        a.alert_id for a in DynamoAlertRepository().active_for_symbols(["SBIN"])["SBIN"]
+    }
+    # And bad changes say which field is wrong
+    bad = api.patch(f"/api/alerts/{rule['alert_id']}", headers=h, json={"status": "triggered"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "status"
+    missing = api.post("/api/alerts", headers=h, json={"symbol": "SBIN", "condition": "volume_spike"})
+    assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "volume_multiple"
+    other = _auth(api, "starter@demo.trademantra.in")
+    assert api.patch(f"/api/alerts/{rule['alert_id']}", headers=other, json={"note": "x"}).status_code == 404
+
+
+def test_preferences_and_push_devices_round_trip(api: TestClient):
+    h = _auth(api, "pro@demo.trademantra.in")
+    bad = api.put("/api/me/preferences", headers=h, json={"sms": True, "phone_e164": "98765"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "phone_e164"
+    saved = api.put(
+        "/api/me/preferences",
+        headers=h,
+        json={"sms": True, "phone_e164": "+919876543210", "quiet_start": "22:00", "quiet_end": "07:00"},
+    ).json()
+    assert saved["phone_e164"] == "+919876543210" and saved["quiet_channels"] == ["sms", "push", "email"]
+    device = api.post("/api/me/devices", headers=h, json={"token": "fcm-token-for-a-test-phone"})
+    assert device.status_code == 201
+    prefs = api.get("/api/me/preferences", headers=h).json()
+    assert prefs["devices"] == 1 and prefs["push"] is True
+    assert api.delete(f"/api/me/devices/{device.json()['device_id']}", headers=h).status_code == 204
+    assert api.get("/api/me/preferences", headers=h).json()["devices"] == 0
+    api.put("/api/me/preferences", headers=h, json={})  # back to defaults for the other tests
+
+
+def test_sms_and_push_go_out_through_sns_and_a_bad_number_fails_alone(platform: Settings):
+    services = get_container(platform)
+    users = DynamoUserRepository()
+    admin = users.by_email("admin@demo.trademantra.in")[0]  # type: ignore[index]
+    endpoint = services.sns.register_device("fcm-token-admin-phone-000000")
+    users.save_preferences(
+        admin.user_id,
+        Preferences(sms=True, push=True, phone_e164="+919812345678", push_endpoints=(endpoint,)),
+    )
+
+    def event(trigger: str) -> AlertTriggered:
+        return AlertTriggered(
+            event_id=trigger,
+            trigger_id=trigger,
+            tenant_id=admin.tenant_id,
+            user_id=admin.user_id,
+            alert_id="a",
+            symbol="TCS",
+            condition="above",
+            level="1.00",
+            price="3900.00",
+            tick_id="t",
+            tick_ts_ms=SystemClock().now_ms(),
+            channels=[Channel.IN_APP, Channel.SMS, Channel.PUSH],
+        )
+
+    report = services.dispatcher.deliver(event("trg_sns_ok"))
+    assert report.delivered == ["in_app", "sms", "push"]
+    # a number SNS refuses fails the SMS only; push still goes
+    users.save_preferences(
+        admin.user_id, Preferences(sms=True, push=True, phone_e164="+0000", push_endpoints=(endpoint,))
+    )
+    with pytest.raises(ChannelsFailed) as failed:
+        services.dispatcher.deliver(event("trg_sns_bad"))
+    assert failed.value.report.failed == ["sms"] and "push" in failed.value.report.delivered
+
+
+def test_recurring_alert_cooldown_is_enforced_by_the_table(platform: Settings):
+    services = get_container(platform)
+    user = DynamoUserRepository().by_email("pro@demo.trademantra.in")[0]  # type: ignore[index]
+    alert = services.alert_service.create(
+        user, "HDFCBANK", AlertCondition.ABOVE, 100, (Channel.IN_APP,), None, recurring=True, cooldown_s=600
+    )
+    repo = DynamoAlertRepository()
+    t0 = 1_795_400_000_000
+    assert repo.trigger(alert, "trg_rec_1", t0, "alert.triggered", {}) is True
+    assert repo.trigger(alert, "trg_rec_2", t0 + 599_000, "alert.triggered", {}) is False  # cooling down
+    assert repo.trigger(alert, "trg_rec_3", t0 + 600_000, "alert.triggered", {}) is True
+    after = repo.get(user.tenant_id, alert.alert_id)
+    assert after is not None and after.status.value == "active" and after.trigger_count == 2
+
+
+def test_dead_lettered_alert_messages_are_redriven_to_their_queue(platform: Settings):
+    sqs = client("sqs", platform.region)
+    dlq = sqs.get_queue_url(QueueName=platform.name("alert-dispatch-dlq"))["QueueUrl"]
+    src = sqs.get_queue_url(QueueName=platform.name("alert-dispatch"))["QueueUrl"]
+    sqs.purge_queue(QueueUrl=src)
+    sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps({"dead": "letter"}))
+    counts = {d.name: d.messages for d in dead_letter_queues(platform)}
+    assert counts["alert-dispatch-dlq"] >= 1
+    assert redrive(platform, "alert-dispatch-dlq") >= 1
+    bodies = [
+        m["Body"] for m in sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10).get("Messages", [])
+    ]
+    assert json.dumps({"dead": "letter"}) in bodies
+    with pytest.raises(ValueError, match="cannot be redriven"):
+        redrive(platform, "tick_processor-failures")
