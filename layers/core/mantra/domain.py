@@ -20,6 +20,10 @@ class Instrument(Frozen):
     lot_size: int = 1
     tick_size_paise: int = 5
     isin: str | None = None
+    # derivatives (NFO/BFO): what the contract is on, when it expires, its strike
+    underlying: str | None = None
+    expiry: str | None = None  # ISO date, IST
+    strike_paise: int | None = None
 
 
 class Tick(Frozen):
@@ -39,6 +43,7 @@ class Tick(Frozen):
     ask_paise: int | None = Field(default=None, gt=0)
     open_paise: int | None = Field(default=None, gt=0)
     prev_close_paise: int | None = Field(default=None, gt=0)
+    oi: int | None = Field(default=None, ge=0, description="open interest (derivatives), contracts")
 
 
 class Quote(Frozen):
@@ -55,6 +60,8 @@ class Quote(Frozen):
     tick_id: str
     seq: int
     session_date: str
+    oi: int | None = None
+    oi_open: int | None = None  # open interest at the session's first tick: OI change = oi - oi_open
 
 
 class Candle(Frozen):

@@ -154,7 +154,14 @@ def _next_quote(prev: Quote | None, ticks: Sequence[Tick]) -> Quote:
     else:
         open_paise = last.open_paise or next(t.ltp_paise for t in ticks if session_date(t.ts_ms) == day)
         prev_close = last.prev_close_paise or (prev.ltp_paise if prev else open_paise)
+    oi = next((t.oi for t in reversed(ticks) if t.oi is not None), prev.oi if prev else None)
+    if same_session and prev is not None and prev.oi_open is not None:
+        oi_open: int | None = prev.oi_open
+    else:
+        oi_open = next((t.oi for t in ticks if t.oi is not None and session_date(t.ts_ms) == day), None)
     return Quote(
+        oi=oi,
+        oi_open=oi_open,
         symbol=last.symbol,
         ltp_paise=last.ltp_paise,
         open_paise=open_paise,

@@ -53,6 +53,9 @@ class InstrumentItem(BaseModel):
     lot_size = NumberAttribute()
     tick_size_paise = NumberAttribute()
     isin = UnicodeAttribute(null=True)
+    underlying = UnicodeAttribute(null=True)
+    expiry = UnicodeAttribute(null=True)
+    strike_paise = NumberAttribute(null=True)
 
 
 class QuoteItem(BaseModel):
@@ -75,6 +78,8 @@ class QuoteItem(BaseModel):
     tick_id = UnicodeAttribute()
     seq = NumberAttribute()
     session_date = UnicodeAttribute()
+    oi = NumberAttribute(null=True)
+    oi_open = NumberAttribute(null=True)
 
 
 class CandleItem(BaseModel):

@@ -89,6 +89,9 @@ class DynamoInstrumentRepository:
             lot_size=_n(item.lot_size),
             tick_size_paise=_n(item.tick_size_paise),
             isin=item.isin,
+            underlying=item.underlying,
+            expiry=item.expiry,
+            strike_paise=None if item.strike_paise is None else _n(item.strike_paise),
         )
 
 
@@ -146,6 +149,8 @@ class DynamoQuoteRepository:
             tick_id=item.tick_id,
             seq=_n(item.seq),
             session_date=item.session_date,
+            oi=None if item.oi is None else _n(item.oi),
+            oi_open=None if item.oi_open is None else _n(item.oi_open),
         )
 
 
