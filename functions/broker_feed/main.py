@@ -1,7 +1,9 @@
-"""The feed task: one broker connection (simulated here) publishing every tick to Kinesis.
+"""The feed task: one admin broker connection (with failover) publishing every tick to Kinesis.
 
 Runs as the Fargate service in the cloud and as a child process of ``mantra dev`` locally. SIGTERM stops it
-cleanly (ECS sends SIGTERM before SIGKILL).
+cleanly (ECS sends SIGTERM before SIGKILL). ``MANTRA_FEED_PROVIDER`` is the failover order, e.g.
+``angel,kite``; locally it is ``simulated``. Broker credentials come from the ``mantra/<stage>/broker`` secret,
+read at each login (so a Kite token an admin stores is picked up) and never logged.
 """
 
 from __future__ import annotations
@@ -9,38 +11,91 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from functools import partial
+from typing import Any
 
 from mantra.clock import SystemClock
-from mantra.feed.runner import FeedRunner
-from mantra.feed.simulated import SimulatedMarket
+from mantra.feed.base import Provider
+from mantra.feed.failover import Backoff, FailoverFeed
+from mantra.feed.replay import ReplayProvider
+from mantra.feed.runner import StreamingFeedRunner
+from mantra.feed.simulated import SimulatedMarket, SimulatedProvider
+from mantra.feed.subscription import Subscription
 from mantra.market.instruments import demo_instruments
+from mantra.market.session import in_session
 from mantra.settings import Settings, get_settings
 from mantra.store import tables
-from mantra.store.aws import KinesisTickPublisher
-from mantra.store.repositories import DynamoFeedStatusRepository
+from mantra.store.aws import KinesisTickPublisher, read_secret
+from mantra.store.feed_repository import DynamoFeedSubscriptionRepository
+from mantra.store.repositories import DynamoFeedStatusRepository, DynamoInstrumentRepository
+
+PROVIDERS = ("angel", "kite", "simulated", "replay")
 
 
-def build(settings: Settings) -> FeedRunner:
+def _provider(name: str, settings: Settings, clock: SystemClock, market: SimulatedMarket) -> Provider:
+    credentials = partial(read_secret, settings, "broker")
+    if name == "simulated":
+        return SimulatedProvider(market, clock, settings.feed_interval_ms)
+    if name == "replay":
+        if settings.feed_replay_file is None:
+            raise SystemExit("the replay provider needs MANTRA_FEED_REPLAY_FILE")
+        return ReplayProvider(settings.feed_replay_file, clock, speed=settings.feed_replay_speed)
+    if name == "angel":
+        from mantra.feed.providers.angel import AngelProvider
+
+        return AngelProvider(credentials, clock, api_url=settings.angel_api_url, ws_url=settings.angel_ws_url)
+    if name == "kite":
+        from mantra.feed.providers.kite import KiteProvider
+
+        return KiteProvider(credentials, clock, api_url=settings.kite_api_url, ws_url=settings.kite_ws_url)
+    raise SystemExit(f"unknown feed provider {name!r}; choose from {', '.join(PROVIDERS)}")
+
+
+def build(settings: Settings) -> StreamingFeedRunner:
     tables.configure(settings)
-    if settings.feed_provider != "simulated":
-        raise SystemExit(
-            f"feed provider {settings.feed_provider!r} is not available in this build; use simulated"
-        )
-    provider = SimulatedMarket(demo_instruments(), seed=settings.feed_seed)
-    return FeedRunner(
-        provider,
+    clock = SystemClock()
+    names = [n.strip() for n in settings.feed_provider.split(",") if n.strip()]
+    chains = [c.strip() for c in settings.feed_option_chains.split(",") if c.strip()]
+    market = SimulatedMarket(
+        demo_instruments(), seed=settings.feed_seed, option_chains=chains, start_ms=clock.now_ms()
+    )
+    providers = [_provider(n, settings, clock, market) for n in names]
+    feed = FailoverFeed(
+        providers,
+        clock,
+        stale_after_s=settings.feed_failover_after_s,
+        market_open=in_session,
+        backoff=Backoff(cap_s=settings.feed_backoff_cap_s),
+        login_retry_s=settings.feed_login_retry_s,
+    )
+    instruments_repo = DynamoInstrumentRepository()
+    subscription = Subscription(
+        DynamoFeedSubscriptionRepository(),
+        instruments_repo.get,
+        defaults=market.instruments,  # the demo instruments and the configured option chains
+        capacity=3000,  # SmartAPI: 3 connections x 1000 tokens; Kite allows more
+    )
+    return StreamingFeedRunner(
+        feed,
         KinesisTickPublisher(settings),
         DynamoFeedStatusRepository(),
-        SystemClock(),
-        settings.feed_interval_ms,
+        clock,
+        subscription.load,
+        flush_ms=settings.feed_flush_ms,
+        batch=settings.feed_batch,
+        refresh_s=settings.feed_subscription_refresh_s,
     )
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s broker_feed %(levelname)s %(message)s")
     runner = build(get_settings())
-    signal.signal(signal.SIGTERM, lambda *_: runner.stop())
-    signal.signal(signal.SIGINT, lambda *_: runner.stop())
+
+    def stop(*_: Any) -> None:
+        runner.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     logging.info("feed started")
     runner.run()
     logging.info("feed stopped after %d ticks", runner.published)

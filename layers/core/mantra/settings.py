@@ -21,10 +21,28 @@ class Settings(BaseSettings):
 
     # Market data plane
     tick_stream: str = "ticks"
-    feed_provider: str = Field("simulated", description="simulated | replay")
+    feed_provider: str = Field(
+        "simulated",
+        description='Failover order of providers, e.g. "angel,kite": angel | kite | simulated | replay',
+    )
     feed_interval_ms: int = 200
     feed_seed: int = 7
     feed_stale_after_s: float = 5.0
+    risk_free_rate: float = Field(0.065, description="annual, decimal: option IVs and Greeks")
+    feed_failover_after_s: float = Field(10.0, description="No tick this long in market hours: fail over")
+    feed_flush_ms: int = 150
+    feed_batch: int = 500
+    feed_subscription_refresh_s: float = 60.0
+    feed_backoff_cap_s: float = 60.0
+    feed_login_retry_s: float = Field(300.0, description="How often a provider that needs login is retried")
+    feed_option_chains: str = Field("", description='Simulated index option chains, e.g. "NIFTY,BANKNIFTY"')
+    feed_replay_file: Path | None = Field(None, description="JSON lines of Tick for the replay provider")
+    feed_replay_speed: float = 1.0
+    # Broker endpoints: empty = the SDK's own (tests point them at loopback servers)
+    angel_api_url: str = ""
+    angel_ws_url: str = ""
+    kite_api_url: str = ""
+    kite_ws_url: str = ""
 
     # Events and delivery
     event_bus: str = "events"
@@ -39,6 +57,13 @@ class Settings(BaseSettings):
         (),
         description='Networks webhooks may reach despite the SSRF rules: tests and local only, e.g. ["127.0.0.0/8"]',
     )
+
+    # Real-time push: the WebSocket stage's Management API endpoint (the local gateway locally)
+    ws_endpoint: str = Field(
+        "", description="https://{api}.execute-api.{region}.amazonaws.com/{stage}; locally the API's base URL"
+    )
+    ws_connection_lifetime_s: int = 7200  # API Gateway closes a WebSocket connection after 2 h
+    ws_max_topics: int = 100
 
     # Identity: Cognito in the cloud, the development issuer locally; validated the same way.
     auth_issuer: str = "http://127.0.0.1:8000/auth"

@@ -1,0 +1,40 @@
+"""What the broker feed must subscribe to, read from the tables users write: active alerts and scheduled
+scanners. Both reads go through sparse indexes, so they touch only what can matter to the feed."""
+
+from __future__ import annotations
+
+import logging
+
+from mantra.errors import Invalid
+from mantra.market.history import universe
+from mantra.scans.models import Every
+from mantra.store.models import AlertItem
+from mantra.store.scan_models import ScannerItem
+
+log = logging.getLogger(__name__)
+
+
+class DynamoFeedSubscriptionRepository:
+    def watched_symbols(self) -> set[str]:
+        """Symbols with at least one active alert: a scan of the sparse ``active_by_symbol`` index, keys only."""
+        out: set[str] = set()
+        for item in AlertItem.active_by_symbol.scan(attributes_to_get=["watch_symbol"]):
+            if item.watch_symbol:
+                out.add(item.watch_symbol)
+        return out
+
+    def scanned_symbols(self) -> set[str]:
+        """The universes of every scheduled scanner (``due_by_schedule``), expanded to symbols."""
+        specs: set[str] = set()
+        for every in Every:
+            if every is Every.OFF:
+                continue
+            for item in ScannerItem.due_by_schedule.query(every.value, attributes_to_get=["universe"]):
+                specs.add(item.universe)
+        out: set[str] = set()
+        for spec in specs:
+            try:
+                out.update(universe(spec).symbols)
+            except Invalid:
+                log.warning("scanner universe %r is not known to the feed; skipped", spec)
+        return out
