@@ -15,6 +15,7 @@ from frontend_api.routers import (
     health,
     market,
     notifications,
+    options,
     preferences,
     scans,
     webhooks,
@@ -51,4 +52,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     errors.install(app)
     for module in (health, auth, market, alerts, notifications, backtests, webhooks, preferences, scans):
         app.include_router(module.router)
+    app.include_router(options.router)
     return app

@@ -21,6 +21,7 @@ from mantra.store import aws, repositories, tables
 if TYPE_CHECKING:
     from mantra.alerts.webhooks import WebhookChannel, WebhookDeliverer, WebhookRetry, WebhookService
     from mantra.backtests.service import BacktestJobs
+    from mantra.market.option_chain import OptionChainService
 
 
 @dataclass
@@ -166,6 +167,15 @@ class Container:
         from mantra.alerts.webhooks import WebhookRetry
 
         return WebhookRetry(self.webhook_deliverer, self.clock)
+
+    @cached_property
+    def option_chains(self) -> OptionChainService:
+        from mantra.market.option_chain import OptionChainService
+        from mantra.store.option_repository import DynamoOptionContractRepository
+
+        return OptionChainService(
+            DynamoOptionContractRepository(), self.quotes, self.clock, self.settings.risk_free_rate
+        )
 
     @cached_property
     def health(self) -> HealthService:

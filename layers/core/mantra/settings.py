@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     feed_seed: int = 7
     feed_stale_after_s: float = 5.0
     risk_free_rate: float = Field(0.065, description="annual, decimal: option IVs and Greeks")
+    risk_free_rate: float = Field(0.065, description="annual, decimal: option IVs and Greeks")
     feed_failover_after_s: float = Field(10.0, description="No tick this long in market hours: fail over")
     feed_flush_ms: int = 150
     feed_batch: int = 500
