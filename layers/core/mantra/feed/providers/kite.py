@@ -63,7 +63,9 @@ def _reactor() -> Any:
     with _REACTOR_LOCK:
         if not reactor.running:
             threading.Thread(
-                target=lambda: reactor.run(installSignalHandlers=False), name="kite-reactor", daemon=True
+                target=lambda: reactor.run(installSignalHandlers=False),  # type: ignore[call-arg]
+                name="kite-reactor",
+                daemon=True,
             ).start()
             for _ in range(100):
                 if reactor.running:
