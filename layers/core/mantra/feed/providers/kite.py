@@ -63,7 +63,7 @@ def _reactor() -> Any:
     with _REACTOR_LOCK:
         if not reactor.running:
             threading.Thread(
-                target=lambda: reactor.run(installSignalHandlers=False),  # type: ignore[call-arg]
+                target=lambda: reactor.run(installSignalHandlers=False),  # type: ignore[call-arg,misc]
                 name="kite-reactor",
                 daemon=True,
             ).start()
