@@ -1,12 +1,13 @@
-"""Daily schedule -> reload the instrument master."""
+"""Daily schedule -> reload the instrument master from the configured broker dump (upsert; removes nothing)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mantra.container import get_container
-from mantra.market.instruments import demo_instruments
+from mantra.market.instrument_master import load_dump, refresh
 from mantra.observability import powertools
 from mantra.settings import get_settings
 
@@ -20,6 +21,9 @@ logger, tracer, metrics = powertools("instrument_refresh")
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     ScheduledInvocation.model_validate(event)
-    count = get_container(get_settings()).instruments.put_many(i for i, _ in demo_instruments())
-    logger.info("instrument master refreshed", extra={"instruments": count})
-    return {"instruments": count}
+    settings = get_settings()
+    report = refresh(get_container(settings).instruments, load_dump(settings.instrument_source))
+    logger.info("instrument master refreshed", extra=report.model_dump())
+    metrics.add_metric(name="InstrumentsLoaded", unit=MetricUnit.Count, value=report.loaded)
+    metrics.add_metric(name="InstrumentsWritten", unit=MetricUnit.Count, value=report.written)
+    return {"instruments": report.loaded, **report.model_dump()}

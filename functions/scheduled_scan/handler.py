@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from mantra.clock import IST
 from mantra.container import get_container
+from mantra.market.calendar import is_trading_day
 from mantra.market.movers import MoversScan
 from mantra.observability import powertools
 from mantra.scans.scheduled import run_scheduled
@@ -22,6 +24,10 @@ logger, tracer, metrics = powertools("scheduled_scan")
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     invocation = ScheduledInvocation.model_validate(event)
+    day = invocation.scheduled_time.astimezone(IST).date()
+    if not is_trading_day(day):
+        logger.info("NSE holiday: scan skipped", extra={"date": day.isoformat()})
+        return {"skipped": "holiday", "date": day.isoformat()}
     container = get_container(get_settings())
     result = run_scheduled(
         invocation.scheduled_time, MoversScan(container.quotes, DynamoOutboxRepository()), container.scans

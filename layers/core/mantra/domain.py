@@ -62,6 +62,9 @@ class Quote(Frozen):
     session_date: str
     oi: int | None = None
     oi_open: int | None = None  # open interest at the session's first tick: OI change = oi - oi_open
+    # dedupe memory for ticks that arrive out of order across batches (see mantra.market.ticks)
+    version: int = 0  # bumped on every write: the next write is conditional on it
+    seen: str = ""  # which of the sequences just below ``seq`` were applied (encoded bitmap)
 
 
 class Candle(Frozen):
@@ -76,6 +79,9 @@ class Candle(Frozen):
     ticks: int
     first_tick_ms: int
     last_tick_ms: int
+    first_seq: int = 0  # (time, seq) of the open and close ticks: ties in time resolve by sequence
+    last_seq: int = 0
+    late_ticks: int = 0  # ticks merged after the candle had closed (they arrived late; still counted)
 
 
 class Role(StrEnum):

@@ -28,7 +28,11 @@ class Settings(BaseSettings):
     feed_interval_ms: int = 200
     feed_seed: int = 7
     feed_stale_after_s: float = 5.0
-    risk_free_rate: float = Field(0.065, description="annual, decimal: option IVs and Greeks")
+    instrument_source: str = Field(
+        "bundled:angel_scrip_master_sample.json",
+        description="The instrument master dump: a path or http(s) URL of Angel One's OpenAPIScripMaster.json "
+        "or a Kite instruments CSV, or bundled:<file> for a sample shipped in mantra/data",
+    )
     risk_free_rate: float = Field(0.065, description="annual, decimal: option IVs and Greeks")
     feed_failover_after_s: float = Field(10.0, description="No tick this long in market hours: fail over")
     feed_flush_ms: int = 150

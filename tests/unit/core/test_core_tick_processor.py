@@ -145,11 +145,12 @@ def test_the_first_tick_of_a_new_session_resets_open_and_takes_yesterdays_last_p
 
 
 def test_a_conflicting_writer_is_reported_and_its_candles_not_counted(world: World) -> None:
-    # Given another consumer moves the quote between our read and our write
+    # Given another consumer moves the quote between every read and write of ours (the processor re-reads
+    # and retries a conflicting instrument a few times before it reports it)
     real_apply = world.quotes.apply
 
     def racing_apply(quote, prev_seq, candles):
-        world.quotes.items[quote.symbol] = quote.model_copy(update={"seq": 99})
+        world.quotes.items[quote.symbol] = quote.model_copy(update={"seq": (prev_seq or 0) + 99})
         return real_apply(quote, prev_seq, candles)
 
     world.quotes.apply = racing_apply

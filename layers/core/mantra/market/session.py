@@ -1,14 +1,14 @@
-"""NSE's normal session in IST: Monday to Friday, 09:15 to 15:30 (exchange holidays come with the calendar)."""
+"""NSE's normal session in IST: 09:15 to 15:30 on trading days (weekdays that are not exchange holidays).
+
+The holidays and the pre-open phases live in ``mantra.market.calendar``; this keeps the one-call check.
+"""
 
 from __future__ import annotations
 
-from datetime import time
+from mantra.market.calendar import CLOSE, OPEN, default_calendar
 
-from mantra.clock import ist_from_ms
-
-OPEN, CLOSE = time(9, 15), time(15, 30)
+__all__ = ["CLOSE", "OPEN", "in_session"]
 
 
 def in_session(ts_ms: int) -> bool:
-    t = ist_from_ms(ts_ms)
-    return t.weekday() < 5 and OPEN <= t.time() < CLOSE
+    return default_calendar().in_session(ts_ms)

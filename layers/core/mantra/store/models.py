@@ -38,6 +38,17 @@ class BaseModel(Model):
         billing_mode = "PAY_PER_REQUEST"
 
 
+class InstrumentUnderlyingIndex(GlobalSecondaryIndex["InstrumentItem"]):
+    """Sparse: only derivatives carry ``underlying``, so a chain is one query, not a scan."""
+
+    class Meta:
+        index_name = "by_underlying"
+        projection = AllProjection()
+
+    underlying = UnicodeAttribute(hash_key=True)
+    expiry = UnicodeAttribute(range_key=True)
+
+
 class InstrumentItem(BaseModel):
     base_name = "instruments"
 
@@ -56,6 +67,7 @@ class InstrumentItem(BaseModel):
     underlying = UnicodeAttribute(null=True)
     expiry = UnicodeAttribute(null=True)
     strike_paise = NumberAttribute(null=True)
+    by_underlying = InstrumentUnderlyingIndex()
 
 
 class QuoteItem(BaseModel):
@@ -80,6 +92,8 @@ class QuoteItem(BaseModel):
     session_date = UnicodeAttribute()
     oi = NumberAttribute(null=True)
     oi_open = NumberAttribute(null=True)
+    version = NumberAttribute(null=True)  # write counter: every write is conditional on it
+    seen = UnicodeAttribute(null=True)  # applied sequences just below ``seq`` (base64 bitmap)
 
 
 class CandleItem(BaseModel):
@@ -99,6 +113,9 @@ class CandleItem(BaseModel):
     ticks = NumberAttribute()
     first_tick_ms = NumberAttribute()
     last_tick_ms = NumberAttribute()
+    first_seq = NumberAttribute(null=True)
+    last_seq = NumberAttribute(null=True)
+    late_ticks = NumberAttribute(null=True)
 
 
 class UserEmailIndex(GlobalSecondaryIndex["UserItem"]):

@@ -70,6 +70,15 @@ class DynamoInstrumentRepository:
         out.sort(key=lambda i: (not i.symbol.upper().startswith(q), i.symbol))
         return out[:limit]
 
+    def all(self) -> list[Instrument]:
+        """The whole master (a few thousand to ~100k rows): read once, cached in-process by the catalog."""
+        return [self._to_domain(i) for i in InstrumentItem.scan()]
+
+    def by_underlying(self, underlying: str, expiry: str | None = None) -> list[Instrument]:
+        """Derivatives of one underlying (optionally one expiry) from the sparse ``by_underlying`` index."""
+        cond = None if expiry is None else InstrumentItem.expiry == expiry
+        return [self._to_domain(i) for i in InstrumentItem.by_underlying.query(underlying.upper(), cond)]
+
     def put_many(self, instruments: Iterable[Instrument]) -> int:
         n = 0
         with InstrumentItem.batch_write() as batch:
@@ -120,7 +129,13 @@ class DynamoQuoteRepository:
         The quote carries the feed sequence number: the write only lands if nobody moved it since we read it,
         so a retried batch or a second consumer can never count the same ticks twice.
         """
-        cond = QuoteItem.symbol.does_not_exist() if prev_seq is None else QuoteItem.seq == prev_seq
+        cond: Any
+        if prev_seq is None:
+            cond = QuoteItem.symbol.does_not_exist()
+        elif quote.version > 1:  # the read saw version - 1; any writer since has moved it
+            cond = QuoteItem.version == quote.version - 1
+        else:  # a quote written before versions existed
+            cond = (QuoteItem.seq == prev_seq) & QuoteItem.version.does_not_exist()
         try:
             with TransactWrite(connection=_connection(QuoteItem)) as tx:
                 tx.save(QuoteItem(**quote.model_dump()), condition=cond)
@@ -151,6 +166,8 @@ class DynamoQuoteRepository:
             session_date=item.session_date,
             oi=None if item.oi is None else _n(item.oi),
             oi_open=None if item.oi_open is None else _n(item.oi_open),
+            version=_n(item.version or 0),
+            seen=item.seen or "",
         )
 
 
@@ -190,6 +207,9 @@ class DynamoCandleRepository:
             ticks=_n(item.ticks),
             first_tick_ms=_n(item.first_tick_ms),
             last_tick_ms=_n(item.last_tick_ms),
+            first_seq=_n(item.first_seq or 0),
+            last_seq=_n(item.last_seq or 0),
+            late_ticks=_n(item.late_ticks or 0),
         )
 
 
