@@ -1,0 +1,108 @@
+"""Market data on DynamoDB Local: the instrument refresh and the by-underlying index, late and duplicated ticks
+through the real per-instrument transaction, and the holiday skip of the scheduled scan."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from typing import Any
+
+from mantra.clock import IST, SystemClock
+from mantra.domain import Tick
+from mantra.market.instrument_master import (
+    BUNDLED_KITE,
+    InstrumentCatalog,
+    InstrumentQuery,
+    load_dump,
+    refresh,
+)
+from mantra.market.ticks import TickProcessor
+from mantra.settings import Settings
+from mantra.store.repositories import (
+    DynamoAlertRepository,
+    DynamoCandleRepository,
+    DynamoInstrumentRepository,
+    DynamoQuoteRepository,
+)
+
+T0 = int(datetime(2026, 11, 23, 11, 0, tzinfo=IST).timestamp() * 1000)
+
+
+def _tick(symbol: str, seq: int, ts_ms: int, price: int, qty: int = 1) -> Tick:
+    return Tick(
+        tick_id=f"{symbol}-{seq}",
+        seq=seq,
+        symbol=symbol,
+        token="it",
+        ts_ms=ts_ms,
+        ltp_paise=price,
+        last_qty=qty,
+        volume=seq,
+    )
+
+
+def test_refresh_loads_the_dump_and_the_chain_is_an_index_query(platform: Settings) -> None:
+    repo = DynamoInstrumentRepository()
+    # Given the seeded demo master / When the Angel sample is loaded, then the Kite one
+    first = refresh(repo, load_dump(platform.instrument_source))
+    second = refresh(repo, load_dump(BUNDLED_KITE))
+    # Then the first adds the contracts, the second only changes tokens and names, nothing is removed
+    assert first.added >= 200 and first.not_in_dump == 0
+    assert second.added == 0 and second.loaded == first.loaded
+    assert repo.get("RELIANCE") is not None and repo.get("RELIANCE").isin == "INE002A01018"  # type: ignore[union-attr]
+    # And a chain of one expiry comes from the by_underlying index
+    chain = repo.by_underlying("NIFTY", "2026-12-29")
+    assert len(chain) == 43 and {i.instrument_type for i in chain} == {"CE", "PE", "FUT"}
+    # And text search keeps answering RELI with exactly RELIANCE
+    catalog = InstrumentCatalog(repo)
+    assert [i.symbol for i in catalog.search(InstrumentQuery("RELI"))] == ["RELIANCE"]
+    assert len(catalog.search(InstrumentQuery(underlying="BANKNIFTY", instrument_type="PE", limit=500))) == 50
+
+
+def test_reordered_and_duplicated_ticks_through_real_transactions_give_the_clean_candles(
+    platform: Settings,
+) -> None:
+    quotes, candles = DynamoQuoteRepository(), DynamoCandleRepository()
+
+    def processor() -> TickProcessor:
+        return TickProcessor(
+            quotes, candles, DynamoAlertRepository(), SystemClock(), ("1m", "5m"), max_workers=4
+        )
+
+    rng = random.Random(5)
+    clean = [_tick(s, n, T0 + n * 7_000, 10_000 + rng.randint(-300, 300), rng.randint(1, 9)) for s in ("ITR1", "ITR2") for n in range(1, 61)]  # fmt: skip
+    # Given the clean stream applied under one set of symbols...
+    p = processor()
+    for i in range(0, len(clean), 25):
+        p.process(clean[i : i + 25])
+    # ...and the same ticks, shuffled and partly repeated, under another
+    messy = [t.model_copy(update={"symbol": t.symbol + "X", "tick_id": t.tick_id + "X"}) for t in clean]
+    messy += rng.sample(messy, 30)
+    rng.shuffle(messy)
+    summaries = [p.process(messy[i : i + 17]) for i in range(0, len(messy), 17)]
+    # Then the stored candles are the same, and late ones are flagged on the candle
+    late = 0
+    for sym in ("ITR1", "ITR2"):
+        for tf in ("1m", "5m"):
+            a = candles.range(sym, tf, T0 - 3_600_000, T0 + 3_600_000, 100)
+            b = candles.range(sym + "X", tf, T0 - 3_600_000, T0 + 3_600_000, 100)
+            strip = {"symbol", "late_ticks"}
+            assert [c.model_dump(exclude=strip) for c in a] == [c.model_dump(exclude=strip) for c in b]
+            late += sum(c.late_ticks for c in b if tf == "1m")
+    assert sum(s.applied for s in summaries) == len(clean) and sum(s.duplicates for s in summaries) == 30
+    assert late == sum(s.late_ticks for s in summaries) > 0
+    # And redelivering everything changes nothing
+    before = candles.range("ITR1X", "1m", T0 - 3_600_000, T0 + 3_600_000, 100)
+    again = p.process(messy)
+    assert again.applied == 0 and candles.range("ITR1X", "1m", T0 - 3_600_000, T0 + 3_600_000, 100) == before
+
+
+def test_scheduled_scan_skips_an_nse_holiday(platform: Settings) -> None:
+    from functions.scheduled_scan.handler import lambda_handler
+
+    class Ctx:
+        function_name, memory_limit_in_mb, aws_request_id = "scheduled_scan", 128, "it-holiday"
+        invoked_function_arn = "arn:aws:lambda:ap-south-1:000000000000:function:scheduled_scan"
+
+    event: dict[str, Any] = {"schedule": "scan-every-minute", "scheduled_time": "2026-11-24T04:30:00Z"}
+    assert lambda_handler(event, Ctx()) == {"skipped": "holiday", "date": "2026-11-24"}  # type: ignore[arg-type]
