@@ -19,6 +19,7 @@ from mantra.catalog import (
     KinesisTrigger,
     ScheduleTrigger,
     TaskSpec,
+    WebSocketTrigger,
 )
 from mantra.settings import Settings
 from mantra.store.tables import TableSpec, table_specs
@@ -36,9 +37,17 @@ from infra.constructs.notify import Notifications
 from infra.constructs.schedules import Schedules
 from infra.constructs.secrets import PlatformSecrets
 from infra.constructs.stream import MarketStreams, StreamConsumers
+from infra.constructs.websocket import WebSocketPush
 
 # Every trigger kind the stack knows how to wire; a new kind fails synth instead of being silently ignored.
-HANDLED_TRIGGERS = (KinesisTrigger, DynamoStreamTrigger, ScheduleTrigger, EventTrigger, HttpTrigger)
+HANDLED_TRIGGERS = (
+    KinesisTrigger,
+    DynamoStreamTrigger,
+    ScheduleTrigger,
+    EventTrigger,
+    HttpTrigger,
+    WebSocketTrigger,
+)
 
 
 class TradeMantraStack(Stack):
@@ -95,7 +104,10 @@ class TradeMantraStack(Stack):
             extra_environment={
                 spec.name: auth_environment
                 for spec in functions
-                if any(isinstance(t, HttpTrigger) and t.authorized for t in spec.triggers)
+                if any(
+                    (isinstance(t, HttpTrigger) and t.authorized) or isinstance(t, WebSocketTrigger)
+                    for t in spec.triggers
+                )
             },
             log_retention=config.log_retention,
             log_removal_policy=config.log_removal_policy,
@@ -113,6 +125,16 @@ class TradeMantraStack(Stack):
             settings=settings,
             functions=fns,
             identity=identity,
+            log_retention=config.log_retention,
+            log_removal_policy=config.log_removal_policy,
+            rate_limit=config.api_rate_limit,
+            burst_limit=config.api_burst_limit,
+        )
+        websocket = WebSocketPush(
+            self,
+            "WebSocket",
+            settings=settings,
+            functions=fns,
             log_retention=config.log_retention,
             log_removal_policy=config.log_removal_policy,
             rate_limit=config.api_rate_limit,
@@ -149,6 +171,7 @@ class TradeMantraStack(Stack):
         )
 
         CfnOutput(self, "ApiUrl", value=api.url)
+        CfnOutput(self, "WebSocketUrl", value=websocket.url)
         CfnOutput(self, "UserPoolId", value=identity.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=identity.client_id)
         CfnOutput(self, "AuthIssuer", value=identity.issuer_url)

@@ -21,6 +21,7 @@ from mantra.catalog import (
     HttpTrigger,
     KinesisTrigger,
     ScheduleTrigger,
+    WebSocketTrigger,
     function,
 )
 from mantra.store.tables import table_specs
@@ -139,7 +140,10 @@ def test_authorized_api_function_gets_the_cognito_issuer_and_client_id(synth: Sy
     client_id = next(iter(synth.of_type("AWS::Cognito::UserPoolClient")))
     for spec in FUNCTIONS:
         env = synth.props(synth.function_id(spec.name))["Environment"]["Variables"]
-        authorized = any(isinstance(t, HttpTrigger) and t.authorized for t in spec.triggers)
+        authorized = any(
+            (isinstance(t, HttpTrigger) and t.authorized) or isinstance(t, WebSocketTrigger)
+            for t in spec.triggers
+        )
         assert ("MANTRA_AUTH_ISSUER" in env) is authorized
         if authorized:
             assert "cognito-idp" in json.dumps(env["MANTRA_AUTH_ISSUER"])
@@ -160,10 +164,26 @@ def test_stream_event_sources_report_item_failures_retry_finitely_bisect_and_dea
             if not isinstance(trigger, KinesisTrigger | DynamoStreamTrigger):
                 continue
             fn = synth.function_id(spec.name)
+            source = (
+                {
+                    "Fn::GetAtt": [
+                        synth.logical_id("AWS::Kinesis::Stream", Name=f"mantra-{STAGE}-{trigger.stream}"),
+                        "Arn",
+                    ]
+                }
+                if isinstance(trigger, KinesisTrigger)
+                else {
+                    "Fn::GetAtt": [
+                        synth.logical_id("AWS::DynamoDB::Table", TableName=f"mantra-{STAGE}-{trigger.table}"),
+                        "StreamArn",
+                    ]
+                }
+            )
             [props] = [
                 m["Properties"]
                 for m in mappings.values()
-                if m["Properties"]["FunctionName"] == {"Ref": fn} and "StartingPosition" in m["Properties"]
+                if m["Properties"]["FunctionName"] == {"Ref": fn}
+                and m["Properties"].get("EventSourceArn") == source
             ]
             assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
             assert props["MaximumRetryAttempts"] == trigger.retry_attempts
@@ -235,6 +255,7 @@ def test_http_routes_match_the_catalog_and_only_declared_routes_are_public(synth
     routes = {
         r["Properties"]["RouteKey"]: r["Properties"]
         for r in synth.of_type("AWS::ApiGatewayV2::Route").values()
+        if not r["Properties"]["RouteKey"].startswith("$")  # WebSocket routes: tests/infra/test_ws_infra.py
     }
     expected = {
         route: (spec.name, t.authorized)
@@ -260,7 +281,11 @@ def test_http_routes_match_the_catalog_and_only_declared_routes_are_public(synth
 
 
 def test_http_api_stage_logs_access_and_throttles(synth: Synth) -> None:
-    [stage] = synth.of_type("AWS::ApiGatewayV2::Stage").values()
+    [stage] = [
+        s
+        for s in synth.of_type("AWS::ApiGatewayV2::Stage").values()
+        if s["Properties"]["StageName"] == "$default"
+    ]
     props = stage["Properties"]
     assert props["StageName"] == "$default"
     assert props["AutoDeploy"] is True

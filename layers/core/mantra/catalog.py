@@ -59,7 +59,18 @@ class HttpTrigger(_Frozen):
     authorized: bool = Field(description="Behind the JWT authorizer (webhooks are not: they are signed)")
 
 
-Trigger = KinesisTrigger | DynamoStreamTrigger | ScheduleTrigger | EventTrigger | HttpTrigger
+class WebSocketTrigger(_Frozen):
+    """Routes of the API Gateway WebSocket API. The token is checked by the function on ``$connect`` (WebSocket
+    APIs have no JWT authorizer); ``two_way`` routes send the function's response body back to the client."""
+
+    kind: Literal["websocket"] = "websocket"
+    routes: tuple[str, ...] = ("$connect", "$disconnect", "$default")
+    two_way: tuple[str, ...] = ("$default",)
+
+
+Trigger = (
+    KinesisTrigger | DynamoStreamTrigger | ScheduleTrigger | EventTrigger | HttpTrigger | WebSocketTrigger
+)
 
 
 class Access(_Frozen):
@@ -72,6 +83,9 @@ class Access(_Frozen):
     send_email: bool = False
     publish_sns: bool = False
     secrets: tuple[str, ...] = ()
+    manage_connections: bool = Field(
+        False, description="execute-api:ManageConnections on the WebSocket API's connections (push, cleanup)"
+    )
 
 
 class FunctionSpec(_Frozen):
@@ -111,6 +125,7 @@ class TaskSpec(_Frozen):
 MARKET_HOURS_EVERY_5_MIN = "0/5 9-15 ? * MON-FRI *"
 MARKET_HOURS_EVERY_MINUTE = "0/1 9-15 ? * MON-FRI *"
 WEBHOOK_TABLES = ("webhook_endpoints", "webhook_deliveries")
+WS_TABLES = ("ws_connections", "ws_topics")
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
@@ -249,6 +264,43 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory_mb=1024,
     ),
 )
+
+# Real-time push: the WebSocket API's routes, the fan-out from the table streams, the stale-connection sweep.
+WS_FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec(
+        name="ws_router",
+        handler="functions.ws_router.handler:lambda_handler",
+        description="WebSocket $connect (token checked), $disconnect and $default (subscribe, unsubscribe, ping)",
+        triggers=(WebSocketTrigger(),),
+        access=Access(tables_read=("users", "instruments", *WS_TABLES), tables_write=WS_TABLES),
+        timeout_s=10,
+    ),
+    FunctionSpec(
+        name="ws_push",
+        handler="functions.ws_push.handler:lambda_handler",
+        description="Quote, candle and inbox changes -> frames to the subscribed WebSocket connections",
+        triggers=(
+            DynamoStreamTrigger(table="quotes", batch_size=500, retry_attempts=1),
+            DynamoStreamTrigger(table="candles", batch_size=500, retry_attempts=1),
+            DynamoStreamTrigger(table="notifications", batch_size=100, retry_attempts=3),
+        ),
+        access=Access(tables_read=WS_TABLES, tables_write=WS_TABLES, manage_connections=True),
+        timeout_s=30,
+    ),
+    FunctionSpec(
+        name="ws_cleanup",
+        handler="functions.ws_cleanup.handler:lambda_handler",
+        description="Removes WebSocket connections past their lifetime or unreachable, and their subscriptions",
+        triggers=(
+            ScheduleTrigger(
+                name="ws-cleanup-every-5-min", cron="0/5 * * * ? *", description="Every 5 minutes, all day"
+            ),
+        ),
+        access=Access(tables_read=WS_TABLES, tables_write=WS_TABLES, manage_connections=True),
+        timeout_s=120,
+    ),
+)
+FUNCTIONS = (*FUNCTIONS, *WS_FUNCTIONS)
 
 TASKS: tuple[TaskSpec, ...] = (
     TaskSpec(

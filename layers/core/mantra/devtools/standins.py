@@ -198,6 +198,7 @@ def local_settings_env(settings: Settings) -> dict[str, str]:
         "MANTRA_DATA_DIR": str(data),
         "MANTRA_STANDINS_DIR": str(settings.standins_dir.resolve()),
         "MANTRA_PUBLIC_BASE_URL": f"http://127.0.0.1:{settings.api_port}",
+        "MANTRA_WS_ENDPOINT": f"http://127.0.0.1:{settings.api_port}",  # the local gateway's /@connections
         "MANTRA_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.0/8"]',  # local receivers; never set in the cloud
         "POWERTOOLS_METRICS_NAMESPACE": "TradeMantra",
         "POWERTOOLS_TRACE_DISABLED": "true",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 ACCOUNT = "000000000000"
@@ -113,3 +113,52 @@ def http_event(method: str, path: str, headers: dict[str, str], query: str, body
 
 def dumps(event: dict[str, Any]) -> str:
     return json.dumps(event, indent=2, default=str)
+
+
+def websocket_event(
+    route_key: str,
+    event_type: str,
+    connection_id: str,
+    *,
+    connected_ms: int,
+    domain: str,
+    stage: str = "local",
+    headers: dict[str, str] | None = None,
+    query: dict[str, str] | None = None,
+    body: str | None = None,
+    disconnect_code: int | None = None,
+    source_ip: str = "127.0.0.1",
+) -> dict[str, Any]:
+    """API Gateway WebSocket API (Lambda proxy): CONNECT carries headers and the query string, MESSAGE the
+    frame's body, DISCONNECT the close code."""
+    now = datetime.now(UTC)
+    context: dict[str, Any] = {
+        "routeKey": route_key,
+        "eventType": event_type,
+        "extendedRequestId": uuid.uuid4().hex,
+        "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+        "messageDirection": "IN",
+        "stage": stage,
+        "connectedAt": connected_ms,
+        "requestTimeEpoch": int(now.timestamp() * 1000),
+        "identity": {"sourceIp": source_ip, "userAgent": (headers or {}).get("user-agent", "")},
+        "requestId": uuid.uuid4().hex,
+        "domainName": domain,
+        "connectionId": connection_id,
+        "apiId": "local",
+    }
+    event: dict[str, Any] = {"requestContext": context, "isBase64Encoded": False}
+    if event_type == "MESSAGE":
+        context["messageId"] = uuid.uuid4().hex
+        event["body"] = body
+        return event
+    h = dict(headers or {})
+    event["headers"] = h
+    event["multiValueHeaders"] = {k: [v] for k, v in h.items()}
+    if event_type == "CONNECT":
+        event["queryStringParameters"] = dict(query) if query else None
+        event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} if query else None
+    else:
+        context["disconnectStatusCode"] = disconnect_code if disconnect_code is not None else 1005
+        context["disconnectReason"] = ""
+    return event

@@ -14,6 +14,7 @@ from mantra.catalog import (
     HttpTrigger,
     KinesisTrigger,
     ScheduleTrigger,
+    WebSocketTrigger,
 )
 from mantra.runtime.pollers import DynamoStreamPoller, KinesisPoller, Poller, Scheduler, SqsPoller
 from mantra.settings import Settings, get_settings
@@ -27,18 +28,26 @@ def build_pollers(settings: Settings) -> list[Poller]:
             if isinstance(trig, KinesisTrigger):
                 out.append(KinesisPoller(settings, spec, trig, checkpoints))
             elif isinstance(trig, DynamoStreamTrigger):
-                out.append(DynamoStreamPoller(settings, spec, trig, checkpoints))
+                # one function reading several tables keeps one checkpoint file per table
+                several = sum(isinstance(t, DynamoStreamTrigger) for t in spec.triggers) > 1
+                out.append(
+                    DynamoStreamPoller(
+                        settings, spec, trig, checkpoints / trig.table if several else checkpoints
+                    )
+                )
             elif isinstance(trig, EventTrigger):
                 out.append(SqsPoller(settings, spec, trig))
             elif isinstance(trig, ScheduleTrigger):
                 out.append(Scheduler(settings, spec, trig))
+            elif isinstance(trig, WebSocketTrigger):
+                pass  # nothing to poll: the local gateway serves /ws and calls the function itself
     return out
 
 
 def warm_up() -> None:
     """Run each handler module's optional ``init()`` first, as Lambda runs module init before events."""
     for spec in FUNCTIONS:
-        if spec.name == "api" or any(isinstance(t, HttpTrigger) for t in spec.triggers):
+        if spec.name == "api" or any(isinstance(t, HttpTrigger | WebSocketTrigger) for t in spec.triggers):
             continue
         module = importlib.import_module(spec.module)
         init = getattr(module, "init", None)

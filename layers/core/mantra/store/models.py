@@ -76,6 +76,7 @@ class QuoteItem(BaseModel):
     class Meta(BaseModel.Meta):
         abstract = False
         table_name = "quotes"
+        stream_view_type = "NEW_IMAGE"  # ws_push fans changes out to WebSocket subscribers
 
     symbol = UnicodeAttribute(hash_key=True)
     ltp_paise = NumberAttribute()
@@ -102,6 +103,7 @@ class CandleItem(BaseModel):
     class Meta(BaseModel.Meta):
         abstract = False
         table_name = "candles"
+        stream_view_type = "NEW_IMAGE"  # ws_push fans changes out to WebSocket subscribers
 
     series = UnicodeAttribute(hash_key=True)  # "{symbol}#{timeframe}"
     start_ms = NumberAttribute(range_key=True)
@@ -213,6 +215,7 @@ class NotificationItem(BaseModel):
     class Meta(BaseModel.Meta):
         abstract = False
         table_name = "notifications"
+        stream_view_type = "NEW_IMAGE"  # ws_push fans changes out to WebSocket subscribers
 
     owner = UnicodeAttribute(hash_key=True)  # "{tenant_id}#{user_id}"
     sort_key = UnicodeAttribute(range_key=True)  # "{created_ms:013d}#{notification_id}": newest last
@@ -329,7 +332,9 @@ def _extend() -> tuple[type[BaseModel], ...]:
     from mantra.store.backtest_models import BacktestJobItem
     from mantra.store.webhook_models import WebhookDeliveryItem, WebhookEndpointItem
 
-    return (*ALL_MODELS, BacktestJobItem, WebhookEndpointItem, WebhookDeliveryItem)
+    from mantra.store.ws_models import WS_MODELS
+
+    return (*ALL_MODELS, BacktestJobItem, WebhookEndpointItem, WebhookDeliveryItem, *WS_MODELS)
 
 
 ALL_MODELS = _extend()
