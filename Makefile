@@ -22,7 +22,7 @@ setup: $(STAMP) $(STANDINS)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev,feed]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 $(STANDINS):

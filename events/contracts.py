@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.parser.models import (
     SqsRecordModel,
 )
 from mantra.alerts.dispatch import AlertTriggered
+from mantra.alerts.scheduled import SignalDetected
 from mantra.domain import Tick
 from pydantic import BaseModel, Json
 
@@ -60,3 +61,12 @@ class BacktestRequestedEvent(EventBridgeModel):
 
 class BacktestRequestedMessage(SqsRecordModel):
     body: Json[BacktestRequestedEvent]
+
+
+class SignalDetectedEvent(EventBridgeModel):
+    account: str = ""
+    detail: SignalDetected
+
+
+class SignalDetectedMessage(SqsRecordModel):
+    body: Json[SignalDetectedEvent]

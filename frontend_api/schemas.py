@@ -127,6 +127,24 @@ class _RuleFields(BaseModel):
         description="volume_spike: this 1-minute candle's volume vs the average of the last `lookback`",
     )
     lookback: int | None = Field(default=None, ge=5, le=375, description="volume_spike: 1-minute candles")
+    expression: str | None = Field(
+        default=None,
+        max_length=4000,
+        examples=["rsi(14) < 30 and close > sma(close, 200)"],
+        description="expression rules: the scanner language, checked on every scheduled scan",
+    )
+    pattern: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_ ]{2,60}$",
+        examples=["bullish_engulfing"],
+        description="pattern rules: a candlestick or chart pattern name (see GET /api/scans/presets)",
+    )
+    timeframe: Literal["1m", "5m", "15m", "1h", "1d"] | None = Field(
+        default=None, description="expression and pattern rules: the bars they are read on (default 1d)"
+    )
+    scanner_id: str | None = Field(
+        default=None, max_length=64, description="scanner_hit rules: one of your saved scanners"
+    )
     channels: list[Channel] | None = Field(default=None, min_length=1, max_length=5)
     note: str | None = Field(default=None, max_length=280)
     recurring: bool | None = Field(default=None, description="fire again after the cooldown (default: once)")
@@ -159,7 +177,21 @@ class _RuleFields(BaseModel):
             out["threshold_bps"] = int(self.change_pct * 100)
         if self.volume_multiple is not None:
             out["threshold_bps"] = int(self.volume_multiple * 100)
-        for name in ("window", "lookback", "note", "recurring", "market_hours_only"):
+        if self.pattern is not None:
+            out["expression"] = f'pattern("{self.pattern}")'
+        elif self.expression is not None:
+            out["expression"] = self.expression
+        if self.expression is not None or self.pattern is not None:
+            out.setdefault("timeframe", self.timeframe or "1d")
+        for name in (
+            "window",
+            "lookback",
+            "note",
+            "recurring",
+            "market_hours_only",
+            "timeframe",
+            "scanner_id",
+        ):
             if name in self.model_fields_set:
                 out[name] = getattr(self, name)
         if self.channels is not None:
@@ -199,6 +231,24 @@ class AlertIn(_RuleFields):
                     "volume_multiple": "4",
                     "lookback": 20,
                     "channels": ["in_app", "push", "webhook"],
+                },
+                {
+                    "symbol": "INFY",
+                    "condition": "expression",
+                    "timeframe": "15m",
+                    "expression": "ema(close, 9) crosses above ema(close, 21) and volume > sma(volume, 20)",
+                },
+                {
+                    "symbol": "HDFCBANK",
+                    "condition": "pattern",
+                    "pattern": "bullish_engulfing",
+                    "timeframe": "1d",
+                },
+                {
+                    "symbol": "*",
+                    "condition": "scanner_hit",
+                    "scanner_id": "scn_3f2a9c01",
+                    "channels": ["in_app"],
                 },
             ]
         },
@@ -242,6 +292,9 @@ class AlertOut(BaseModel):
     window: str | None
     volume_multiple: Decimal | None
     lookback: int | None
+    expression: str | None
+    timeframe: str | None
+    scanner_id: str | None
     channels: list[Channel]
     note: str | None
     status: str = Field(examples=["active"], description="active, paused, triggered or expired")
@@ -267,6 +320,9 @@ class AlertOut(BaseModel):
             window=a.window,
             volume_multiple=threshold if volume else None,
             lookback=a.lookback,
+            expression=a.expression,
+            timeframe=a.timeframe,
+            scanner_id=a.scanner_id,
             channels=list(a.channels),
             note=a.note,
             status="expired" if expired else a.status.value,
@@ -338,7 +394,8 @@ class NotificationOut(BaseModel):
     body: str
     data: dict[str, object]
     read: bool
-    created_at: datetime
+    created_at: datetime = Field(description="when it happened (for alerts: the tick that fired it)")
+    delivered_at: datetime | None = Field(description="when it reached your inbox")
 
     @classmethod
     def of(cls, n: Notification) -> NotificationOut:
@@ -350,6 +407,7 @@ class NotificationOut(BaseModel):
             data=n.data,
             read=n.read,
             created_at=utc_from_ms(n.created_ms),
+            delivered_at=None if n.delivered_ms is None else utc_from_ms(n.delivered_ms),
         )
 
 

@@ -32,6 +32,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     result = run_scheduled(
         invocation.scheduled_time, MoversScan(container.quotes, DynamoOutboxRepository()), container.scans
     )
+    # expression and pattern alerts are checked on the same schedule, after the scanners
+    rules = container.scheduled_alerts.run(invocation.scheduled_time)
+    logger.info("scheduled alert rules checked", extra=rules.model_dump())
     logger.info(
         "scan finished",
         extra={
@@ -41,4 +44,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             "failed": list(result.saved.failed),
         },
     )
-    return result.model_dump(mode="json")
+    return {**result.model_dump(mode="json"), "alert_rules": rules.model_dump()}

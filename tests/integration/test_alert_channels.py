@@ -154,3 +154,75 @@ def test_dead_lettered_alert_messages_are_redriven_to_their_queue(platform: Sett
     assert json.dumps({"dead": "letter"}) in bodies
     with pytest.raises(ValueError, match="cannot be redriven"):
         redrive(platform, "tick_processor-failures")
+
+
+def test_expression_pattern_and_scanner_rules_over_the_api_and_their_evaluation(
+    api: TestClient, platform: Settings
+):
+    from datetime import UTC, datetime
+
+    from mantra.alerts.scheduled import SignalDetected
+    from mantra.store.models import OutboxItem
+
+    h = _auth(api, "creator@demo.trademantra.in")
+    # A bad expression says where; an unknown pattern suggests the nearest name
+    bad = api.post(
+        "/api/alerts",
+        headers=h,
+        json={"symbol": "INFY", "condition": "expression", "expression": "rsi(14 < 30"},
+    )
+    assert bad.status_code == 422 and bad.json()["detail"].startswith("expression: line 1, col")
+    typo = api.post(
+        "/api/alerts",
+        headers=h,
+        json={"symbol": "INFY", "condition": "pattern", "pattern": "bulish engulfing"},
+    )
+    assert typo.status_code == 422 and "bullish_engulfing" in typo.json()["detail"]
+    # An always-true expression rule fires on the next scheduled check, once per bar
+    rule = api.post(
+        "/api/alerts",
+        headers=h,
+        json={"symbol": "INFY", "condition": "expression", "expression": "close > 0", "timeframe": "1d"},
+    ).json()
+    services = get_container(platform)
+    at = datetime.now(UTC).replace(second=0, microsecond=0)
+    first = services.scheduled_alerts.run(at)
+    assert first.fired >= 1
+    fired = api.get(f"/api/alerts/{rule['alert_id']}", headers=h).json()
+    assert fired["status"] == "triggered" and fired["trigger_count"] == 1
+    # A scanner rule needs one of your own scanners, then follows its hits
+    assert (
+        api.post(
+            "/api/alerts",
+            headers=h,
+            json={"symbol": "*", "condition": "scanner_hit", "scanner_id": "scn_not_mine"},
+        ).status_code
+        == 422
+    )
+    scanner = api.post(
+        "/api/scanners",
+        headers=h,
+        json={"name": "Up days", "expression": "close > open", "universe": "demo", "timeframe": "1d"},
+    )
+    assert scanner.status_code == 201, scanner.text
+    sid = scanner.json()["scanner_id"]
+    follow = api.post(
+        "/api/alerts", headers=h, json={"symbol": "*", "condition": "scanner_hit", "scanner_id": sid}
+    )
+    assert follow.status_code == 201, follow.text
+    creator = DynamoUserRepository().by_email("creator@demo.trademantra.in")[0]  # type: ignore[index]
+    signal = SignalDetected(
+        event_id="sig_it_1",
+        scanner_id=sid,
+        tenant_id=creator.tenant_id,
+        symbol="TCS",
+        price="3901.50",
+        detected_ms=1_795_400_000_000,
+    )
+    assert services.signal_alerts.match(signal) == 1
+    events = [
+        i
+        for i in OutboxItem.scan()
+        if i.detail_type == "alert.triggered" and i.detail.get("alert_id") == follow.json()["alert_id"]
+    ]
+    assert len(events) == 1 and events[0].detail["symbol"] == "TCS" and events[0].detail["price"] == "3901.50"

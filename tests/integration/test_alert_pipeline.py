@@ -56,8 +56,12 @@ def test_crossing_tick_reaches_inbox_and_email_once(platform: Settings, tmp_path
     fired = DynamoAlertRepository().get(user.tenant_id, alert.alert_id)
     assert fired is not None and fired.trigger_id
     until(lambda: relay.poll_once() is not None and _in_queue(platform))
-    until(lambda: (dispatch.poll_once() or True)
-          and any(n.notification_id == fired.trigger_id for n in container.inbox.list(user)))
+    until(
+        lambda: (
+            (dispatch.poll_once() or True)
+            and any(n.notification_id == fired.trigger_id for n in container.inbox.list(user))
+        )
+    )
 
     # Then the inbox holds it, keyed by the trigger, and one e-mail reached the sink
     inbox = [n for n in container.inbox.list(user) if n.notification_id == fired.trigger_id]

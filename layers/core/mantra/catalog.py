@@ -171,8 +171,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             ),
         ),
         access=Access(
-            tables_read=("instruments", "quotes", "candles", "scanners"),
-            tables_write=("signals", "outbox", "scanners", "scan_signals"),
+            tables_read=("instruments", "quotes", "candles", "scanners", "alerts"),
+            tables_write=("signals", "outbox", "scanners", "scan_signals", "alerts"),
         ),
         timeout_s=120,
     ),
@@ -189,6 +189,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         ),
         access=Access(tables_read=("instruments",), tables_write=("instruments",)),
         timeout_s=300,
+    ),
+    FunctionSpec(
+        name="signal_alerts",
+        handler="functions.signal_alerts.handler:lambda_handler",
+        description="Fires the alerts that follow a scanner when it finds new hits",
+        triggers=(EventTrigger(detail_types=("signal.detected",), queue="signal-alerts"),),
+        access=Access(tables_read=("alerts",), tables_write=("alerts", "outbox")),
     ),
     FunctionSpec(
         name="backtest_runner",
@@ -265,6 +272,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
 )
 
+
 # Real-time push: the WebSocket API's routes, the fan-out from the table streams, the stale-connection sweep.
 WS_FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
@@ -308,7 +316,7 @@ TASKS: tuple[TaskSpec, ...] = (
         module="functions.broker_feed.main",
         description="Holds the admin broker connection and publishes ticks to Kinesis",
         access=Access(
-            tables_read=("instruments",),
+            tables_read=("instruments", "alerts", "scanners"),  # the subscription follows what users watch
             tables_write=("feed_status",),
             stream_write=True,
             secrets=("broker",),

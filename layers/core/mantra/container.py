@@ -19,6 +19,7 @@ from mantra.settings import Settings
 from mantra.store import aws, repositories, tables
 
 if TYPE_CHECKING:
+    from mantra.alerts.scheduled import ScheduledAlerts, SignalAlerts
     from mantra.alerts.webhooks import WebhookChannel, WebhookDeliverer, WebhookRetry, WebhookService
     from mantra.backtests.service import BacktestJobs
     from mantra.market.option_chain import OptionChainService
@@ -94,7 +95,7 @@ class Container:
 
     @cached_property
     def alert_service(self) -> AlertService:
-        return AlertService(self.alerts, self.instruments, self.plans, self.clock, self.users)
+        return AlertService(self.alerts, self.instruments, self.plans, self.clock, self.users, self.scans)
 
     @cached_property
     def inbox(self) -> InboxService:
@@ -167,6 +168,18 @@ class Container:
         from mantra.alerts.webhooks import WebhookRetry
 
         return WebhookRetry(self.webhook_deliverer, self.clock)
+
+    @cached_property
+    def scheduled_alerts(self) -> ScheduledAlerts:
+        from mantra.alerts.scheduled import ScheduledAlerts
+
+        return ScheduledAlerts(self.alerts, self.scans, self.clock)
+
+    @cached_property
+    def signal_alerts(self) -> SignalAlerts:
+        from mantra.alerts.scheduled import SignalAlerts
+
+        return SignalAlerts(self.alerts, self.clock)
 
     @cached_property
     def option_chains(self) -> OptionChainService:

@@ -120,12 +120,16 @@ class AlertCondition(StrEnum):
     CHANGE_ABOVE = "change_pct_above"
     CHANGE_BELOW = "change_pct_below"
     VOLUME_SPIKE = "volume_spike"
+    EXPRESSION = "expression"  # a scanner-language condition, checked on each scheduled scan
+    PATTERN = "pattern"  # a candlestick or chart pattern, the same way
+    SCANNER_HIT = "scanner_hit"  # a saved scanner's new hits
 
 
 PRICE_CONDITIONS = frozenset(
     {AlertCondition.CROSSES_ABOVE, AlertCondition.CROSSES_BELOW, AlertCondition.ABOVE, AlertCondition.BELOW}
 )
 CHANGE_CONDITIONS = frozenset({AlertCondition.CHANGE_ABOVE, AlertCondition.CHANGE_BELOW})
+SCHEDULED_CONDITIONS = frozenset({AlertCondition.EXPRESSION, AlertCondition.PATTERN})
 
 
 class AlertStatus(StrEnum):
@@ -163,6 +167,18 @@ class Alert(Frozen):
     expires_ms: int | None = None
     market_hours_only: bool = False
     trigger_count: int = 0
+    expression: str | None = None  # expression and pattern rules (patterns are stored as pattern("..."))
+    timeframe: str | None = None
+    scanner_id: str | None = None  # scanner_hit rules; symbol "*" means any symbol the scanner finds
+
+    @property
+    def watch_key(self) -> str:
+        """The key the sparse active-alerts index files this rule under: who evaluates it."""
+        if self.condition in SCHEDULED_CONDITIONS:
+            return f"expr:{self.timeframe}"
+        if self.condition is AlertCondition.SCANNER_HIT:
+            return f"scanner:{self.scanner_id}"
+        return self.symbol
 
     def live_at(self, ts_ms: int) -> bool:
         return self.status is AlertStatus.ACTIVE and (self.expires_ms is None or ts_ms < self.expires_ms)
@@ -177,7 +193,8 @@ class Notification(Frozen):
     body: str
     data: dict[str, object]
     read: bool
-    created_ms: int
+    created_ms: int  # when what it reports happened (for alerts: the tick), which also orders the inbox
+    delivered_ms: int | None = None  # when it reached the inbox
 
 
 class Preferences(Frozen):

@@ -70,13 +70,6 @@ class Settings(BaseSettings):
     ws_connection_lifetime_s: int = 7200  # API Gateway closes a WebSocket connection after 2 h
     ws_max_topics: int = 100
 
-    # Real-time push: the WebSocket stage's Management API endpoint (the local gateway locally)
-    ws_endpoint: str = Field(
-        "", description="https://{api}.execute-api.{region}.amazonaws.com/{stage}; locally the API's base URL"
-    )
-    ws_connection_lifetime_s: int = 7200  # API Gateway closes a WebSocket connection after 2 h
-    ws_max_topics: int = 100
-
     # Identity: Cognito in the cloud, the development issuer locally; validated the same way.
     auth_issuer: str = "http://127.0.0.1:8000/auth"
     auth_client_id: str = "mantra-dev-client"

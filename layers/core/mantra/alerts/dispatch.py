@@ -28,6 +28,9 @@ CONDITION_TEXT = {
     "change_pct_above": "is up {change_pct}%",
     "change_pct_below": "is down {change_pct}%",
     "volume_spike": "volume spike: {multiple}x the 1-minute average",
+    "expression": "matched {expression} on {timeframe}",
+    "pattern": "formed {expression} on {timeframe}",
+    "scanner_hit": "found by your scanner {scanner}",
 }
 DONE = ("delivered", "skipped")
 
@@ -107,12 +110,13 @@ class AlertDispatcher:
             data=event.model_dump(mode="json", exclude={"channels"}),
             read=False,
             created_ms=event.tick_ts_ms,  # deterministic: a redelivery addresses the same inbox item
+            delivered_ms=self._clock.now_ms(),
         )
         report = DeliveryReport(trigger_id=event.trigger_id, delivered=[], skipped=[], failed=[])
         # The inbox always gets it: it is the record of what fired, and where its delivery outcomes live.
-        self._notifications.put_if_absent(note)
+        fresh = self._notifications.put_if_absent(note)
         report.delivered.append(Channel.IN_APP.value)
-        done = self._notifications.deliveries(note)
+        done = {} if fresh else self._notifications.deliveries(note)  # a redelivery: what already went out
         user = self._users.get(event.user_id)
         prefs = self._users.preferences(event.user_id) if user else Preferences()
         quiet = in_quiet_hours(prefs, self._clock.now_ms())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Protocol
 
 from pydantic import BaseModel
 
@@ -10,6 +11,7 @@ from mantra.clock import Clock
 from mantra.domain import (
     CHANGE_CONDITIONS,
     PRICE_CONDITIONS,
+    SCHEDULED_CONDITIONS,
     Alert,
     AlertCondition,
     AlertStatus,
@@ -36,6 +38,16 @@ class RuleSpec(BaseModel):
     cooldown_s: int = 0
     expires_ms: int | None = None
     market_hours_only: bool = False
+    expression: str | None = None
+    timeframe: str | None = None
+    scanner_id: str | None = None
+
+
+class RuleCompiler(Protocol):
+    """The scanner language, checked within the user's plan (expression and pattern rules)."""
+
+    def compile_for(self, user: User, expression: str, timeframe: str) -> object: ...
+    def get(self, user: User, scanner_id: str) -> object: ...
 
 
 def check_rule(rule: RuleSpec) -> None:
@@ -51,6 +63,11 @@ def check_rule(rule: RuleSpec) -> None:
         not rule.threshold_bps or rule.threshold_bps <= 100
     ):
         raise Invalid("volume_multiple: required for volume_spike, and above 1 (e.g. 3 for 3x the average)")
+    if rule.condition in SCHEDULED_CONDITIONS and not rule.expression:
+        field = "pattern" if rule.condition is AlertCondition.PATTERN else "expression"
+        raise Invalid(f"{field}: required for {rule.condition.value}")
+    if rule.condition is AlertCondition.SCANNER_HIT and not rule.scanner_id:
+        raise Invalid("scanner_id: required for scanner_hit (one of your saved scanners)")
     if rule.recurring and rule.cooldown_s < 60:
         raise Invalid("cooldown_minutes: a recurring alert needs a cooldown of at least 1 minute")
 
@@ -63,9 +80,10 @@ class AlertService:
         plans: PlanRepository,
         clock: Clock,
         users: UserRepository | None = None,
+        rules: RuleCompiler | None = None,
     ) -> None:
         self._alerts, self._instruments, self._plans, self._clock = alerts, instruments, plans, clock
-        self._users = users
+        self._users, self._rules = users, rules
 
     def create(
         self,
@@ -89,7 +107,9 @@ class AlertService:
 
     def create_rule(self, user: User, rule: RuleSpec) -> Alert:
         check_rule(rule)
-        if self._instruments.get(rule.symbol) is None:
+        self._check_scanner_language(user, rule)
+        any_symbol = rule.condition is AlertCondition.SCANNER_HIT and rule.symbol == "*"
+        if not any_symbol and self._instruments.get(rule.symbol) is None:
             raise Invalid(f"symbol: unknown instrument {rule.symbol!r}; search GET /api/instruments?q=")
         self._check_limit(user)
         alert = Alert(
@@ -112,10 +132,29 @@ class AlertService:
             if wanted is AlertStatus.ACTIVE and current.status is not AlertStatus.ACTIVE:
                 self._check_limit(user)
         merged = Alert.model_validate({**current.model_dump(), **changes})  # validated, unlike model_copy
-        check_rule(RuleSpec(**merged.model_dump(include=set(RuleSpec.model_fields))))
+        rule = RuleSpec(**merged.model_dump(include=set(RuleSpec.model_fields)))
+        check_rule(rule)
+        self._check_scanner_language(user, rule)
         if not self._alerts.update(merged):
             raise NotFound(f"alert {alert_id} not found")
         return merged
+
+    def _check_scanner_language(self, user: User, rule: RuleSpec) -> None:
+        if self._rules is None:
+            return
+        if rule.condition in SCHEDULED_CONDITIONS and rule.expression:
+            field = "pattern" if rule.condition is AlertCondition.PATTERN else "expression"
+            try:
+                self._rules.compile_for(user, rule.expression, rule.timeframe or "1d")
+            except Invalid as exc:
+                raise Invalid(f"{field}: {exc.message}") from None
+            except LimitExceeded as exc:
+                raise LimitExceeded(f"{field}: {exc.message}") from None
+        if rule.condition is AlertCondition.SCANNER_HIT and rule.scanner_id:
+            try:
+                self._rules.get(user, rule.scanner_id)
+            except NotFound:
+                raise Invalid(f"scanner_id: no saved scanner {rule.scanner_id!r} of yours") from None
 
     def _check_limit(self, user: User) -> None:
         plan = self._plans.get(user.plan_id)

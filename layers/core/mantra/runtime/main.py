@@ -26,7 +26,10 @@ def build_pollers(settings: Settings) -> list[Poller]:
     for spec in FUNCTIONS:
         for trig in spec.triggers:
             if isinstance(trig, KinesisTrigger):
-                out.append(KinesisPoller(settings, spec, trig, checkpoints))
+                out += [
+                    KinesisPoller(settings, spec, trig, checkpoints, shard_id=s)
+                    for s in _shards(settings, trig)
+                ]
             elif isinstance(trig, DynamoStreamTrigger):
                 # one function reading several tables keeps one checkpoint file per table
                 several = sum(isinstance(t, DynamoStreamTrigger) for t in spec.triggers) > 1
@@ -42,6 +45,17 @@ def build_pollers(settings: Settings) -> list[Poller]:
             elif isinstance(trig, WebSocketTrigger):
                 pass  # nothing to poll: the local gateway serves /ws and calls the function itself
     return out
+
+
+def _shards(settings: Settings, trigger: KinesisTrigger) -> list[str | None]:
+    """One poller per shard, as Lambda runs one invocation per shard at a time."""
+    from mantra.store.aws import client
+
+    try:
+        desc = client("kinesis", settings.region).describe_stream(StreamName=settings.name(trigger.stream))
+    except Exception:  # the stream is not there yet: one poller that finds the shards itself
+        return [None]
+    return [s["ShardId"] for s in desc["StreamDescription"]["Shards"]] or [None]
 
 
 def warm_up() -> None:

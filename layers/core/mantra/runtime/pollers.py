@@ -97,8 +97,9 @@ class _Checkpoints:
 
 
 class KinesisPoller(Poller):
-    """One thread over every shard; in-order per shard; a failed record is retried from its sequence number
-    ``retry_attempts`` times, then dead-lettered so the shard moves on."""
+    """In-order per shard; a failed record is retried from its sequence number ``retry_attempts`` times, then
+    dead-lettered so the shard moves on. Given ``shard_id``, it serves that shard alone: like Lambda, the local
+    runtime runs one of these per shard so shards are processed concurrently."""
 
     def __init__(
         self,
@@ -107,12 +108,17 @@ class KinesisPoller(Poller):
         trigger: KinesisTrigger,
         checkpoint_dir: Path,
         invoker: Invoker = invoke,
+        shard_id: str | None = None,
     ) -> None:
         super().__init__(settings, spec, invoker)
         self.trigger = trigger
+        self.shard_id = shard_id
         self.stream = settings.name(trigger.stream)
         self.kinesis = client("kinesis", settings.region)
-        self.checkpoints = _Checkpoints(checkpoint_dir / f"kinesis-{spec.name}.json")
+        suffix = f"-{shard_id}" if shard_id else ""
+        self.checkpoints = _Checkpoints(checkpoint_dir / f"kinesis-{spec.name}{suffix}.json")
+        if shard_id:
+            self.name = f"KinesisPoller:{spec.name}:{shard_id}"
         self.iterators: dict[str, str] = {}
         self.pending: dict[str, list[dict[str, Any]]] = {}
         self.attempts: dict[str, int] = {}
@@ -123,7 +129,7 @@ class KinesisPoller(Poller):
         self.arn = desc["StreamARN"]
         for shard in desc["Shards"]:
             sid = shard["ShardId"]
-            if sid in self.iterators:
+            if sid in self.iterators or (self.shard_id and sid != self.shard_id):
                 continue
             seq = self.checkpoints.get(sid)
             kwargs: dict[str, Any] = (

@@ -204,6 +204,9 @@ class AlertItem(BaseModel):
     expires_ms = NumberAttribute(null=True)
     market_hours_only = BooleanAttribute(default=False)
     trigger_count = NumberAttribute(default=0)
+    expression = UnicodeAttribute(null=True)
+    timeframe = UnicodeAttribute(null=True)
+    scanner_id = UnicodeAttribute(null=True)
     watch_symbol = UnicodeAttribute(null=True)
     active_by_symbol = ActiveAlertIndex()
 
@@ -226,6 +229,7 @@ class NotificationItem(BaseModel):
     data = JSONAttribute()
     read = BooleanAttribute(default=False)
     created_ms = NumberAttribute()
+    delivered_ms = NumberAttribute(null=True)
     deliveries = MapAttribute[str, Any](null=True)  # channel -> outcome, so a retry redoes only what failed
     expires_at = TTLAttribute()
 

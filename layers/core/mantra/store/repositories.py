@@ -226,7 +226,10 @@ class DynamoAlertRepository:
             note=alert.note,
             status=alert.status.value,
             created_ms=alert.created_ms,
-            watch_symbol=alert.symbol if alert.status is AlertStatus.ACTIVE else None,
+            watch_symbol=alert.watch_key if alert.status is AlertStatus.ACTIVE else None,
+            expression=alert.expression,
+            timeframe=alert.timeframe,
+            scanner_id=alert.scanner_id,
             threshold_bps=alert.threshold_bps,
             window=alert.window,
             lookback=alert.lookback,
@@ -255,11 +258,16 @@ class DynamoAlertRepository:
             (AlertItem.window, alert.window),
             (AlertItem.lookback, alert.lookback),
             (AlertItem.expires_ms, alert.expires_ms),
+            (AlertItem.expression, alert.expression),
+            (AlertItem.timeframe, alert.timeframe),
+            (AlertItem.scanner_id, alert.scanner_id),
         ]
         for attr, value in optional:
             actions.append(attr.remove() if value is None else attr.set(value))
         live = alert.status is AlertStatus.ACTIVE
-        actions.append(AlertItem.watch_symbol.set(alert.symbol) if live else AlertItem.watch_symbol.remove())
+        actions.append(
+            AlertItem.watch_symbol.set(alert.watch_key) if live else AlertItem.watch_symbol.remove()
+        )
         try:
             AlertItem(tenant_id=alert.tenant_id, alert_id=alert.alert_id).update(
                 actions=actions, condition=AlertItem.alert_id.exists()
@@ -361,6 +369,9 @@ class DynamoAlertRepository:
             expires_ms=None if item.expires_ms is None else _n(item.expires_ms),
             market_hours_only=bool(item.market_hours_only),
             trigger_count=_n(item.trigger_count or 0),
+            expression=item.expression,
+            timeframe=item.timeframe,
+            scanner_id=item.scanner_id,
         )
 
 
@@ -377,6 +388,7 @@ class DynamoNotificationRepository:
             data=n.data,
             read=n.read,
             created_ms=n.created_ms,
+            delivered_ms=n.delivered_ms,
         )
         item.expires_at = _expiry(n.created_ms, ttl_days)
         try:
@@ -399,8 +411,15 @@ class DynamoNotificationRepository:
         """Outcomes per channel on the inbox item, so a redelivered event redoes only what failed."""
         owner = f"{notification.tenant_id}#{notification.user_id}"
         item = NotificationItem(owner=owner, sort_key=_sort_key(notification))
-        current = self.deliveries(notification)
-        item.update(actions=[NotificationItem.deliveries.set({**current, channel: outcome})])
+        try:  # one write: set this channel's entry in the existing map
+            item.update(
+                actions=[NotificationItem.deliveries[channel].set(outcome)],
+                condition=NotificationItem.deliveries.exists(),
+            )
+        except UpdateError as exc:
+            if not _conditional_failed(exc):
+                raise
+            item.update(actions=[NotificationItem.deliveries.set({channel: outcome})])
 
     def list(self, tenant_id: str, user_id: str, unread_only: bool, limit: int) -> list[Notification]:
         cond = (NotificationItem.read == False) if unread_only else None  # noqa: E712
@@ -431,6 +450,7 @@ class DynamoNotificationRepository:
             data=item.data,
             read=bool(item.read),
             created_ms=_n(item.created_ms),
+            delivered_ms=None if item.delivered_ms is None else _n(item.delivered_ms),
         )
 
 
