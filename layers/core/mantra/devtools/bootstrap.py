@@ -18,6 +18,7 @@ from mantra.runtime.pollers import failures_queue
 from mantra.settings import Settings
 from mantra.store import tables
 from mantra.store.aws import client
+from mantra.store.models import ALL_MODELS
 from mantra.store.repositories import DynamoInstrumentRepository, DynamoPlanRepository, DynamoUserRepository
 
 DEMO_PASSWORD = "mantra-demo"  # noqa: S105 - documented local-only password of the seeded users
@@ -26,7 +27,17 @@ DEMO_PASSWORD = "mantra-demo"  # noqa: S105 - documented local-only password of 
 def provision(settings: Settings) -> dict[str, Any]:
     created_tables = tables.create_all(settings)
     ddb = client("dynamodb", settings.region)
+    for model in ALL_MODELS:
+        _add_missing_indexes(ddb, model)
     for spec in tables.table_specs():
+        if spec.stream_view_type:
+            # a table made before its model declared a stream (an older .data/): turn the stream on
+            desc = ddb.describe_table(TableName=settings.name(spec.base_name))["Table"]
+            if not desc.get("StreamSpecification", {}).get("StreamEnabled"):
+                ddb.update_table(
+                    TableName=settings.name(spec.base_name),
+                    StreamSpecification={"StreamEnabled": True, "StreamViewType": spec.stream_view_type},
+                )
         if spec.ttl_attribute:
             name = settings.name(spec.base_name)
             ttl = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
@@ -109,6 +120,33 @@ def provision(settings: Settings) -> dict[str, Any]:
                 raise
             sm.create_secret(Name=secret_id, SecretString=json.dumps(defaults.get(name, {})))
     return {"tables_created": created_tables}
+
+
+def _add_missing_indexes(ddb: Any, model: Any) -> None:
+    """A table made before its model declared an index (an older .data/): create the index."""
+    schema = model._get_schema()
+    existing = {
+        g["IndexName"]
+        for g in ddb.describe_table(TableName=model.Meta.table_name)["Table"].get(
+            "GlobalSecondaryIndexes", []
+        )
+    }
+    for gsi in schema["global_secondary_indexes"]:
+        if gsi["index_name"] in existing:
+            continue
+        ddb.update_table(
+            TableName=model.Meta.table_name,
+            AttributeDefinitions=gsi["attribute_definitions"],
+            GlobalSecondaryIndexUpdates=[
+                {
+                    "Create": {
+                        "IndexName": gsi["index_name"],
+                        "KeySchema": sorted(gsi["key_schema"], key=lambda k: k["KeyType"] != "HASH"),
+                        "Projection": gsi["projection"],
+                    }
+                }
+            ],
+        )
 
 
 def seed(settings: Settings) -> dict[str, int]:
