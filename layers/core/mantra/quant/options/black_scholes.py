@@ -25,6 +25,7 @@ DAYS_PER_YEAR = 365.0
 EXPIRY_UTC_MS_OF_DAY = 10 * 3_600_000  # 15:30 IST = 10:00 UTC: NSE derivatives expire at the close
 MS_PER_DAY = 86_400_000
 MS_PER_YEAR = DAYS_PER_YEAR * MS_PER_DAY
+CHUNK = 16_384  # contracts per block in greeks / implied_vol
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,38 @@ def greeks(
 ) -> Greeks:
     s, k, t, v, r, q = _arrays(spot, strike, years, vol, rate, div)
     call = np.broadcast_to(np.asarray(is_call, dtype=bool), s.shape)
+    shape = s.shape
+    n = s.size
+    if n <= CHUNK:
+        return _greeks_block(s, k, t, v, r, q, call, price_only=price_only)
+    # blocks of CHUNK contracts: every temporary stays in cache and off the page-fault path
+    s, k, t, v, r, q = (a.reshape(-1) for a in (s, k, t, v, r, q))
+    flat_call = call.reshape(-1)
+    fields = 1 if price_only else 6
+    out = np.empty((fields, n))
+    for lo in range(0, n, CHUNK):
+        sl = slice(lo, lo + CHUNK)
+        part = _greeks_block(s[sl], k[sl], t[sl], v[sl], r[sl], q[sl], flat_call[sl], price_only=price_only)
+        for i, a in enumerate((part.price, part.delta, part.gamma, part.theta, part.vega, part.rho)[:fields]):
+            out[i, sl] = a
+    if price_only:
+        price = out[0].reshape(shape)
+        zero = np.zeros_like(price)
+        return Greeks(price, zero, zero, zero, zero, zero)
+    return Greeks(*(out[i].reshape(shape) for i in range(6)))
+
+
+def _greeks_block(
+    s: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    v: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    call: BoolArray,
+    *,
+    price_only: bool,
+) -> Greeks:
     live = (t > 0) & (v > 0)
     tt = np.where(live, t, 1.0)
     vv = np.where(live, v, 1.0)

@@ -25,8 +25,9 @@ from enum import IntEnum
 import numpy as np
 import numpy.typing as npt
 
-from mantra.quant.options.black_scholes import ArrayLike, BoolArray, _arrays
-from mantra.quant.options.normal import FloatArray, norm_cdf
+from mantra.quant.options.black_scholes import CHUNK, ArrayLike, BoolArray, _arrays
+from mantra.quant.options.initial_guess import normalised_otm_call, table_guess
+from mantra.quant.options.normal import FloatArray
 
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 SQRT_2PI = math.sqrt(2.0 * math.pi)
@@ -52,14 +53,6 @@ class IVResult:
     @property
     def ok(self) -> npt.NDArray[np.bool_]:
         return np.asarray(self.status == IVStatus.OK)
-
-
-def normalised_otm_call(x: FloatArray, s: FloatArray) -> FloatArray:
-    """b(x, s) = e^{x/2} N(x/s + s/2) - e^{-x/2} N(x/s - s/2) for x <= 0, s > 0."""
-    h = x / s
-    return np.asarray(
-        np.exp(0.5 * x) * norm_cdf(h + 0.5 * s) - np.exp(-0.5 * x) * norm_cdf(h - 0.5 * s), dtype=np.float64
-    )
 
 
 def _vega(x: FloatArray, s: FloatArray) -> FloatArray:
@@ -95,6 +88,24 @@ def implied_vol(
         return _implied_vol(price, spot, strike, years, rate, is_call, div, tol, max_iter)
 
 
+def _fallback_guess(
+    x: FloatArray, tau: FloatArray, sc: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Guess and bracket from the asymptotes: below b(s_c) the better of the small-s asymptote and the line
+    through (s_c, ln b_c) with its slope, bracket [0, s_c]; above it max(s_c, Brenner-Subrahmanyam), [s_c, inf)."""
+    bc = np.where(sc > 0, normalised_otm_call(x, np.maximum(sc, 1e-300)), 0.0)
+    low = tau < bc
+    anchor = 1.0 / np.sqrt(
+        1.0 / np.maximum(sc, 1e-300) ** 2 + 2.0 * np.log(np.maximum(bc, 1e-300) / tau) / (x * x)
+    )
+    guess_low = np.minimum(np.maximum(_low_guess(x, tau), anchor), sc)
+    s = np.where(low, guess_low, np.maximum(sc, SQRT_2PI * tau))
+    lo = np.where(low, 0.0, sc)
+    hi = np.where(low, sc, np.inf)
+    s = np.where((s <= lo) | (s >= hi) | ~np.isfinite(s), np.where(low, 0.5 * sc, sc + 0.5), s)
+    return s, lo, hi
+
+
 def _implied_vol(
     price: ArrayLike,
     spot: ArrayLike,
@@ -109,11 +120,35 @@ def _implied_vol(
     p, s0, k, t, r, q = _arrays(price, spot, strike, years, rate, div)
     call = np.broadcast_to(np.asarray(is_call, dtype=bool), p.shape)
     shape = p.shape
-    p, s0, k, t, r, q, call = (a.ravel() for a in (p, s0, k, t, r, q, call))
+    p, s0, k, t, r, q = (a.ravel() for a in (p, s0, k, t, r, q))
+    call = call.ravel()
     n = p.size
     status = np.full(n, IVStatus.OK, dtype=np.int8)
     iv = np.full(n, np.nan)
+    iterations = 0
+    for lo in range(0, n, CHUNK):
+        sl = slice(lo, lo + CHUNK)
+        used = _solve_block(
+            p[sl], s0[sl], k[sl], t[sl], r[sl], q[sl], call[sl], tol, max_iter, iv[sl], status[sl]
+        )
+        iterations = max(iterations, used)
+    return IVResult(iv.reshape(shape), status.reshape(shape), iterations)
 
+
+def _solve_block(
+    p: FloatArray,
+    s0: FloatArray,
+    k: FloatArray,
+    t: FloatArray,
+    r: FloatArray,
+    q: FloatArray,
+    call: BoolArray,
+    tol: float,
+    max_iter: int,
+    iv: FloatArray,
+    status: npt.NDArray[np.int8],
+) -> int:
+    """One block of contracts; writes ``iv`` and ``status`` (views into the caller's arrays) in place."""
     finite = (
         np.isfinite(p) & np.isfinite(s0) & np.isfinite(k) & np.isfinite(t) & np.isfinite(r) & np.isfinite(q)
     )
@@ -139,49 +174,51 @@ def _implied_vol(
     x = -np.abs(np.log(fwd[idx] / kk[idx]))
     tau = (p[idx] - intrinsic[idx]) / scale
     tol_n = tol / scale
-    sc = np.sqrt(-2.0 * x)
-    bc = np.where(sc > 0, normalised_otm_call(x, np.maximum(sc, 1e-300)), 0.0)
-    low = tau < bc
-    # low: the better of the small-s asymptote and the line through (s_c, ln b_c) with the asymptote's slope
-    anchor = 1.0 / np.sqrt(
-        1.0 / np.maximum(sc, 1e-300) ** 2 + 2.0 * np.log(np.maximum(bc, 1e-300) / tau) / (x * x)
-    )
-    guess_low = np.minimum(np.maximum(_low_guess(x, tau), anchor), sc)
-    s = np.where(low, guess_low, np.maximum(sc, SQRT_2PI * tau))
-    lo = np.where(low, 0.0, sc)
-    hi = np.where(low, sc, np.inf)
-    s = np.where((s <= lo) | (s >= hi) | ~np.isfinite(s), np.where(low, 0.5 * sc, sc + 0.5), s)
+    sqrt_t = np.sqrt(tt[idx])
+    sc = np.sqrt(-2.0 * x)  # the inflection point of b(s)
+    s = table_guess(-x, tau)
+    lo = np.zeros_like(s)
+    hi = np.full_like(s, np.inf)
+    off = ~np.isfinite(s)
+    if off.any():  # outside the table (s beyond ~1, prices beyond ~36 sd): the asymptotic guesses
+        s[off], lo[off], hi[off] = _fallback_guess(x[off], tau[off], sc[off])
 
     it = 0
     while idx.size and it < max_iter:
         it += 1
         b = normalised_otm_call(x, s)
         f = b - tau
-        done = np.abs(f) <= tol_n
+        # the guess is only ~1e-4 accurate in s: always take one step from it, so a contract with little
+        # vega (deep in the money) does not stop at a volatility a few 1e-6 off
+        done = np.abs(f) <= tol_n if it > 1 else np.zeros(f.shape, dtype=bool)
         if done.any():
-            iv[idx[done]] = s[done] / np.sqrt(tt[idx[done]])
+            iv[idx[done]] = s[done] / sqrt_t[done]
             keep = ~done
-            idx, x, tau, tol_n, s, lo, hi, low, b, f = (
-                a[keep] for a in (idx, x, tau, tol_n, s, lo, hi, low, b, f)
+            idx = idx[keep]
+            x, tau, tol_n, s, lo, hi, sc, sqrt_t, b, f = (
+                a[keep] for a in (x, tau, tol_n, s, lo, hi, sc, sqrt_t, b, f)
             )
             if not idx.size:
                 break
         lo = np.where(f < 0, s, lo)
         hi = np.where(f > 0, s, hi)
+        low = s < sc
         v = _vega(x, s)
-        v2 = v * ((x * x) / (s * s * s) - 0.25 * s)  # d2b/ds2
+        s2 = s * s
+        s3 = s2 * s
+        v2 = v * ((x * x) / s3 - 0.25 * s)  # d2b/ds2
         # Halley on b(s) above the inflection; below it on ln b as a function of u = 1/s^2, which is
         # nearly a straight line there (ln b ~ -x^2 u / 2 + ...), so the steps land close at once
         bb = np.maximum(b, 1e-300)
-        ds_du = -0.5 * s * s * s
-        d2s_du2 = 0.75 * s * s * s * s * s
+        vb = v / bb
+        ds_du = -0.5 * s3
         g = np.where(low, np.log(bb / tau), f)
-        g1 = np.where(low, v / bb * ds_du, v)
-        g2 = np.where(low, (v2 / bb - (v / bb) ** 2) * ds_du * ds_du + v / bb * d2s_du2, v2)
+        g1 = np.where(low, vb * ds_du, v)
+        g2 = np.where(low, (v2 / bb - vb * vb) * ds_du * ds_du + vb * (0.75 * s3 * s2), v2)
         newton = -g / g1
         denom = 1.0 + 0.5 * newton * g2 / g1
         step = np.where(denom > 0.5, newton / denom, newton)
-        u_next = 1.0 / (s * s) + step
+        u_next = 1.0 / s2 + step
         step = np.where(
             low, np.where(u_next > 0, 1.0 / np.sqrt(np.maximum(u_next, 1e-300)), np.inf) - s, step
         )
@@ -191,10 +228,11 @@ def _implied_vol(
         stuck = np.isfinite(hi) & ((hi - lo) <= 4e-16 * hi)
         if stuck.any():  # bracket at machine precision: accept if the residual is near tol
             near = stuck & (np.abs(f) <= 1e3 * tol_n)
-            iv[idx[near]] = s[near] / np.sqrt(tt[idx[near]])
+            iv[idx[near]] = s[near] / sqrt_t[near]
             status[idx[stuck & ~near]] = IVStatus.NOT_CONVERGED
             keep = ~stuck
-            idx, x, tau, tol_n, s, lo, hi, low = (a[keep] for a in (idx, x, tau, tol_n, s, lo, hi, low))
+            idx = idx[keep]
+            x, tau, tol_n, s, lo, hi, sc, sqrt_t = (a[keep] for a in (x, tau, tol_n, s, lo, hi, sc, sqrt_t))
     status[idx] = IVStatus.NOT_CONVERGED
     iv[status != IVStatus.OK] = np.nan
-    return IVResult(iv.reshape(shape), status.reshape(shape), it)
+    return it
