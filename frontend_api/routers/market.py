@@ -23,7 +23,7 @@ from pydantic import Field
 from frontend_api.deps import CurrentUser, Services
 from frontend_api.schemas import CandleOut, CandlesOut, InstrumentOut, QuoteOut
 
-QUOTE_TTL_S = 0.5
+QUOTE_TTL_S = 0.25
 OPEN_CANDLES_TTL_S = 1.0
 CLOSED_CANDLES_TTL_S = 30.0
 MASTER_TTL_S = 60.0

@@ -9,9 +9,9 @@ holiday circular is a data change. An expiry that falls on a holiday moves to th
 from __future__ import annotations
 
 import calendar as _cal
+import datetime as _dt
 import json
 from dataclasses import dataclass
-import datetime as _dt
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import lru_cache

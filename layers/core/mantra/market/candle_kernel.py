@@ -99,7 +99,7 @@ def _reduce(rows: _Groups, width: int, anchor: int) -> tuple[_Groups, I64]:
     span = int(bucket.max()) - bmin + 1
     nsym = int(rows.sym.max()) + 1
     raw = rows.sym * span + (bucket - bmin)
-    if nsym * span <= max(4 * len(raw), 1 << 16):
+    if nsym * span <= max(4 * len(raw), 1 << 18):
         dense = np.zeros(nsym * span, dtype=np.int64)
         dense[raw] = 1
         present = np.flatnonzero(dense)
