@@ -109,7 +109,8 @@ class AngelProvider:
             with sdk_scratch_dir():
                 api = SmartConnect(api_key=creds["angel_api_key"], root=self._api_url or None)
             resp = api.generateSession(creds["angel_client_code"], creds["angel_pin"], totp)
-        except (requests.RequestException, ValueError, KeyError) as exc:
+        except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+            # TypeError: generateSession indexes the profile's "data", which is null on a token error (AG8001)
             raise ProviderUnavailable(f"SmartAPI login failed: {type(exc).__name__}") from exc
         data = resp.get("data") if isinstance(resp, dict) else None
         if not isinstance(resp, dict) or not resp.get("status") or not data:
@@ -245,6 +246,12 @@ def _socket_class() -> type:
             def _on_error(self, wsapp: Any, error: Any) -> None:
                 self.last_error = error
                 super()._on_error(wsapp, error)
+
+            def _on_close(self, wsapp: Any, *_status_and_reason: Any) -> None:
+                # websocket-client calls on_close(ws, status, reason); the SDK's takes (ws) only, and the
+                # TypeError went to _on_error, replacing the handshake's HTTP 401/403 in last_error: the
+                # expired session was then never dropped and every reconnect retried it
+                self.on_close(wsapp)
 
         _SOCKET = _Socket
     return _SOCKET

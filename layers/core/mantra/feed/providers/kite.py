@@ -142,7 +142,7 @@ class KiteProvider:
         assert self._access is not None
         api_key, token = self._access
         ticker = KiteTicker(api_key, token, root=self._ws_url or None, reconnect=False)
-        ticker.closed, ticker.close_code = False, None
+        ticker.closed, ticker.close_code, ticker.close_reason = False, None, ""
         opened = threading.Event()
         tokens = [int(i.token) for i in part]
 
@@ -162,8 +162,8 @@ class KiteProvider:
             if out:
                 sink(out)
 
-        def on_close(_ws: Any, code: Any, _reason: Any) -> None:
-            ticker.closed, ticker.close_code = True, code
+        def on_close(_ws: Any, code: Any, reason: Any) -> None:
+            ticker.closed, ticker.close_code, ticker.close_reason = True, code, str(reason or "")
             opened.set()
 
         ticker.on_connect, ticker.on_ticks, ticker.on_close = on_connect, on_ticks, on_close
@@ -173,7 +173,8 @@ class KiteProvider:
         opened.wait(self._open_timeout)
         if not opened.is_set() or ticker.closed:
             _reactor().callFromThread(ticker.close)
-            if ticker.close_code == 403:
+            # autobahn reports a refused handshake as close code 1006 with the HTTP status in the reason
+            if ticker.close_code == 403 or "upgrade failed (403" in ticker.close_reason:
                 self._access = None  # rejected token: read the secret again next time
             raise ProviderUnavailable(f"KiteTicker did not open (code {ticker.close_code})")
         return ticker
