@@ -98,6 +98,9 @@ class StreamConsumers(Construct):
                             bisect_batch_on_error=trigger.bisect_on_error,
                             report_batch_item_failures=True,
                             on_failure=sources.SqsDlq(dlq),
+                            max_batching_window=Duration.seconds(trigger.max_batching_window_s)
+                            if trigger.max_batching_window_s
+                            else None,
                         )
                     )
 

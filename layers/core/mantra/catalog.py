@@ -31,6 +31,12 @@ class DynamoStreamTrigger(_Frozen):
     batch_size: int = 100
     retry_attempts: int = 5
     bisect_on_error: bool = True
+    max_batching_window_s: int = Field(
+        0,
+        ge=0,
+        le=300,
+        description="wait up to this long to fill a batch (Lambda's MaximumBatchingWindowInSeconds)",
+    )
 
 
 class ScheduleTrigger(_Frozen):
@@ -289,7 +295,8 @@ WS_FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Quote, candle and inbox changes -> frames to the subscribed WebSocket connections",
         triggers=(
             DynamoStreamTrigger(table="quotes", batch_size=500, retry_attempts=1),
-            DynamoStreamTrigger(table="candles", batch_size=500, retry_attempts=1),
+            # every batch of ticks rewrites five candles per instrument: push them at most once a second
+            DynamoStreamTrigger(table="candles", batch_size=500, retry_attempts=1, max_batching_window_s=1),
             DynamoStreamTrigger(table="notifications", batch_size=100, retry_attempts=3),
         ),
         access=Access(tables_read=WS_TABLES, tables_write=WS_TABLES, manage_connections=True),

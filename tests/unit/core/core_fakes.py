@@ -182,6 +182,11 @@ class InMemoryQuotes:
     def all(self) -> list[Quote]:
         return list(self.items.values())
 
+    def apply_group(self, writes) -> bool:  # type: ignore[no-untyped-def]
+        """Like one DynamoDB transaction, through ``apply`` (so tests that intercept it see grouped writes too).
+        A conflict stops the group; the processor then redoes its instruments from a fresh read."""
+        return all(self.apply(quote, prev_seq, candles) for quote, prev_seq, candles in writes)
+
     def apply(self, quote: Quote, prev_seq: int | None, candles: Iterable[Candle]) -> bool:
         with self._lock:
             current = self.items.get(quote.symbol)
@@ -337,6 +342,10 @@ class InMemoryUsers:
 
     def put(self, user: User, password_hash: str, at_ms: int) -> None:
         self.items[user.user_id] = (user, password_hash)
+
+    def profile(self, user_id: str) -> tuple[User, Preferences] | None:
+        user = self.get(user_id)
+        return None if user is None else (user, self.preferences(user_id))
 
     def preferences(self, user_id: str) -> Preferences:
         return self.prefs.get(user_id, Preferences())

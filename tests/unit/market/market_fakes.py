@@ -61,6 +61,10 @@ class Quotes:
     def all(self) -> list[Quote]:
         return list(self.items.values())
 
+    def apply_group(self, writes) -> bool:  # type: ignore[no-untyped-def]
+        """Like one DynamoDB transaction, through ``apply``; a conflict stops the group."""
+        return all(self.apply(quote, prev_seq, candles) for quote, prev_seq, candles in writes)
+
     def apply(self, quote: Quote, prev_seq: int | None, candles: Iterable[Candle]) -> bool:
         with self._lock:
             cur = self.items.get(quote.symbol)

@@ -117,8 +117,8 @@ class AlertDispatcher:
         fresh = self._notifications.put_if_absent(note)
         report.delivered.append(Channel.IN_APP.value)
         done = {} if fresh else self._notifications.deliveries(note)  # a redelivery: what already went out
-        user = self._users.get(event.user_id)
-        prefs = self._users.preferences(event.user_id) if user else Preferences()
+        found = self._users.profile(event.user_id)
+        user, prefs = found if found else (None, Preferences())
         quiet = in_quiet_hours(prefs, self._clock.now_ms())
         for channel in event.channels:
             if channel is Channel.IN_APP:

@@ -12,7 +12,9 @@ from botocore.exceptions import ClientError
 from mantra.auth.passwords import hash_password
 from mantra.catalog import FUNCTIONS, SECRETS, STREAMS, DynamoStreamTrigger, KinesisTrigger, event_queues
 from mantra.clock import SystemClock
-from mantra.domain import Plan, Role, User
+from mantra.domain import Instrument, Plan, Role, User
+from mantra.feed.options_sim import CHAINS, chain_instruments, expiry_for
+from mantra.market.instrument_master import load_dump, refresh
 from mantra.market.instruments import demo_instruments
 from mantra.runtime.pollers import failures_queue
 from mantra.settings import Settings
@@ -149,9 +151,24 @@ def _add_missing_indexes(ddb: Any, model: Any) -> None:
         )
 
 
+def simulated_option_contracts(settings: Settings, now_ms: int) -> list[Instrument]:
+    """The contracts the simulated feed will quote today, so option chains find them in the master."""
+    bases = {i.symbol: price for i, price in demo_instruments()}
+    out: list[Instrument] = []
+    for name in (c.strip() for c in settings.feed_option_chains.split(",")):
+        if name in CHAINS and CHAINS[name].index_symbol in bases:
+            spec = CHAINS[name]
+            out += chain_instruments(spec, bases[spec.index_symbol], expiry_for(now_ms, spec))
+    return out
+
+
 def seed(settings: Settings) -> dict[str, int]:
     tables.configure(settings)
-    n_instruments = DynamoInstrumentRepository().put_many(i for i, _ in demo_instruments())
+    instruments = DynamoInstrumentRepository()
+    # the broker dump (equities, indices, NFO contracts), then the demo set the simulated market trades
+    refresh(instruments, load_dump(settings.instrument_source))
+    n_instruments = instruments.put_many(i for i, _ in demo_instruments())
+    n_instruments += instruments.put_many(simulated_option_contracts(settings, SystemClock().now_ms()))
     plans = [Plan(**p) for p in json.loads(resources.files("mantra.data").joinpath("plans.json").read_text())]
     DynamoPlanRepository().put_many(plans)
     users_repo = DynamoUserRepository()

@@ -193,6 +193,8 @@ def local_settings_env(settings: Settings) -> dict[str, str]:
     data = settings.data_dir.resolve()
     return {
         "MANTRA_EMAIL_TRANSPORT": "smtp",
+        # NIFTY's chain by default; "NIFTY,BANKNIFTY" adds the second (DynamoDB Local is the limit on 2 cores)
+        "MANTRA_FEED_OPTION_CHAINS": os.environ.get("MANTRA_FEED_OPTION_CHAINS", "NIFTY"),
         "MANTRA_DEV_ISSUER_KEY_FILE": str(data / "dev-issuer.pem"),
         "MANTRA_AUTH_ISSUER": f"http://127.0.0.1:{settings.api_port}/auth",
         "MANTRA_DATA_DIR": str(data),

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from mantra.devtools import bootstrap, standins
+from mantra.runtime.main import PROCESS_GROUPS
 from mantra.settings import Settings
 
 
@@ -94,7 +95,10 @@ def run(settings: Settings, in_memory: bool = False, say: Callable[[str], None] 
         seeded = bootstrap.seed(settings)
         say(f"tables, stream, bus and queues ready; demo data: {seeded}")
         py = sys.executable
-        procs.append(_child("runtime", [py, "-m", "mantra.runtime.main"], log_dir, env))
+        for group in range(len(PROCESS_GROUPS) + 1):  # one runtime process per group of functions
+            procs.append(
+                _child(f"runtime-{group}", [py, "-m", "mantra.runtime.main", str(group)], log_dir, env)
+            )
         procs.append(_child("broker_feed", [py, "-m", "functions.broker_feed.main"], log_dir, env))
         procs.append(
             _child(

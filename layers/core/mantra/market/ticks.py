@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
-from collections import defaultdict
-from collections.abc import Sequence
+import threading
+import time
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -13,7 +15,7 @@ from pydantic import BaseModel
 from mantra.alerts.events import ALERT_TRIGGERED, triggered_detail
 from mantra.alerts.rules import Trigger, evaluate_batch
 from mantra.clock import Clock
-from mantra.domain import AlertCondition, Candle, Quote, Tick
+from mantra.domain import Alert, AlertCondition, Candle, Quote, Tick
 from mantra.market.candles import LATE_GRACE_MS, aggregate_fast, merge
 from mantra.market.timeframes import TIMEFRAMES_MS, session_date
 from mantra.ports import AlertRepository, CandleRepository, QuoteRepository
@@ -29,6 +31,7 @@ class BatchSummary(BaseModel):
     candles_written: int
     triggers: int
     conflicts: int
+    phase_ms: dict[str, int] = {}
     reordered: int = 0  # applied although older than the stored quote (arrived out of order across batches)
     late_ticks: int = 0  # arrived after their (finest) candle had closed: merged, counted on the candle
     too_old: int = 0  # older than the dedupe window: cannot be told from a duplicate, so not applied
@@ -103,14 +106,20 @@ class TickProcessor:
         self._timeframes = tuple(timeframes)
         self._finest = min(self._timeframes, key=lambda tf: TIMEFRAMES_MS[tf])
         self._grace_ms, self._attempts = grace_ms, max_attempts
+        # what this consumer last wrote (a warm Lambda keeps it): read back only what it does not know
+        self._written = WrittenState()
         # one transaction per instrument; they are independent, so they go out concurrently
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="apply")
 
     def process(self, ticks: Sequence[Tick]) -> BatchSummary:
+        t0 = time.perf_counter()
         by_symbol: dict[str, list[Tick]] = defaultdict(list)
         for t in ticks:
             by_symbol[t.symbol].append(t)
-        prev = self._quotes.get_many(by_symbol)
+        # the active alerts do not depend on the quotes: fetch them while the quotes and candles are read
+        watched = self._pool.submit(self._alerts.active_for_symbols, list(by_symbol))
+        known, missing = self._written.quotes(by_symbol)
+        prev = {**known, **self._quotes.get_many(missing)} if missing else known
 
         # Drop what was already applied (a retried batch, a duplicate from the feed) and order by sequence.
         plans = {s: plan_ticks(prev.get(s), items) for s, items in by_symbol.items()}
@@ -118,14 +127,27 @@ class TickProcessor:
         candles_by_symbol, late = self._candles_for(fresh, prev)
 
         advancing = {s: [t for t in ts if s not in prev or t.seq > prev[s].seq] for s, ts in fresh.items()}
-        triggers = self._fire_alerts({s: ts for s, ts in advancing.items() if ts}, prev, candles_by_symbol)
+        t1 = time.perf_counter()
+        moving = {s: ts for s, ts in advancing.items() if ts}
+        triggers = self._fire_alerts(moving, prev, candles_by_symbol, watched.result())
+        t2 = time.perf_counter()
 
-        def apply(symbol: str) -> tuple[bool, int, int]:
+        def apply(symbol: str, first_attempt: int = 0) -> tuple[bool, int, int]:
             old, plan, candles = prev.get(symbol), plans[symbol], candles_by_symbol[symbol]
-            for attempt in range(self._attempts):
+            if first_attempt:  # the grouped write conflicted: start from a fresh read
+                self._written.forget(symbol)
+                old = self._quotes.get(symbol)
+                plan = plan_ticks(old, by_symbol[symbol])
+                if not plan.ticks:
+                    return True, 0, first_attempt
+                redo, _ = self._candles_for({symbol: plan.ticks}, {symbol: old} if old else {})
+                candles = redo[symbol]
+            for attempt in range(first_attempt, self._attempts):
                 quote = _next_quote(old, plan)
                 if self._quotes.apply(quote, old.seq if old else None, candles):
+                    self._written.remember(quote, candles)
                     return True, len(candles), attempt
+                self._written.forget(symbol)
                 if attempt + 1 == self._attempts:
                     break
                 # someone moved the quote since we read it: re-read and redo this instrument only
@@ -137,7 +159,27 @@ class TickProcessor:
                 candles = redo[symbol]
             return False, 0, self._attempts - 1
 
-        results = dict(zip(fresh, self._pool.map(apply, fresh), strict=True))
+        # Many instruments per transaction (one round-trip each, up to 100 items); a group that conflicts is
+        # redone one instrument at a time from a fresh read.
+        groups = _groups(list(fresh), lambda s: 1 + len(candles_by_symbol[s]), GROUP_ITEMS)
+
+        def apply_group(group: list[str]) -> list[str]:
+            writes = [
+                (_next_quote(prev.get(s), plans[s]), prev[s].seq if s in prev else None, candles_by_symbol[s])
+                for s in group
+            ]
+            if self._quotes.apply_group(writes):
+                for quote, _, candles in writes:
+                    self._written.remember(quote, candles)
+                return []
+            return group
+
+        results: dict[str, tuple[bool, int, int]] = {}
+        conflicted = [s for g in self._pool.map(apply_group, groups) for s in g]
+        for s in fresh:
+            if s not in conflicted:
+                results[s] = (True, len(candles_by_symbol[s]), 0)
+        results.update(zip(conflicted, self._pool.map(lambda s: apply(s, 1), conflicted), strict=True))
         return BatchSummary(
             ticks=len(ticks),
             applied=sum(len(v) for v in fresh.values()),
@@ -151,6 +193,11 @@ class TickProcessor:
             late_ticks=late,
             too_old=sum(p.too_old for p in plans.values()),
             retries=sum(r for _, _, r in results.values()),
+            phase_ms={
+                "read": round((t1 - t0) * 1000),
+                "alerts": round((t2 - t1) * 1000),
+                "write": round((time.perf_counter() - t2) * 1000),
+            },
         )
 
     def _candles_for(
@@ -161,7 +208,9 @@ class TickProcessor:
         deltas = aggregate_fast(
             [t for ts in fresh.values() for t in ts], self._timeframes, watermarks, self._grace_ms
         )
-        stored = self._candles.get_many(deltas.keys()) if deltas else {}
+        stored, missing = self._written.candles(deltas.keys())
+        if missing:
+            stored.update(self._candles.get_many(missing))
         out: dict[str, list[Candle]] = defaultdict(list)
         for key, delta in deltas.items():
             out[key[0]].append(merge(stored.get(key), delta))
@@ -169,9 +218,13 @@ class TickProcessor:
         return out, late
 
     def _fire_alerts(
-        self, fresh: dict[str, list[Tick]], prev: dict[str, Quote], candles: dict[str, list[Candle]]
+        self,
+        fresh: dict[str, list[Tick]],
+        prev: dict[str, Quote],
+        candles: dict[str, list[Candle]],
+        watched: dict[str, list[Alert]],
     ) -> list[Trigger]:
-        alerts = self._alerts.active_for_symbols(fresh)
+        alerts = {s: a for s, a in watched.items() if s in fresh}
         if not alerts:
             return []
 
@@ -200,6 +253,83 @@ def _detail(trig: Trigger) -> dict[str, object]:
     return triggered_detail(
         trig.alert, trig.trigger_id, t.symbol, t.ltp_paise, t.ts_ms, t.tick_id, trig.prev_paise, trig.facts
     )
+
+
+GROUP_ITEMS = 100  # DynamoDB's limit of items in one transaction
+
+
+class WrittenState:
+    """The quote and latest candles this consumer wrote per instrument, so the next batch need not read them.
+
+    Safe because every write is guarded by the quote's version: if anyone else moved an instrument, the write
+    is cancelled, the entry is forgotten and the instrument is re-read. Instruments map to one shard, so one
+    consumer owns them; a cold start simply reads everything once.
+    """
+
+    def __init__(self, max_symbols: int = 20_000) -> None:
+        self._lock = threading.Lock()
+        self._quotes: OrderedDict[str, Quote] = OrderedDict()
+        self._candles: dict[str, dict[str, Candle]] = {}
+        self._max = max_symbols
+
+    def quotes(self, symbols: Iterable[str]) -> tuple[dict[str, Quote], list[str]]:
+        known: dict[str, Quote] = {}
+        missing: list[str] = []
+        with self._lock:
+            for s in symbols:
+                q = self._quotes.get(s)
+                if q is None:
+                    missing.append(s)
+                else:
+                    known[s] = q
+        return known, missing
+
+    def candles(
+        self, keys: Iterable[tuple[str, str, int]]
+    ) -> tuple[dict[tuple[str, str, int], Candle], list[tuple[str, str, int]]]:
+        known: dict[tuple[str, str, int], Candle] = {}
+        missing: list[tuple[str, str, int]] = []
+        with self._lock:
+            for key in keys:
+                c = self._candles.get(key[0], {}).get(key[1])
+                if c is not None and c.start_ms == key[2]:
+                    known[key] = c
+                else:
+                    missing.append(key)  # an older bucket (a late tick) or never seen: read it
+        return known, missing
+
+    def remember(self, quote: Quote, candles: Iterable[Candle]) -> None:
+        with self._lock:
+            self._quotes[quote.symbol] = quote
+            self._quotes.move_to_end(quote.symbol)
+            latest = self._candles.setdefault(quote.symbol, {})
+            for c in candles:
+                if c.timeframe not in latest or latest[c.timeframe].start_ms <= c.start_ms:
+                    latest[c.timeframe] = c
+            while len(self._quotes) > self._max:
+                old, _ = self._quotes.popitem(last=False)
+                self._candles.pop(old, None)
+
+    def forget(self, symbol: str) -> None:
+        with self._lock:
+            self._quotes.pop(symbol, None)
+            self._candles.pop(symbol, None)
+
+
+def _groups(symbols: list[str], size: Callable[[str], int], limit: int) -> list[list[str]]:
+    out: list[list[str]] = []
+    current: list[str] = []
+    used = 0
+    for s in symbols:
+        n = size(s)
+        if current and used + n > limit:
+            out.append(current)
+            current, used = [], 0
+        current.append(s)
+        used += n
+    if current:
+        out.append(current)
+    return out
 
 
 def _next_quote(prev: Quote | None, plan: _Plan) -> Quote:

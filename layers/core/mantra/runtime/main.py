@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import signal
+import sys
 import threading
 
 from mantra.catalog import (
@@ -19,11 +20,25 @@ from mantra.catalog import (
 from mantra.runtime.pollers import DynamoStreamPoller, KinesisPoller, Poller, Scheduler, SqsPoller
 from mantra.settings import Settings, get_settings
 
+# Lambda gives every function its own execution environment; locally, the functions on the latency path get
+# their own processes so a busy one (the tick stream, the push fan-out) never holds the others' GIL.
+PROCESS_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("tick_processor",),
+    ("outbox_relay", "alert_dispatch", "signal_alerts"),
+)
 
-def build_pollers(settings: Settings) -> list[Poller]:
+
+def group_of(name: str) -> int:
+    """Which runtime process runs ``name``: its group's index, or the last process for everything else."""
+    return next((i for i, g in enumerate(PROCESS_GROUPS) if name in g), len(PROCESS_GROUPS))
+
+
+def build_pollers(settings: Settings, group: int | None = None) -> list[Poller]:
     checkpoints = settings.data_dir / "checkpoints"
     out: list[Poller] = []
     for spec in FUNCTIONS:
+        if group is not None and group_of(spec.name) != group:
+            continue
         for trig in spec.triggers:
             if isinstance(trig, KinesisTrigger):
                 out += [
@@ -58,10 +73,12 @@ def _shards(settings: Settings, trigger: KinesisTrigger) -> list[str | None]:
     return [s["ShardId"] for s in desc["StreamDescription"]["Shards"]] or [None]
 
 
-def warm_up() -> None:
+def warm_up(group: int | None = None) -> None:
     """Run each handler module's optional ``init()`` first, as Lambda runs module init before events."""
     for spec in FUNCTIONS:
         if spec.name == "api" or any(isinstance(t, HttpTrigger | WebSocketTrigger) for t in spec.triggers):
+            continue
+        if group is not None and group_of(spec.name) != group:
             continue
         module = importlib.import_module(spec.module)
         init = getattr(module, "init", None)
@@ -74,8 +91,9 @@ def warm_up() -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s runtime %(levelname)s %(name)s %(message)s")
-    pollers = build_pollers(get_settings())
-    warm_up()
+    group = int(sys.argv[1]) if len(sys.argv) > 1 else None  # `python -m mantra.runtime.main 0`
+    pollers = build_pollers(get_settings(), group)
+    warm_up(group)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())

@@ -211,6 +211,7 @@ class DynamoStreamPoller(Poller):
         self.arn = ""
         self.attempts = 0
         self._refreshed = 0.0
+        self._last_poll = 0.0
 
     def _refresh(self) -> None:
         if not self.arn:
@@ -233,6 +234,11 @@ class DynamoStreamPoller(Poller):
         self._refreshed = time.monotonic()
 
     def poll_once(self) -> bool:
+        # Lambda reads a DynamoDB stream about 4 times a second, and waits out a batching window if set
+        pause = max(0.25, float(self.trigger.max_batching_window_s)) - (time.monotonic() - self._last_poll)
+        if pause > 0:
+            self.stopping.wait(pause)
+        self._last_poll = time.monotonic()
         if not self.iterators or time.monotonic() - self._refreshed > 10:
             self._refresh()
         busy = False

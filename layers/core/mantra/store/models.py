@@ -335,7 +335,6 @@ def _extend() -> tuple[type[BaseModel], ...]:
     # Models declared in their own modules join the one list here (imported late: they import BaseModel).
     from mantra.store.backtest_models import BacktestJobItem
     from mantra.store.webhook_models import WebhookDeliveryItem, WebhookEndpointItem
-
     from mantra.store.ws_models import WS_MODELS
 
     return (*ALL_MODELS, BacktestJobItem, WebhookEndpointItem, WebhookDeliveryItem, *WS_MODELS)

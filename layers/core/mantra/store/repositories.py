@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -123,22 +124,34 @@ class DynamoQuoteRepository:
     def all(self) -> list[Quote]:
         return [self._to_domain(i) for i in QuoteItem.scan()]
 
+    def apply_group(self, writes: Sequence[tuple[Quote, int | None, Sequence[Candle]]]) -> bool:
+        """Several instruments' quotes and candles in one transaction (at most 100 items), all or nothing.
+
+        Each quote keeps its own guard, so a conflict on any instrument cancels the group and the caller
+        applies that group one instrument at a time; the common case costs one round-trip for many.
+        """
+        try:
+            with TransactWrite(connection=_connection(QuoteItem)) as tx:
+                for quote, prev_seq, candles in writes:
+                    tx.save(QuoteItem(**quote.model_dump()), condition=_quote_guard(quote, prev_seq))
+                    for c in candles:
+                        data = c.model_dump(exclude={"symbol", "timeframe"})
+                        tx.save(CandleItem(series=f"{c.symbol}#{c.timeframe}", **data))
+            return True
+        except TransactWriteError as exc:
+            if exc.cause_response_code == "TransactionCanceledException":
+                return False
+            raise
+
     def apply(self, quote: Quote, prev_seq: int | None, candles: Iterable[Candle]) -> bool:
         """Write an instrument's new quote and its changed candles in one transaction.
 
         The quote carries the feed sequence number: the write only lands if nobody moved it since we read it,
         so a retried batch or a second consumer can never count the same ticks twice.
         """
-        cond: Any
-        if prev_seq is None:
-            cond = QuoteItem.symbol.does_not_exist()
-        elif quote.version > 1:  # the read saw version - 1; any writer since has moved it
-            cond = QuoteItem.version == quote.version - 1
-        else:  # a quote written before versions existed
-            cond = (QuoteItem.seq == prev_seq) & QuoteItem.version.does_not_exist()
         try:
             with TransactWrite(connection=_connection(QuoteItem)) as tx:
-                tx.save(QuoteItem(**quote.model_dump()), condition=cond)
+                tx.save(QuoteItem(**quote.model_dump()), condition=_quote_guard(quote, prev_seq))
                 for c in candles:
                     data = c.model_dump(exclude={"symbol", "timeframe"})
                     tx.save(CandleItem(series=f"{c.symbol}#{c.timeframe}", **data))
@@ -300,12 +313,18 @@ class DynamoAlertRepository:
             raise
 
     def active_for_symbols(self, symbols: Iterable[str]) -> dict[str, builtins.list[Alert]]:
-        out: dict[str, builtins.list[Alert]] = {}
-        for symbol in set(symbols):
-            alerts = [self._to_domain(i) for i in AlertItem.active_by_symbol.query(symbol)]
-            if alerts:
-                out[symbol] = alerts
-        return out
+        """One index query per symbol, sent concurrently: a batch touching 40 instruments waits for one."""
+
+        def query(symbol: str) -> builtins.list[Alert]:
+            return [self._to_domain(i) for i in AlertItem.active_by_symbol.query(symbol)]
+
+        wanted = sorted(set(symbols))
+        found = (
+            zip(wanted, _READS.map(query, wanted), strict=True)
+            if len(wanted) > 1
+            else ((s, query(s)) for s in wanted)
+        )
+        return {symbol: alerts for symbol, alerts in found if alerts}
 
     def trigger(
         self, alert: Alert, trigger_id: str, at_ms: int, detail_type: str, detail: dict[str, object]
@@ -479,6 +498,14 @@ class DynamoUserRepository:
             return self._to_domain(item), item.password_hash
         return None
 
+    def profile(self, user_id: str) -> tuple[User, Preferences] | None:
+        """The user and their delivery preferences in one read (they live on the same item)."""
+        try:
+            item = UserItem.get(user_id)
+        except UserItem.DoesNotExist:
+            return None
+        return self._to_domain(item), Preferences.model_validate(item.preferences or {})
+
     def preferences(self, user_id: str) -> Preferences:
         try:
             item = UserItem.get(user_id, attributes_to_get=["preferences"])
@@ -569,11 +596,21 @@ class DynamoFeedStatusRepository:
         )
 
 
+def _quote_guard(quote: Quote, prev_seq: int | None) -> Any:
+    """The write lands only if nobody moved the quote since we read it."""
+    if prev_seq is None:
+        return QuoteItem.symbol.does_not_exist()
+    if quote.version > 1:  # the read saw version - 1; any writer since has moved it
+        return QuoteItem.version == quote.version - 1
+    return (QuoteItem.seq == prev_seq) & QuoteItem.version.does_not_exist()  # written before versions
+
+
 def _sort_key(n: Notification) -> str:
     return f"{n.created_ms:013d}#{n.notification_id}"
 
 
 _CONNECTIONS: dict[str, Connection] = {}
+_READS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="reads")  # concurrent independent reads
 
 
 def _connection(model: type[Any]) -> Connection:
