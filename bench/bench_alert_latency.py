@@ -8,49 +8,44 @@ fire, and measures until enough triggers are collected. Peers in the same run: t
 
 from __future__ import annotations
 
-import os
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "layers" / "core"))
 
+from mantra.devtools.local_platform import start  # noqa: E402
 from mantra.devtools.smtp_sink import read_messages  # noqa: E402
-from mantra.devtools.standins import free_port  # noqa: E402
-from mantra.devtools.supervisor import wait_healthy  # noqa: E402
 
-SYMBOLS = ["RELIANCE", "TCS", "INFY", "HDFCBANK", "ICICIBANK", "SBIN", "ITC", "LT", "TATAMOTORS", "BHARTIARTL"]
+SYMBOLS = [
+    "RELIANCE",
+    "TCS",
+    "INFY",
+    "HDFCBANK",
+    "ICICIBANK",
+    "SBIN",
+    "ITC",
+    "LT",
+    "TATAMOTORS",
+    "BHARTIARTL",
+]
 WANTED = 60
 
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:
-    data = Path(tempfile.mkdtemp(prefix="mantra-bench-"))
-    ports = {name: free_port() for name in ("API", "DYNAMODB", "KINESIS", "MOTO", "SMTP")}
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MANTRA_"))},
-           **{f"MANTRA_{k}_PORT": str(v) for k, v in ports.items()}, "MANTRA_DATA_DIR": str(data),
-           "MANTRA_STANDINS_DIR": str(REPO / ".standins")}
-    proc = subprocess.Popen([sys.executable, "-m", "mantra.cli.main", "dev", "--in-memory"], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{ports['API']}"
+    platform = start(REPO)
+    data = platform.data_dir
     try:
-        wait_healthy(base, 120)
-        token = httpx.post(f"{base}/auth/token", data={"username": "pro@demo.trademantra.in",
-                                                       "password": "mantra-demo"}).json()["access_token"]
-        api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        api = platform.client(platform.token())
         armed: set[str] = set()
         inbox_ms: dict[str, float] = {}
         deadline = time.monotonic() + 240
@@ -62,9 +57,19 @@ def main() -> None:
                 if quote.status_code != 200:
                     continue  # no tick for it yet
                 ltp = Decimal(quote.json()["ltp"])
-                for cond, level in (("crosses_above", ltp + Decimal("0.01")), ("crosses_below", ltp - Decimal("0.01"))):
-                    api.post("/api/alerts", json={"symbol": symbol, "condition": cond, "price": str(level),
-                                                  "channels": ["in_app", "email"]})
+                for cond, level in (
+                    ("crosses_above", ltp + Decimal("0.01")),
+                    ("crosses_below", ltp - Decimal("0.01")),
+                ):
+                    api.post(
+                        "/api/alerts",
+                        json={
+                            "symbol": symbol,
+                            "condition": cond,
+                            "price": str(level),
+                            "channels": ["in_app", "email"],
+                        },
+                    )
                 armed.add(symbol)
             for n in api.get("/api/notifications", params={"limit": 200}).json():
                 if n["notification_id"] in inbox_ms or not n.get("delivered_at"):
@@ -74,16 +79,21 @@ def main() -> None:
                 armed.discard(n["data"]["symbol"])  # re-arm this symbol (its other alert may fire later too)
             time.sleep(0.2)
         time.sleep(2)
-        mail = {m["X-Mantra-Trigger-Id"]: int(m["X-Sink-Received-Ms"]) - int(m["X-Mantra-Tick-Ts"])
-                for m in read_messages(data / "mail")}
+        mail = {
+            m["X-Mantra-Trigger-Id"]: int(m["X-Sink-Received-Ms"]) - int(m["X-Mantra-Tick-Ts"])
+            for m in read_messages(data / "mail")
+        }
         in_app = list(inbox_ms.values())
-        email = [mail[k] for k in inbox_ms if k in mail]
+        email = [float(mail[k]) for k in inbox_ms if k in mail]
         print(f"{len(in_app)} crossings on {len(SYMBOLS)} symbols, local platform, this machine")
-        print(f"  in-app  p50 {statistics.median(in_app):6.0f} ms   p95 {pct(in_app, 0.95):6.0f} ms   (target p95 < 1000 ms)")
-        print(f"  e-mail  p50 {statistics.median(email):6.0f} ms   p95 {pct(email, 0.95):6.0f} ms   (target < 2000 ms)")
+        print(
+            f"  in-app  p50 {statistics.median(in_app):6.0f} ms   p95 {pct(in_app, 0.95):6.0f} ms   (target p95 < 1000 ms)"
+        )
+        print(
+            f"  e-mail  p50 {statistics.median(email):6.0f} ms   p95 {pct(email, 0.95):6.0f} ms   (target < 2000 ms)"
+        )
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(60)
+        platform.stop()
 
 
 if __name__ == "__main__":

@@ -15,17 +15,12 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import signal
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-import httpx
-from mantra.devtools.standins import endpoint_env, free_port
-from mantra.devtools.supervisor import wait_healthy
+from mantra.devtools.local_platform import start
+from mantra.devtools.standins import endpoint_env
 from mantra.domain import Tick
 from mantra.settings import Settings
 from mantra.store.aws import KinesisTickPublisher, client
@@ -45,31 +40,14 @@ def main() -> None:
     )
     args = ap.parse_args()
 
-    data = Path(tempfile.mkdtemp(prefix="bench-latency-"))
-    ports = {name: free_port() for name in ("API", "DYNAMODB", "KINESIS", "MOTO", "SMTP")}
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MANTRA_"))},
-        **{f"MANTRA_{k}_PORT": str(v) for k, v in ports.items()},
-        "MANTRA_DATA_DIR": str(data),
-        "MANTRA_STANDINS_DIR": str(ROOT / ".standins"),
-    }
-    log = open(data / "dev.out", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mantra.cli.main", "dev", "--in-memory"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{ports['API']}"
+    t = time.monotonic()
+    platform = start(ROOT, timeout_s=180)
+    ports = {name: platform.port(name) for name in ("KINESIS", "DYNAMODB", "MOTO")}
     try:
-        t = time.monotonic()
-        wait_healthy(base, timeout_s=180)
-        print(f"platform up in {time.monotonic() - t:.1f} s ({base}, logs in {data})")
-        token = httpx.post(
-            f"{base}/auth/token", data={"username": "pro@demo.trademantra.in", "password": "mantra-demo"}
-        ).json()["access_token"]
-        api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=5)
+        print(
+            f"platform up in {time.monotonic() - t:.1f} s ({platform.base_url}, logs in {platform.data_dir})"
+        )
+        api = platform.client(platform.token())
         settings = Settings(
             kinesis_port=ports["KINESIS"], dynamodb_port=ports["DYNAMODB"], moto_port=ports["MOTO"]
         )
@@ -118,12 +96,7 @@ def main() -> None:
             f"p50 {q[49] * 1e3:.0f} ms, p95 {q[94] * 1e3:.0f} ms, max {ok[-1] * 1e3:.0f} ms"
         )
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        platform.stop()
 
 
 if __name__ == "__main__":

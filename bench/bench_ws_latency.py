@@ -10,18 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
 
-import httpx
-from mantra.devtools.standins import free_port
-from mantra.devtools.supervisor import wait_healthy
+from mantra.devtools.local_platform import start
 from websockets.sync.client import connect
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,30 +24,12 @@ SECONDS = float(os.environ.get("BENCH_WS_SECONDS", "20"))
 
 
 def main() -> None:
-    data = Path(tempfile.mkdtemp(prefix="bench-ws-"))
-    ports = {name: free_port() for name in ("API", "DYNAMODB", "KINESIS", "MOTO", "SMTP")}
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MANTRA_"))},
-        **{f"MANTRA_{k}_PORT": str(v) for k, v in ports.items()},
-        "MANTRA_DATA_DIR": str(data),
-        "MANTRA_STANDINS_DIR": str(REPO / ".standins"),
-    }
-    log = open(data / "dev.out", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mantra.cli.main", "dev", "--in-memory"],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
-    base = f"http://127.0.0.1:{ports['API']}"
+    platform = start(REPO)
     try:
-        wait_healthy(base, timeout_s=120)
-        token = httpx.post(
-            f"{base}/auth/token", data={"username": "pro@demo.trademantra.in", "password": "mantra-demo"}
-        ).json()["access_token"]
+        token = platform.token()
         lat_ms: list[float] = []
-        with connect(f"ws://127.0.0.1:{ports['API']}/ws?token={token}", open_timeout=10) as ws:
+        ws_url = platform.base_url.replace("http://", "ws://") + f"/ws?token={token}"
+        with connect(ws_url, open_timeout=10) as ws:
             ws.send(json.dumps({"action": "subscribe", "channel": "quotes", "symbols": SYMBOLS}))
             warm_until = time.monotonic() + 3  # let the stream pollers catch up with the backlog first
             end = time.monotonic() + 3 + SECONDS
@@ -74,8 +50,7 @@ def main() -> None:
             f"p50 {q[49]:.0f} ms, p95 {q[94]:.0f} ms, max {lat_ms[-1]:.0f} ms"
         )
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(60)
+        platform.stop()
 
 
 if __name__ == "__main__":

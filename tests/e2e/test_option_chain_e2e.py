@@ -16,7 +16,9 @@ def test_live_nifty_chain_has_quotes_iv_and_a_summary(platform: Platform):
         resp = api.get("/api/option-chain/NIFTY")
         assert resp.status_code == 200, resp.text
         chain = resp.json()
-        priced = [s for s in chain["strikes"] if s["call"] and s["call"]["ltp"] is not None and s["call"]["iv"]]
+        priced = [
+            s for s in chain["strikes"] if s["call"] and s["call"]["ltp"] is not None and s["call"]["iv"]
+        ]
         if len(priced) >= 5:
             break
         time.sleep(1)

@@ -8,11 +8,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
 
-from core_fakes import InMemoryAlerts  # noqa: E402
-
-from mantra.alerts.scheduled import ScheduledAlerts, SignalAlerts, SignalDetected  # noqa: E402
-from mantra.domain import Alert, AlertCondition, AlertStatus, Channel  # noqa: E402
-from mantra.scans.models import Hit, ScanRun  # noqa: E402
+from core_fakes import InMemoryAlerts
+from mantra.alerts.scheduled import ScheduledAlerts, SignalAlerts, SignalDetected
+from mantra.domain import Alert, AlertCondition, AlertStatus, Channel
+from mantra.scans.models import Hit, ScanRun
 
 
 class Clock:
@@ -21,9 +20,18 @@ class Clock:
 
 
 def rule(alert_id: str, condition: AlertCondition, **kw: object) -> Alert:
-    base: dict[str, object] = dict(tenant_id="t1", alert_id=alert_id, user_id="u1", symbol="SBIN",
-                                   condition=condition, level_paise=0, channels=(Channel.IN_APP,), note=None,
-                                   status=AlertStatus.ACTIVE, created_ms=0)
+    base: dict[str, object] = dict(
+        tenant_id="t1",
+        alert_id=alert_id,
+        user_id="u1",
+        symbol="SBIN",
+        condition=condition,
+        level_paise=0,
+        channels=(Channel.IN_APP,),
+        note=None,
+        status=AlertStatus.ACTIVE,
+        created_ms=0,
+    )
     return Alert(**{**base, **kw})  # type: ignore[arg-type]
 
 
@@ -46,10 +54,19 @@ class Executor:
     def execute(self, compiled, uni, end_ms, limit=100):  # type: ignore[no-untyped-def]
         self.calls += 1
         assert set(uni.symbols) >= set(self.hits) or True
-        return ScanRun(expression=compiled.source, timeframe=compiled.base, universe=uni.name, cost=1, scanned=2,
-                       bar_ms=self.bar_ms, simulated_symbols=(), elapsed_ms=1.0,
-                       hits=tuple(Hit(symbol=s, close_paise=81_255, change_bps=10, volume=1, simulated=True)
-                                  for s in self.hits))
+        return ScanRun(
+            expression=compiled.source,
+            timeframe=compiled.base,
+            universe=uni.name,
+            cost=1,
+            scanned=2,
+            bar_ms=self.bar_ms,
+            simulated_symbols=(),
+            elapsed_ms=1.0,
+            hits=tuple(
+                Hit(symbol=s, close_paise=81_255, change_bps=10, volume=1, simulated=True) for s in self.hits
+            ),
+        )
 
 
 AT = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
@@ -58,9 +75,18 @@ AT = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
 def test_expression_rules_fire_for_their_symbol_once_per_bar():
     # Given two users' rules with the same expression, one on a symbol the scan matches
     alerts = Alerts()
-    for a in (rule("hit", AlertCondition.EXPRESSION, expression="close > sma(close, 20)", timeframe="1d"),
-              rule("miss", AlertCondition.EXPRESSION, expression="close > sma(close, 20)", timeframe="1d",
-                   symbol="TCS", recurring=True, cooldown_s=60)):
+    for a in (
+        rule("hit", AlertCondition.EXPRESSION, expression="close > sma(close, 20)", timeframe="1d"),
+        rule(
+            "miss",
+            AlertCondition.EXPRESSION,
+            expression="close > sma(close, 20)",
+            timeframe="1d",
+            symbol="TCS",
+            recurring=True,
+            cooldown_s=60,
+        ),
+    ):
         alerts.create(a)
     executor = Executor(["SBIN"])
     runner = ScheduledAlerts(alerts, executor, Clock())
@@ -70,7 +96,7 @@ def test_expression_rules_fire_for_their_symbol_once_per_bar():
     assert executor.calls == 2 and first.checked == 2
     assert (first.fired, second.fired) == (1, 0)
     assert alerts.items[("t1", "hit")].status is AlertStatus.TRIGGERED
-    (detail_type, detail), = alerts.outbox.values()
+    ((detail_type, detail),) = alerts.outbox.values()
     assert detail_type == "alert.triggered" and detail["price"] == "812.55"
     assert detail["facts"] == {"expression": "close > sma(close, 20)", "timeframe": "1d"}
 
@@ -85,14 +111,23 @@ def test_a_rule_whose_expression_no_longer_compiles_is_reported_not_fatal():
 
 def test_scanner_hits_fire_only_the_owning_tenants_rules_for_that_symbol_or_any():
     alerts = Alerts()
-    for a in (rule("any", AlertCondition.SCANNER_HIT, scanner_id="scn_1", symbol="*"),
-              rule("sbin", AlertCondition.SCANNER_HIT, scanner_id="scn_1"),
-              rule("tcs", AlertCondition.SCANNER_HIT, scanner_id="scn_1", symbol="TCS"),
-              rule("other", AlertCondition.SCANNER_HIT, scanner_id="scn_1", tenant_id="t2"),
-              rule("elsewhere", AlertCondition.SCANNER_HIT, scanner_id="scn_2")):
+    for a in (
+        rule("any", AlertCondition.SCANNER_HIT, scanner_id="scn_1", symbol="*"),
+        rule("sbin", AlertCondition.SCANNER_HIT, scanner_id="scn_1"),
+        rule("tcs", AlertCondition.SCANNER_HIT, scanner_id="scn_1", symbol="TCS"),
+        rule("other", AlertCondition.SCANNER_HIT, scanner_id="scn_1", tenant_id="t2"),
+        rule("elsewhere", AlertCondition.SCANNER_HIT, scanner_id="scn_2"),
+    ):
         alerts.create(a)
-    signal = SignalDetected(event_id="sig_1", scanner_id="scn_1", scanner_name="Breakouts", tenant_id="t1",
-                            symbol="SBIN", price="812.55", detected_ms=1_795_400_000_000)
+    signal = SignalDetected(
+        event_id="sig_1",
+        scanner_id="scn_1",
+        scanner_name="Breakouts",
+        tenant_id="t1",
+        symbol="SBIN",
+        price="812.55",
+        detected_ms=1_795_400_000_000,
+    )
     matcher = SignalAlerts(alerts, Clock())
     assert matcher.match(signal) == 2
     assert matcher.match(signal) == 0  # the same event again: nothing twice

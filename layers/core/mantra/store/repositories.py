@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -130,18 +130,15 @@ class DynamoQuoteRepository:
         Each quote keeps its own guard, so a conflict on any instrument cancels the group and the caller
         applies that group one instrument at a time; the common case costs one round-trip for many.
         """
-        try:
-            with TransactWrite(connection=_connection(QuoteItem)) as tx:
-                for quote, prev_seq, candles in writes:
-                    tx.save(QuoteItem(**quote.model_dump()), condition=_quote_guard(quote, prev_seq))
-                    for c in candles:
-                        data = c.model_dump(exclude={"symbol", "timeframe"})
-                        tx.save(CandleItem(series=f"{c.symbol}#{c.timeframe}", **data))
-            return True
-        except TransactWriteError as exc:
-            if exc.cause_response_code == "TransactionCanceledException":
-                return False
-            raise
+
+        def write(tx: TransactWrite) -> None:
+            for quote, prev_seq, candles in writes:
+                tx.save(QuoteItem(**quote.model_dump()), condition=_quote_guard(quote, prev_seq))
+                for c in candles:
+                    data = c.model_dump(exclude={"symbol", "timeframe"})
+                    tx.save(CandleItem(series=f"{c.symbol}#{c.timeframe}", **data))
+
+        return _transact(QuoteItem, write)
 
     def apply(self, quote: Quote, prev_seq: int | None, candles: Iterable[Candle]) -> bool:
         """Write an instrument's new quote and its changed candles in one transaction.
@@ -149,17 +146,14 @@ class DynamoQuoteRepository:
         The quote carries the feed sequence number: the write only lands if nobody moved it since we read it,
         so a retried batch or a second consumer can never count the same ticks twice.
         """
-        try:
-            with TransactWrite(connection=_connection(QuoteItem)) as tx:
-                tx.save(QuoteItem(**quote.model_dump()), condition=_quote_guard(quote, prev_seq))
-                for c in candles:
-                    data = c.model_dump(exclude={"symbol", "timeframe"})
-                    tx.save(CandleItem(series=f"{c.symbol}#{c.timeframe}", **data))
-            return True
-        except TransactWriteError as exc:
-            if exc.cause_response_code == "TransactionCanceledException":
-                return False
-            raise
+
+        def write(tx: TransactWrite) -> None:
+            tx.save(QuoteItem(**quote.model_dump()), condition=_quote_guard(quote, prev_seq))
+            for c in candles:
+                data = c.model_dump(exclude={"symbol", "timeframe"})
+                tx.save(CandleItem(series=f"{c.symbol}#{c.timeframe}", **data))
+
+        return _transact(QuoteItem, write)
 
     @staticmethod
     def _to_domain(item: QuoteItem) -> Quote:
@@ -351,19 +345,16 @@ class DynamoAlertRepository:
         else:
             actions += [AlertItem.status.set(AlertStatus.TRIGGERED.value), AlertItem.watch_symbol.remove()]
             condition = active
-        try:
-            with TransactWrite(connection=_connection(AlertItem)) as tx:
-                tx.update(
-                    AlertItem(tenant_id=alert.tenant_id, alert_id=alert.alert_id),
-                    actions=actions,
-                    condition=condition,
-                )
-                tx.save(outbox, condition=OutboxItem.event_id.does_not_exist())
-            return True
-        except TransactWriteError as exc:
-            if exc.cause_response_code == "TransactionCanceledException":
-                return False
-            raise
+
+        def write(tx: TransactWrite) -> None:
+            tx.update(
+                AlertItem(tenant_id=alert.tenant_id, alert_id=alert.alert_id),
+                actions=actions,
+                condition=condition,
+            )
+            tx.save(outbox, condition=OutboxItem.event_id.does_not_exist())
+
+        return _transact(AlertItem, write)
 
     @staticmethod
     def _to_domain(item: AlertItem) -> Alert:
@@ -594,6 +585,18 @@ class DynamoFeedStatusRepository:
             ticks_published=_n(item.ticks_published),
             instruments=_n(item.instruments),
         )
+
+
+def _transact(model: type[Any], write: Callable[[TransactWrite], None]) -> bool:
+    """Run one transaction; a cancelled one (a condition failed) is a refusal, not an error."""
+    try:
+        with TransactWrite(connection=_connection(model)) as tx:
+            write(tx)
+        return True
+    except TransactWriteError as exc:
+        if exc.cause_response_code == "TransactionCanceledException":
+            return False
+        raise
 
 
 def _quote_guard(quote: Quote, prev_seq: int | None) -> Any:
