@@ -7,7 +7,17 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from mantra.clock import utc_from_ms
-from mantra.domain import Alert, AlertCondition, AlertStatus, Candle, Channel, Instrument, Notification, Quote
+from mantra.domain import (
+    OPTION_CONDITIONS,
+    Alert,
+    AlertCondition,
+    AlertStatus,
+    Candle,
+    Channel,
+    Instrument,
+    Notification,
+    Quote,
+)
 from mantra.money import to_paise, to_rupees
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -145,6 +155,33 @@ class _RuleFields(BaseModel):
     scanner_id: str | None = Field(
         default=None, max_length=64, description="scanner_hit rules: one of your saved scanners"
     )
+    pcr: Decimal | None = Field(
+        default=None,
+        gt=0,
+        le=100,
+        max_digits=6,
+        decimal_places=2,
+        examples=["1.30"],
+        description="pcr_above/pcr_below: the put-call ratio (by OI) of the underlying's nearest expiry",
+    )
+    iv_pct: Decimal | None = Field(
+        default=None,
+        gt=0,
+        le=500,
+        max_digits=5,
+        decimal_places=2,
+        examples=["18.5"],
+        description="iv_above/iv_below: implied volatility in percent (a contract's, or the ATM IV of an underlying)",
+    )
+    oi_change_pct: Decimal | None = Field(
+        default=None,
+        gt=0,
+        le=10000,
+        max_digits=7,
+        decimal_places=2,
+        examples=["25"],
+        description="oi_change_pct_above: a contract's open-interest change since the session's first tick",
+    )
     channels: list[Channel] | None = Field(default=None, min_length=1, max_length=5)
     note: str | None = Field(default=None, max_length=280)
     recurring: bool | None = Field(default=None, description="fire again after the cooldown (default: once)")
@@ -177,6 +214,9 @@ class _RuleFields(BaseModel):
             out["threshold_bps"] = int(self.change_pct * 100)
         if self.volume_multiple is not None:
             out["threshold_bps"] = int(self.volume_multiple * 100)
+        for option_threshold in (self.pcr, self.iv_pct, self.oi_change_pct):
+            if option_threshold is not None:
+                out["threshold_bps"] = int(option_threshold * 100)
         if self.pattern is not None:
             out["expression"] = f'pattern("{self.pattern}")'
         elif self.expression is not None:
@@ -291,6 +331,9 @@ class AlertOut(BaseModel):
     change_pct: Decimal | None
     window: str | None
     volume_multiple: Decimal | None
+    option_threshold: Decimal | None = Field(
+        description="option-chain rules: the PCR, IV % or OI change % they watch for", examples=["1.30"]
+    )
     lookback: int | None
     expression: str | None
     timeframe: str | None
@@ -310,13 +353,15 @@ class AlertOut(BaseModel):
     def of(cls, a: Alert, now_ms: int) -> AlertOut:
         volume = a.condition is AlertCondition.VOLUME_SPIKE
         threshold = None if a.threshold_bps is None else Decimal(a.threshold_bps) / 100
+        option = a.condition in OPTION_CONDITIONS
         expired = a.status is AlertStatus.ACTIVE and a.expires_ms is not None and a.expires_ms <= now_ms
         return cls(
             alert_id=a.alert_id,
             symbol=a.symbol,
             condition=a.condition,
             price=to_rupees(a.level_paise) if a.level_paise else None,
-            change_pct=None if volume else threshold,
+            change_pct=None if volume or option else threshold,
+            option_threshold=threshold if option else None,
             window=a.window,
             volume_multiple=threshold if volume else None,
             lookback=a.lookback,

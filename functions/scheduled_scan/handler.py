@@ -34,7 +34,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     )
     # expression and pattern alerts are checked on the same schedule, after the scanners
     rules = container.scheduled_alerts.run(invocation.scheduled_time)
-    logger.info("scheduled alert rules checked", extra=rules.model_dump())
+    options = container.option_alerts.run(invocation.scheduled_time)
+    logger.info(
+        "scheduled alert rules checked", extra={**rules.model_dump(), "options": options.model_dump()}
+    )
     logger.info(
         "scan finished",
         extra={
@@ -44,4 +47,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             "failed": list(result.saved.failed),
         },
     )
-    return {**result.model_dump(mode="json"), "alert_rules": rules.model_dump()}
+    return {
+        **result.model_dump(mode="json"),
+        "alert_rules": rules.model_dump(),
+        "option_rules": options.model_dump(),
+    }

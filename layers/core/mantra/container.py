@@ -19,6 +19,7 @@ from mantra.settings import Settings
 from mantra.store import aws, repositories, tables
 
 if TYPE_CHECKING:
+    from mantra.alerts.options import OptionAlerts
     from mantra.alerts.scheduled import ScheduledAlerts, SignalAlerts
     from mantra.alerts.webhooks import WebhookChannel, WebhookDeliverer, WebhookRetry, WebhookService
     from mantra.backtests.service import BacktestJobs
@@ -95,7 +96,9 @@ class Container:
 
     @cached_property
     def alert_service(self) -> AlertService:
-        return AlertService(self.alerts, self.instruments, self.plans, self.clock, self.users, self.scans)
+        return AlertService(
+            self.alerts, self.instruments, self.plans, self.clock, self.users, self.scans, self.option_chains
+        )
 
     @cached_property
     def inbox(self) -> InboxService:
@@ -174,6 +177,12 @@ class Container:
         from mantra.alerts.scheduled import ScheduledAlerts
 
         return ScheduledAlerts(self.alerts, self.scans, self.clock)
+
+    @cached_property
+    def option_alerts(self) -> OptionAlerts:
+        from mantra.alerts.options import OptionAlerts
+
+        return OptionAlerts(self.alerts, self.option_chains, self.instruments, self.clock)
 
     @cached_property
     def signal_alerts(self) -> SignalAlerts:

@@ -123,6 +123,11 @@ class AlertCondition(StrEnum):
     EXPRESSION = "expression"  # a scanner-language condition, checked on each scheduled scan
     PATTERN = "pattern"  # a candlestick or chart pattern, the same way
     SCANNER_HIT = "scanner_hit"  # a saved scanner's new hits
+    PCR_ABOVE = "pcr_above"  # option chain put-call ratio (OI) of an underlying, e.g. NIFTY
+    PCR_BELOW = "pcr_below"
+    IV_ABOVE = "iv_above"  # a contract's implied volatility, or the ATM IV of an underlying (percent)
+    IV_BELOW = "iv_below"
+    OI_CHANGE_ABOVE = "oi_change_pct_above"  # a contract's open-interest change since the open (percent)
 
 
 PRICE_CONDITIONS = frozenset(
@@ -130,6 +135,15 @@ PRICE_CONDITIONS = frozenset(
 )
 CHANGE_CONDITIONS = frozenset({AlertCondition.CHANGE_ABOVE, AlertCondition.CHANGE_BELOW})
 SCHEDULED_CONDITIONS = frozenset({AlertCondition.EXPRESSION, AlertCondition.PATTERN})
+OPTION_CONDITIONS = frozenset(
+    {
+        AlertCondition.PCR_ABOVE,
+        AlertCondition.PCR_BELOW,
+        AlertCondition.IV_ABOVE,
+        AlertCondition.IV_BELOW,
+        AlertCondition.OI_CHANGE_ABOVE,
+    }
+)
 
 
 class AlertStatus(StrEnum):
@@ -178,6 +192,8 @@ class Alert(Frozen):
             return f"expr:{self.timeframe}"
         if self.condition is AlertCondition.SCANNER_HIT:
             return f"scanner:{self.scanner_id}"
+        if self.condition in OPTION_CONDITIONS:
+            return "options"
         return self.symbol
 
     def live_at(self, ts_ms: int) -> bool:

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from mantra.clock import Clock
 from mantra.domain import (
     CHANGE_CONDITIONS,
+    OPTION_CONDITIONS,
     PRICE_CONDITIONS,
     SCHEDULED_CONDITIONS,
     Alert,
@@ -50,6 +51,21 @@ class RuleCompiler(Protocol):
     def get(self, user: User, scanner_id: str) -> object: ...
 
 
+OPTION_FIELDS = {
+    AlertCondition.PCR_ABOVE: "pcr",
+    AlertCondition.PCR_BELOW: "pcr",
+    AlertCondition.IV_ABOVE: "iv_pct",
+    AlertCondition.IV_BELOW: "iv_pct",
+    AlertCondition.OI_CHANGE_ABOVE: "oi_change_pct",
+}
+
+
+class ChainIndex(Protocol):
+    """Which underlyings have option chains (option-chain rules are written on an underlying or a contract)."""
+
+    def expiries(self, underlying: str) -> list[str]: ...
+
+
 def check_rule(rule: RuleSpec) -> None:
     """What each condition needs; the message names the field the caller must fix."""
     if rule.condition in PRICE_CONDITIONS and rule.level_paise <= 0:
@@ -66,6 +82,9 @@ def check_rule(rule: RuleSpec) -> None:
     if rule.condition in SCHEDULED_CONDITIONS and not rule.expression:
         field = "pattern" if rule.condition is AlertCondition.PATTERN else "expression"
         raise Invalid(f"{field}: required for {rule.condition.value}")
+    if rule.condition in OPTION_CONDITIONS and (not rule.threshold_bps or rule.threshold_bps <= 0):
+        field = OPTION_FIELDS[rule.condition]
+        raise Invalid(f"{field}: required (and positive) for {rule.condition.value}")
     if rule.condition is AlertCondition.SCANNER_HIT and not rule.scanner_id:
         raise Invalid("scanner_id: required for scanner_hit (one of your saved scanners)")
     if rule.recurring and rule.cooldown_s < 60:
@@ -81,9 +100,10 @@ class AlertService:
         clock: Clock,
         users: UserRepository | None = None,
         rules: RuleCompiler | None = None,
+        chains: ChainIndex | None = None,
     ) -> None:
         self._alerts, self._instruments, self._plans, self._clock = alerts, instruments, plans, clock
-        self._users, self._rules = users, rules
+        self._users, self._rules, self._chains = users, rules, chains
 
     def create(
         self,
@@ -109,7 +129,10 @@ class AlertService:
         check_rule(rule)
         self._check_scanner_language(user, rule)
         any_symbol = rule.condition is AlertCondition.SCANNER_HIT and rule.symbol == "*"
-        if not any_symbol and self._instruments.get(rule.symbol) is None:
+        underlying = rule.condition in OPTION_CONDITIONS and self._is_underlying(rule.symbol)
+        if rule.condition in (AlertCondition.PCR_ABOVE, AlertCondition.PCR_BELOW) and not underlying:
+            raise Invalid(f"symbol: {rule.symbol!r} has no option chain; use an underlying such as NIFTY")
+        if not any_symbol and not underlying and self._instruments.get(rule.symbol) is None:
             raise Invalid(f"symbol: unknown instrument {rule.symbol!r}; search GET /api/instruments?q=")
         self._check_limit(user)
         alert = Alert(
@@ -138,6 +161,9 @@ class AlertService:
         if not self._alerts.update(merged):
             raise NotFound(f"alert {alert_id} not found")
         return merged
+
+    def _is_underlying(self, symbol: str) -> bool:
+        return self._chains is not None and bool(self._chains.expiries(symbol))
 
     def _check_scanner_language(self, user: User, rule: RuleSpec) -> None:
         if self._rules is None:
