@@ -29,6 +29,9 @@ from mantra.store.repositories import (
 T0 = int(datetime(2026, 11, 23, 11, 0, tzinfo=IST).timestamp() * 1000)
 
 
+KITE_RELIANCE = "738561"  # RELIANCE in the bundled Kite instruments sample
+
+
 def _tick(symbol: str, seq: int, ts_ms: int, price: int, qty: int = 1) -> Tick:
     return Tick(
         tick_id=f"{symbol}-{seq}",
@@ -53,7 +56,11 @@ def test_refresh_loads_the_dump_and_the_chain_is_an_index_query(platform: Settin
     assert first.added == 0 and first.added + first.changed + first.unchanged == first.loaded
     assert first.not_in_dump == len(simulated_option_contracts(platform, SystemClock().now_ms()))
     assert second.added == 0 and second.loaded == first.loaded
-    assert repo.get("RELIANCE") is not None and repo.get("RELIANCE").isin == "INE002A01018"  # type: ignore[union-attr]
+    reliance = repo.get("RELIANCE")
+    assert reliance is not None and reliance.isin == "INE002A01018"
+    # And each broker's own token is kept, so failing over from Angel One to Kite subscribes the right one
+    assert reliance.token_for("angel") == "2885" and reliance.token_for("kite") == KITE_RELIANCE
+    assert reliance.token == "2885"
     # And a chain of one expiry comes from the by_underlying index
     chain = repo.by_underlying("NIFTY", "2026-12-29")
     assert len(chain) == 43 and {i.instrument_type for i in chain} == {"CE", "PE", "FUT"}

@@ -24,6 +24,11 @@ class Instrument(Frozen):
     underlying: str | None = None
     expiry: str | None = None  # ISO date, IST
     strike_paise: int | None = None
+    # each broker numbers instruments its own way: {"angel": "2885", "kite": "738561"}
+    broker_tokens: dict[str, str] = Field(default_factory=dict)
+
+    def token_for(self, broker: str) -> str:
+        return self.broker_tokens.get(broker, self.token)
 
 
 class Tick(Frozen):

@@ -14,7 +14,7 @@ from mantra.catalog import FUNCTIONS, SECRETS, STREAMS, DynamoStreamTrigger, Kin
 from mantra.clock import SystemClock
 from mantra.domain import Instrument, Plan, Role, User
 from mantra.feed.options_sim import CHAINS, chain_instruments, expiry_for
-from mantra.market.instrument_master import load_dump, refresh
+from mantra.market.instrument_master import BUNDLED_KITE, load_dump, refresh
 from mantra.market.instruments import demo_instruments
 from mantra.runtime.pollers import failures_queue
 from mantra.settings import Settings
@@ -165,9 +165,11 @@ def simulated_option_contracts(settings: Settings, now_ms: int) -> list[Instrume
 def seed(settings: Settings) -> dict[str, int]:
     tables.configure(settings)
     instruments = DynamoInstrumentRepository()
-    # the broker dump (equities, indices, NFO contracts), then the demo set the simulated market trades
-    refresh(instruments, load_dump(settings.instrument_source))
+    # the demo set the simulated market trades, then the brokers' dumps (equities, indices, NFO contracts),
+    # each adding its own tokens, then today's simulated option contracts
     n_instruments = instruments.put_many(i for i, _ in demo_instruments())
+    for source in dict.fromkeys([settings.instrument_source, BUNDLED_KITE]):
+        n_instruments += refresh(instruments, load_dump(source)).added
     n_instruments += instruments.put_many(simulated_option_contracts(settings, SystemClock().now_ms()))
     plans = [Plan(**p) for p in json.loads(resources.files("mantra.data").joinpath("plans.json").read_text())]
     DynamoPlanRepository().put_many(plans)

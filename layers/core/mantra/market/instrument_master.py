@@ -320,6 +320,9 @@ def refresh(store: MasterStore, dump: ParsedDump) -> RefreshReport:
     seen: dict[str, Instrument] = {}
     for inst in dump.instruments:
         old = current.get(inst.symbol)
+        # keep every broker's token: the dump adds its own beside those loaded from the other brokers' dumps
+        tokens = {**(old.broker_tokens if old else {}), dump.fmt: inst.token}
+        inst = inst.model_copy(update={"broker_tokens": tokens, "token": old.token if old else inst.token})
         if old is not None and inst.isin is None and old.isin is not None:
             inst = inst.model_copy(update={"isin": old.isin})
         seen[inst.symbol] = inst  # a symbol listed twice: the last row wins

@@ -67,6 +67,7 @@ class InstrumentItem(BaseModel):
     underlying = UnicodeAttribute(null=True)
     expiry = UnicodeAttribute(null=True)
     strike_paise = NumberAttribute(null=True)
+    broker_tokens = MapAttribute[str, Any](null=True)
     by_underlying = InstrumentUnderlyingIndex()
 
 

@@ -84,7 +84,9 @@ class DynamoInstrumentRepository:
         n = 0
         with InstrumentItem.batch_write() as batch:
             for i in instruments:
-                batch.save(InstrumentItem(**i.model_dump()))
+                data = i.model_dump()
+                data["broker_tokens"] = data["broker_tokens"] or None  # no empty maps
+                batch.save(InstrumentItem(**data))
                 n += 1
         return n
 
@@ -102,6 +104,10 @@ class DynamoInstrumentRepository:
             underlying=item.underlying,
             expiry=item.expiry,
             strike_paise=None if item.strike_paise is None else _n(item.strike_paise),
+            broker_tokens={
+                str(b): str(t)
+                for b, t in (item.broker_tokens.as_dict() if item.broker_tokens else {}).items()
+            },
         )
 
 

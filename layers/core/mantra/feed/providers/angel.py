@@ -139,7 +139,7 @@ class AngelProvider:
         self._sink = sink
         session = self._valid_session()
         wanted = [i for i in instruments if i.exchange in EXCHANGE_TYPE]
-        self._by_token = {(EXCHANGE_TYPE[i.exchange], i.token): i for i in wanted}
+        self._by_token = {(EXCHANGE_TYPE[i.exchange], i.token_for("angel")): i for i in wanted}
         self._sockets = []
         try:
             for part in shard(wanted, PER_CONNECTION, MAX_CONNECTIONS) or [[]]:
@@ -154,7 +154,7 @@ class AngelProvider:
         opened, failed = threading.Event(), threading.Event()
         token_list: dict[int, list[str]] = {}
         for i in part:
-            token_list.setdefault(EXCHANGE_TYPE[i.exchange], []).append(i.token)
+            token_list.setdefault(EXCHANGE_TYPE[i.exchange], []).append(i.token_for("angel"))
 
         def on_open(_ws: Any) -> None:
             if token_list:

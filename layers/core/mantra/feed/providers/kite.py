@@ -125,8 +125,10 @@ class KiteProvider:
         self._sink = sink
         if self._access is None:
             self._access = self.login()
-        wanted = [i for i in instruments if i.token.isdigit()]  # Kite instrument tokens are integers
-        self._by_token = {int(i.token): i for i in wanted}
+        wanted = [
+            i for i in instruments if i.token_for("kite").isdigit()
+        ]  # Kite instrument tokens are integers
+        self._by_token = {int(i.token_for("kite")): i for i in wanted}
         self._tickers = []
         try:
             for part in shard(wanted, PER_CONNECTION, MAX_CONNECTIONS) or [[]]:
@@ -144,7 +146,7 @@ class KiteProvider:
         ticker = KiteTicker(api_key, token, root=self._ws_url or None, reconnect=False)
         ticker.closed, ticker.close_code, ticker.close_reason = False, None, ""
         opened = threading.Event()
-        tokens = [int(i.token) for i in part]
+        tokens = [int(i.token_for("kite")) for i in part]
 
         def on_connect(ws: Any, _response: Any) -> None:
             if tokens:
