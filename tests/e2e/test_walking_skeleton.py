@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -50,50 +51,61 @@ def test_instruments_and_live_quotes_answer(platform: Platform):
     assert candles and Decimal(candles[-1]["high"]) >= Decimal(candles[-1]["low"])
 
 
-# The latency distribution is measured in bench/bench_alert_latency.py (p50/p95, bench/README.md); here a
-# single alert must arrive well within a bound that catches a broken or stalled pipeline without flaking.
+# Issue 2's figure is "within 2 seconds". The median crossing meets it on an idle machine (0.6-1.3 s), but on
+# two cores the first minute after start-up (DynamoDB Local's JVM warming) can push it past 2.5 s, so this
+# gate checks that every crossing arrives within a bound that only a broken or stalled pipeline misses, and
+# prints the medians; the distribution (p50/p95) is measured in bench/bench_alert_latency.py.
 ARRIVAL_BOUND_MS = 5000
+SYMBOLS = ("SBIN", "ITC", "TCS", "INFY", "LT")
 
 
-def test_price_alert_reaches_inbox_and_email_soon_after_the_crossing_tick(platform: Platform):
-    # Given the demo user and SBIN's current price
+def test_price_alerts_reach_inbox_and_email_soon_after_the_crossing_tick(platform: Platform):
+    # Given the demo user and five symbols' current prices
     api = platform.client(platform.token())
-    ltp = Decimal(_wait(lambda: api.get("/api/quotes/SBIN").json().get("ltp")))
-    # When they set alerts one paisa either side (the next move crosses one of them)
-    for condition, level in (
-        ("crosses_above", ltp + Decimal("0.01")),
-        ("crosses_below", ltp - Decimal("0.01")),
-    ):
-        resp = api.post(
-            "/api/alerts",
-            json={
-                "symbol": "SBIN",
-                "condition": condition,
-                "price": str(level),
-                "channels": ["in_app", "email"],
-            },
-        )
-        assert resp.status_code == 201, resp.text
-    # Then a notification appears in the inbox, and an e-mail in the SMTP sink
-    inbox = _wait(lambda: api.get("/api/notifications").json())
-    note = inbox[0]
-    assert note["kind"] == "alert.triggered" and "SBIN crossed" in note["title"]
-    tick_ms = note["data"]["tick_ts_ms"]
-    delivered_ms = datetime.fromisoformat(note["delivered_at"]).timestamp() * 1000
-    assert 0 <= delivered_ms - tick_ms < ARRIVAL_BOUND_MS, f"in-app after {delivered_ms - tick_ms:.0f} ms"
-    mails = _wait(
-        lambda: [
-            m
-            for m in read_messages(platform.data_dir / "mail")
-            if m["X-Mantra-Trigger-Id"] == note["notification_id"]
-        ]
+    for symbol in SYMBOLS:
+        ltp = Decimal(_wait(lambda s=symbol: api.get(f"/api/quotes/{s}").json().get("ltp")))
+        # When they set alerts one paisa either side (the next move crosses one of each pair)
+        for condition, level in (
+            ("crosses_above", ltp + Decimal("0.01")),
+            ("crosses_below", ltp - Decimal("0.01")),
+        ):
+            resp = api.post(
+                "/api/alerts",
+                json={
+                    "symbol": symbol,
+                    "condition": condition,
+                    "price": str(level),
+                    "channels": ["in_app", "email"],
+                },
+            )
+            assert resp.status_code == 201, resp.text
+    # Then notifications appear in the inbox, and e-mails in the SMTP sink
+    inbox = _wait(
+        lambda: (lambda n: n if len({x["data"]["symbol"] for x in n}) >= 4 else None)(
+            api.get("/api/notifications", params={"limit": 50}).json()
+        ),
+        timeout_s=45,
     )
-    latency = int(mails[0]["X-Sink-Received-Ms"]) - tick_ms
-    assert latency < ARRIVAL_BOUND_MS, f"e-mail after {latency} ms"
-    assert mails[0]["To"] == "pro@demo.trademantra.in"
-    # And the alert is no longer active (one-shot)
-    alerts = {a["alert_id"]: a for a in api.get("/api/alerts").json()}
-    assert any(a["status"] == "triggered" for a in alerts.values())
+    assert all(n["kind"] == "alert.triggered" and " crossed " in n["title"] for n in inbox)
+    in_app = [
+        datetime.fromisoformat(n["delivered_at"]).timestamp() * 1000 - n["data"]["tick_ts_ms"] for n in inbox
+    ]
+    wanted = {n["notification_id"]: n["data"]["tick_ts_ms"] for n in inbox}
+    mails = _wait(
+        lambda: (lambda m: m if len(m) >= len(wanted) else None)(
+            [m for m in read_messages(platform.data_dir / "mail") if m["X-Mantra-Trigger-Id"] in wanted]
+        )
+    )
+    email = [int(m["X-Sink-Received-Ms"]) - wanted[m["X-Mantra-Trigger-Id"]] for m in mails]
+    assert all(m["To"] == "pro@demo.trademantra.in" for m in mails)
+    print(
+        f"crossing -> in-app median {statistics.median(in_app):.0f} ms, -> e-mail {statistics.median(email):.0f} ms"
+    )
+    assert max(in_app) < ARRIVAL_BOUND_MS and max(email) < ARRIVAL_BOUND_MS, (in_app, email)
+    # And each fired alert is no longer active (one-shot)
+    fired = {n["data"]["alert_id"] for n in inbox}
+    statuses = {a["alert_id"]: a["status"] for a in api.get("/api/alerts").json()}
+    assert all(statuses[a] == "triggered" for a in fired)
 
 
 def test_bad_requests_get_clear_errors_without_tracebacks(platform: Platform):
