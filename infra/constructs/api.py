@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import jsii
 from aws_cdk import RemovalPolicy
-from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -15,7 +13,7 @@ from constructs import Construct
 from mantra.catalog import HttpTrigger
 from mantra.settings import Settings
 
-from infra.constructs.common import CatalogFunction, acknowledge
+from infra.constructs.common import CatalogFunction, JsonAccessLogs, acknowledge
 from infra.constructs.identity import Identity
 
 ACCESS_LOG_FORMAT = (
@@ -72,7 +70,7 @@ class HttpApi(Construct):
             auto_deploy=True,
             detailed_metrics_enabled=True,
             throttle=apigw.ThrottleSettings(rate_limit=rate_limit, burst_limit=burst_limit),
-            access_log_settings=_AccessLogSettings(self.access_logs),
+            access_log_settings=JsonAccessLogs(self.access_logs, ACCESS_LOG_FORMAT),
         )
         self.authorizer = authorizers.HttpUserPoolAuthorizer(
             "Cognito",
@@ -121,19 +119,3 @@ class HttpApi(Construct):
     @property
     def url(self) -> str:
         return self.api.api_endpoint
-
-
-@jsii.implements(apigw.IAccessLogSettings)
-class _AccessLogSettings:
-    """JSON access logs (one object per request) to a CloudWatch log group."""
-
-    def __init__(self, log_group: logs.ILogGroup) -> None:
-        self._destination = apigw.LogGroupLogDestination(log_group)
-
-    @property
-    def destination(self) -> apigw.IAccessLogDestination:
-        return self._destination
-
-    @property
-    def format(self) -> apigateway.AccessLogFormat:
-        return apigateway.AccessLogFormat.custom(ACCESS_LOG_FORMAT)

@@ -7,9 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
+import jsii
 from aws_cdk import Acknowledgment, Duration, Validations
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 from mantra.catalog import FunctionSpec
@@ -89,3 +93,20 @@ class CatalogFunction:
     spec: FunctionSpec
     function: lambda_.Function
     role: iam.Role
+
+
+@jsii.implements(apigw.IAccessLogSettings)
+class JsonAccessLogs:
+    """API Gateway access logs as one JSON object per request (or WebSocket event) in a CloudWatch log group."""
+
+    def __init__(self, log_group: logs.ILogGroup, log_format: str) -> None:
+        self._destination = apigw.LogGroupLogDestination(log_group)
+        self._format = log_format
+
+    @property
+    def destination(self) -> apigw.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigateway.AccessLogFormat:
+        return apigateway.AccessLogFormat.custom(self._format)

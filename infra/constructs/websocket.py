@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import jsii
 from aws_cdk import RemovalPolicy, Stack, Token
-from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_iam as iam
@@ -21,7 +19,7 @@ from constructs import Construct
 from mantra.catalog import WebSocketTrigger
 from mantra.settings import Settings
 
-from infra.constructs.common import CatalogFunction, acknowledge
+from infra.constructs.common import CatalogFunction, JsonAccessLogs, acknowledge
 
 STAGE_NAME = "live"
 ACCESS_LOG_FORMAT = (
@@ -68,7 +66,7 @@ class WebSocketPush(Construct):
             auto_deploy=True,
             detailed_metrics_enabled=True,
             throttle=apigw.ThrottleSettings(rate_limit=rate_limit, burst_limit=burst_limit),
-            access_log_settings=_AccessLogSettings(self.access_logs),
+            access_log_settings=JsonAccessLogs(self.access_logs, ACCESS_LOG_FORMAT),
         )
         self.routes: dict[str, str] = {}  # route key -> function
         for name, cf in functions.items():
@@ -150,19 +148,3 @@ class WebSocketPush(Construct):
     @property
     def url(self) -> str:
         return f"{self.api.api_endpoint}/{STAGE_NAME}"
-
-
-@jsii.implements(apigw.IAccessLogSettings)
-class _AccessLogSettings:
-    """JSON access logs (one object per connect, message and disconnect) to a CloudWatch log group."""
-
-    def __init__(self, log_group: logs.ILogGroup) -> None:
-        self._destination = apigw.LogGroupLogDestination(log_group)
-
-    @property
-    def destination(self) -> apigw.IAccessLogDestination:
-        return self._destination
-
-    @property
-    def format(self) -> apigateway.AccessLogFormat:
-        return apigateway.AccessLogFormat.custom(ACCESS_LOG_FORMAT)

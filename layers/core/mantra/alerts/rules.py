@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from mantra.alerts.evaluate import trigger_id
 from mantra.alerts.index import AlertIndex
 from mantra.domain import CHANGE_CONDITIONS, PRICE_CONDITIONS, Alert, AlertCondition, Quote, Tick
+from mantra.market.movers import change_bps
 from mantra.market.session import in_session
 
 VolumeRatio = Callable[[str, int], tuple[int, float] | None]  # (symbol, lookback) -> (current, average)
@@ -22,12 +23,6 @@ class Trigger:
     tick: Tick
     prev_paise: int | None
     facts: dict[str, object] = field(default_factory=dict)
-
-
-def change_bps(price: int, reference: int) -> int:
-    diff = price - reference
-    magnitude = abs(diff) * 10_000 // reference
-    return magnitude if diff >= 0 else -magnitude
 
 
 def evaluate_batch(

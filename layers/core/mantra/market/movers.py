@@ -47,14 +47,11 @@ class MoversScan:
 
     def run(self, scheduled_for: datetime) -> ScanResult:
         quotes = self._quotes.all()
+        moves = [(q, change_bps(q.ltp_paise, q.prev_close_paise)) for q in quotes]
         hits = [
-            Hit(
-                symbol=q.symbol,
-                price=str(to_rupees(q.ltp_paise)),
-                change_bps=change_bps(q.ltp_paise, q.prev_close_paise),
-            )
-            for q in quotes
-            if abs(change_bps(q.ltp_paise, q.prev_close_paise)) >= self._threshold
+            Hit(symbol=q.symbol, price=str(to_rupees(q.ltp_paise)), change_bps=bps)
+            for q, bps in moves
+            if abs(bps) >= self._threshold
         ]
         at_ms = int(scheduled_for.timestamp() * 1000)
         new = 0
