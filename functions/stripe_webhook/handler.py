@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from mantra.billing_events import StripeWebhookService
+from mantra.billing.webhook import StripeWebhookService
 from mantra.clock import SystemClock
 from mantra.errors import Invalid
 from mantra.observability import powertools

@@ -132,6 +132,8 @@ MARKET_HOURS_EVERY_5_MIN = "0/5 9-15 ? * MON-FRI *"
 MARKET_HOURS_EVERY_MINUTE = "0/1 9-15 ? * MON-FRI *"
 WEBHOOK_TABLES = ("webhook_endpoints", "webhook_deliveries")
 WS_TABLES = ("ws_connections", "ws_topics")
+ACCESS_TABLES = ("api_keys", "rate_counters")
+BILLING_TABLES = ("billing_accounts", "subscription_history", "invoices", "usage_charges")
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
@@ -260,6 +262,10 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                 "scan_signals",
                 "backtest_jobs",
                 *WEBHOOK_TABLES,
+                *ACCESS_TABLES,
+                *BILLING_TABLES,
+                "trades",
+                "strategy_deployments",
             ),
             # outbox: backtest submissions write their job and its event in one transaction
             tables_write=(
@@ -270,9 +276,11 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                 "backtest_jobs",
                 "outbox",
                 *WEBHOOK_TABLES,
+                *ACCESS_TABLES,
+                "billing_accounts",  # the Stripe customer, created on first checkout
             ),
             publish_sns=True,  # registering push devices
-            secrets=("auth",),
+            secrets=("auth", "stripe"),
         ),
         memory_mb=1024,
     ),

@@ -23,7 +23,15 @@ if TYPE_CHECKING:
     from mantra.alerts.scheduled import ScheduledAlerts, SignalAlerts
     from mantra.alerts.webhooks import WebhookChannel, WebhookDeliverer, WebhookRetry, WebhookService
     from mantra.backtests.service import BacktestJobs
+    from mantra.billing.dunning import DunningService
+    from mantra.billing.finance import FinanceReports
+    from mantra.billing.gateway import StripeGateway
+    from mantra.billing.metering import UsageMetering
+    from mantra.billing.notices import BillingNotices
+    from mantra.billing.service import BillingService
+    from mantra.billing.webhook import StripeWebhookService
     from mantra.market.option_chain import OptionChainService
+    from mantra.store.billing_repository import DynamoBillingRepository
 
 
 @dataclass
@@ -198,6 +206,60 @@ class Container:
         return OptionChainService(
             DynamoOptionContractRepository(), self.quotes, self.clock, self.settings.risk_free_rate
         )
+
+    # billing (mantra.billing): Stripe through one gateway, state in the billing tables
+    @cached_property
+    def stripe(self) -> StripeGateway:
+        from mantra.billing.gateway import StripeApiGateway
+
+        return StripeApiGateway(
+            aws.read_secret(self.settings, "stripe")["api_key"], self.settings.stripe_api_base
+        )
+
+    @cached_property
+    def billing_store(self) -> DynamoBillingRepository:
+        from mantra.store.billing_repository import DynamoBillingRepository
+
+        return DynamoBillingRepository()
+
+    @cached_property
+    def billing(self) -> BillingService:
+        from mantra.billing.service import BillingService
+
+        return BillingService(
+            self.billing_store, self.plans, self.users, self.stripe, self.settings, self.clock
+        )
+
+    @cached_property
+    def stripe_webhooks(self) -> StripeWebhookService:
+        from mantra.billing.webhook import StripeWebhookService
+
+        secret = aws.read_secret(self.settings, "stripe")["webhook_secret"]
+        return StripeWebhookService(self.billing_store, self.plans, secret, self.settings, self.clock)
+
+    @cached_property
+    def dunning(self) -> DunningService:
+        from mantra.billing.dunning import DunningService
+
+        return DunningService(self.billing_store, self.plans, self.stripe, self.settings, self.clock)
+
+    @cached_property
+    def metering(self) -> UsageMetering:
+        from mantra.billing.metering import UsageMetering
+
+        return UsageMetering(self.billing_store, self.plans, self.stripe, self.clock)
+
+    @cached_property
+    def billing_notices(self) -> BillingNotices:
+        from mantra.billing.notices import BillingNotices
+
+        return BillingNotices(self.notifications, self.users, self.email, self.clock)
+
+    @cached_property
+    def finance(self) -> FinanceReports:
+        from mantra.billing.finance import FinanceReports
+
+        return FinanceReports(self.billing_store, self.plans)
 
     @cached_property
     def health(self) -> HealthService:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Frozen(BaseModel):
@@ -105,16 +105,39 @@ class User(Frozen):
     plan_id: str
 
 
+UNLIMITED = 10**15  # a limit written "unlimited" in the plan catalog
+
+
 class Plan(Frozen):
+    """One rung of a price ladder (the catalog is data: ``mantra/data/plans*.json``)."""
+
     plan_id: str
     name: str
-    catalog: str
+    catalog: str  # "INR" | "USD": each ladder is complete on its own
     currency: str
-    price_minor: int
+    price_minor: int  # paise for INR, cents for USD
     interval: str
     rank: int
     limits: dict[str, int]
     features: tuple[str, ...]
+    trial_days: int = 0
+    stripe_price: str | None = None  # the Stripe Price lookup key; free plans have none
+    profit_share_bps: int = 0  # share of profit above the high-water mark, basis points
+
+    @field_validator("limits", mode="before")
+    @classmethod
+    def _unlimited(cls, value: dict[str, object]) -> dict[str, object]:
+        return {k: UNLIMITED if v == "unlimited" else v for k, v in dict(value).items()}
+
+    @property
+    def free(self) -> bool:
+        return self.price_minor == 0
+
+    def limit(self, name: str, default: int = 0) -> int:
+        return self.limits.get(name, default)
+
+    def unlimited(self, name: str) -> bool:
+        return self.limits.get(name, 0) >= UNLIMITED
 
 
 class AlertCondition(StrEnum):

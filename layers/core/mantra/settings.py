@@ -63,6 +63,13 @@ class Settings(BaseSettings):
         description='Networks webhooks may reach despite the SSRF rules: tests and local only, e.g. ["127.0.0.0/8"]',
     )
 
+    # Billing: Stripe in the cloud; locally the Stripe stand-in (mantra.devtools.stripe_standin) on stripe_port
+    stripe_api_base: str = Field(
+        "", description="empty = api.stripe.com; locally http://127.0.0.1:{stripe_port}"
+    )
+    billing_grace_days: int = Field(7, description="past_due this long -> downgraded to the free plan")
+    billing_free_plan: str = "starter"
+
     # Real-time push: the WebSocket stage's Management API endpoint (the local gateway locally)
     ws_endpoint: str = Field(
         "", description="https://{api}.execute-api.{region}.amazonaws.com/{stage}; locally the API's base URL"
@@ -85,6 +92,7 @@ class Settings(BaseSettings):
     dynamodb_port: int = 8100
     kinesis_port: int = 8101
     moto_port: int = 8102
+    stripe_port: int = 8103
 
     @property
     def jwks_url(self) -> str:

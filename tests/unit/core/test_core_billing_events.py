@@ -9,7 +9,7 @@ import time
 
 import pytest
 from core_fakes import FakeClock
-from mantra.billing_events import StripeWebhookService, verify
+from mantra.billing.webhook import StripeWebhookService, verify
 from mantra.errors import Invalid
 
 SECRET = "whsec_test_secret"

@@ -10,9 +10,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from mantra.auth.passwords import hash_password
+from mantra.billing.plans import load_catalogs
 from mantra.catalog import FUNCTIONS, SECRETS, STREAMS, DynamoStreamTrigger, KinesisTrigger, event_queues
 from mantra.clock import SystemClock
-from mantra.domain import Instrument, Plan, Role, User
+from mantra.domain import Instrument, Role, User
 from mantra.feed.options_sim import CHAINS, chain_instruments, expiry_for
 from mantra.market.instrument_master import BUNDLED_KITE, load_dump, refresh
 from mantra.market.instruments import demo_instruments
@@ -171,7 +172,7 @@ def seed(settings: Settings) -> dict[str, int]:
     for source in dict.fromkeys([settings.instrument_source, BUNDLED_KITE]):
         n_instruments += refresh(instruments, load_dump(source)).added
     n_instruments += instruments.put_many(simulated_option_contracts(settings, SystemClock().now_ms()))
-    plans = [Plan(**p) for p in json.loads(resources.files("mantra.data").joinpath("plans.json").read_text())]
+    plans = load_catalogs()
     DynamoPlanRepository().put_many(plans)
     users_repo = DynamoUserRepository()
     raw_users = json.loads(resources.files("mantra.data").joinpath("users_demo.json").read_text())

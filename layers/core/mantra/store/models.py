@@ -129,6 +129,17 @@ class UserEmailIndex(GlobalSecondaryIndex["UserItem"]):
     email = UnicodeAttribute(hash_key=True)
 
 
+class UserTenantIndex(GlobalSecondaryIndex["UserItem"]):
+    """A tenant's users: a plan change applies to all of them."""
+
+    class Meta:
+        index_name = "by_tenant"
+        projection = AllProjection()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute(range_key=True)
+
+
 class UserItem(BaseModel):
     base_name = "users"
 
@@ -146,6 +157,7 @@ class UserItem(BaseModel):
     created_ms = NumberAttribute()
     preferences = JSONAttribute(null=True)
     by_email = UserEmailIndex()
+    by_tenant = UserTenantIndex()
 
 
 class PlanItem(BaseModel):
@@ -164,6 +176,9 @@ class PlanItem(BaseModel):
     rank = NumberAttribute()
     limits = MapAttribute[str, Any]()
     features = ListAttribute[str](of=UnicodeAttribute)  # type: ignore[arg-type]
+    trial_days = NumberAttribute(null=True)
+    stripe_price = UnicodeAttribute(null=True)
+    profit_share_bps = NumberAttribute(null=True)
 
 
 class ActiveAlertIndex(GlobalSecondaryIndex["AlertItem"]):
@@ -334,11 +349,21 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
 
 def _extend() -> tuple[type[BaseModel], ...]:
     # Models declared in their own modules join the one list here (imported late: they import BaseModel).
+    from mantra.store.access_models import ACCESS_MODELS
     from mantra.store.backtest_models import BacktestJobItem
+    from mantra.store.billing_models import BILLING_MODELS
     from mantra.store.webhook_models import WebhookDeliveryItem, WebhookEndpointItem
     from mantra.store.ws_models import WS_MODELS
 
-    return (*ALL_MODELS, BacktestJobItem, WebhookEndpointItem, WebhookDeliveryItem, *WS_MODELS)
+    return (
+        *ALL_MODELS,
+        BacktestJobItem,
+        WebhookEndpointItem,
+        WebhookDeliveryItem,
+        *WS_MODELS,
+        *BILLING_MODELS,
+        *ACCESS_MODELS,
+    )
 
 
 ALL_MODELS = _extend()

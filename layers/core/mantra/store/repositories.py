@@ -570,6 +570,9 @@ class DynamoPlanRepository:
             rank=_n(item.rank),
             limits=limits,
             features=tuple(item.features),
+            trial_days=_n(item.trial_days or 0),
+            stripe_price=item.stripe_price,
+            profit_share_bps=_n(item.profit_share_bps or 0),
         )
 
 

@@ -1,0 +1,1 @@
+"""Plans, subscriptions through Stripe, dunning, metered revenue and the finance view."""

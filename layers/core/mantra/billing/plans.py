@@ -1,0 +1,46 @@
+"""The plan catalogs are data: ``mantra/data/plans.json`` (the INR ladder) and ``plans_usd.json`` (the USD ladder)."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+from mantra.domain import Plan
+from mantra.errors import Forbidden
+
+CATALOG_FILES = ("plans.json", "plans_usd.json")
+
+
+def load_catalogs(files: tuple[str, ...] = CATALOG_FILES) -> list[Plan]:
+    plans: list[Plan] = []
+    for name in files:
+        raw = json.loads(resources.files("mantra.data").joinpath(name).read_text())
+        plans += [Plan(**p) for p in raw]
+    ids = [p.plan_id for p in plans]
+    duplicated = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicated:
+        raise ValueError(f"plan ids must be unique across catalogs: {', '.join(duplicated)}")
+    return plans
+
+
+def free_plan_of(plans: list[Plan], catalog: str) -> Plan:
+    return min((p for p in plans if p.catalog == catalog), key=lambda p: p.rank)
+
+
+def unlocking_plan(plans: list[Plan], catalog: str, feature: str) -> Plan | None:
+    """The cheapest plan of the catalog that includes ``feature``."""
+    having = [p for p in plans if p.catalog == catalog and feature in p.features]
+    return min(having, key=lambda p: p.rank) if having else None
+
+
+def require_feature(plan: Plan, plans: list[Plan], feature: str) -> None:
+    """403 naming the plan that unlocks ``feature`` when ``plan`` lacks it."""
+    if feature in plan.features:
+        return
+    unlock = unlocking_plan(plans, plan.catalog, feature)
+    if unlock is None:
+        raise Forbidden(f"{feature.replace('_', ' ')} is not offered on the {plan.catalog} plans")
+    raise Forbidden(
+        f"{feature.replace('_', ' ')} needs the {unlock.name} plan or higher (you are on {plan.name}); "
+        f'upgrade with POST /api/billing/checkout {{"plan_id": "{unlock.plan_id}"}}'
+    )
