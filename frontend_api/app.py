@@ -8,8 +8,10 @@ from mantra.container import Container, get_container
 from mantra.settings import Settings, get_settings
 
 from frontend_api import errors
+from frontend_api.deps import ApiKeyPaths
 from frontend_api.routers import (
     alerts,
+    apikeys,
     auth,
     backtests,
     health,
@@ -23,6 +25,10 @@ from frontend_api.routers import (
 
 DESCRIPTION = """
 Trade Mantra's REST API. Every route needs a bearer token except `/api/health` and the signed webhooks.
+Programmatic clients on plans with API access call the same routes under `/v1/...` with `X-API-Key: <key>`
+(create one with `POST /api/keys`). Every authenticated answer carries `X-RateLimit-Limit`,
+`X-RateLimit-Remaining` and `X-RateLimit-Reset` (epoch seconds); over the plan's hourly limit: 429 with
+`Retry-After`.
 
 **Sign in locally:** press *Authorize* and use a seeded user, e.g. `pro@demo.trademantra.in` / `mantra-demo`
 (the README lists them all). Prices are rupees as exact decimals; times are UTC (sessions are IST).
@@ -53,4 +59,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     for module in (health, auth, market, alerts, notifications, backtests, webhooks, preferences, scans):
         app.include_router(module.router)
     app.include_router(options.router)
+    app.include_router(apikeys.router)
+    app.add_middleware(ApiKeyPaths)  # /v1/... = /api/... with an API key; rate-limit headers
     return app

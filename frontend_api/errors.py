@@ -9,13 +9,47 @@ import uuid
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from mantra.errors import Conflict, Forbidden, Invalid, LimitExceeded, MantraError, NotFound, Unauthorized
+from mantra.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    LimitExceeded,
+    MantraError,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+)
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from frontend_api.deps import via_api_key
 
 log = logging.getLogger("frontend_api")
 
 FIELD = re.compile(r"[a-z_][a-z0-9_.]*")
-STATUS = {NotFound: 404, Conflict: 409, Invalid: 422, Unauthorized: 401, Forbidden: 403, LimitExceeded: 403}
+STATUS = {
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+    Unauthorized: 401,
+    Forbidden: 403,
+    LimitExceeded: 403,
+    RateLimited: 429,
+}
+# a 401 says how to authenticate: a bearer token on /api, an API key on /v1 (see frontend_api.deps)
+KEY_CHALLENGE = 'ApiKey header="X-API-Key"'
+
+
+def _headers(request: Request, exc: MantraError, status: int) -> dict[str, str] | None:
+    if status == 401:
+        return {"WWW-Authenticate": KEY_CHALLENGE if via_api_key(request) else "Bearer"}
+    if isinstance(exc, RateLimited):
+        return {
+            "Retry-After": str(exc.retry_after_s),
+            "X-RateLimit-Limit": str(exc.limit),
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": str(exc.reset_s),
+        }
+    return None
 
 
 def _where(loc: tuple[object, ...]) -> str:
@@ -25,9 +59,9 @@ def _where(loc: tuple[object, ...]) -> str:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(MantraError)
-    async def domain_error(_: Request, exc: MantraError) -> JSONResponse:
+    async def domain_error(request: Request, exc: MantraError) -> JSONResponse:
         status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        headers = _headers(request, exc, status)
         body: dict[str, object] = {"detail": exc.message}
         field, sep, reason = exc.message.partition(": ")
         if status == 422 and sep and FIELD.fullmatch(field):

@@ -11,9 +11,9 @@ from mantra.market.option_chain import ChainSummary, OptionChain, OptionLeg, Str
 from mantra.money import to_rupees
 from pydantic import BaseModel, Field
 
-from frontend_api.deps import CurrentUser, Services
+from frontend_api.deps import CurrentUser, Entitled, Services
 
-router = APIRouter(tags=["option chains"])
+router = APIRouter(tags=["option chains"], dependencies=[Entitled("option_analytics")])
 
 
 def _r(paise: int | None) -> Decimal | None:

@@ -13,9 +13,9 @@ from mantra.alerts.webhooks.models import EVENT_TYPES, Attempt, Delivery, Webhoo
 from mantra.clock import utc_from_ms
 from pydantic import BaseModel, Field
 
-from frontend_api.deps import CurrentUser, Services
+from frontend_api.deps import CurrentUser, Entitled, Services
 
-router = APIRouter(tags=["webhooks"])
+router = APIRouter(tags=["webhooks"], dependencies=[Entitled("webhooks")])
 
 
 class WebhookIn(BaseModel):

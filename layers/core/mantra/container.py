@@ -19,6 +19,9 @@ from mantra.settings import Settings
 from mantra.store import aws, repositories, tables
 
 if TYPE_CHECKING:
+    from mantra.access.apikeys import ApiKeyService
+    from mantra.access.entitlements import PlanCatalog
+    from mantra.access.ratelimit import RateLimiter
     from mantra.alerts.options import OptionAlerts
     from mantra.alerts.scheduled import ScheduledAlerts, SignalAlerts
     from mantra.alerts.webhooks import WebhookChannel, WebhookDeliverer, WebhookRetry, WebhookService
@@ -281,6 +284,27 @@ class Container:
         if s.email_transport == "smtp":
             checks["smtp"] = tcp_check(s.smtp_host, s.smtp_port)
         return HealthService(checks, self.feed_status, self.clock, s.feed_stale_after_s)
+
+    # access (mantra.access): API keys and per-plan rate limits, state in the access tables
+    @cached_property
+    def api_keys(self) -> ApiKeyService:
+        from mantra.access.apikeys import ApiKeyService
+        from mantra.store.access_repository import DynamoApiKeyRepository
+
+        return ApiKeyService(DynamoApiKeyRepository(), self.clock)
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        from mantra.access.ratelimit import RateLimiter
+        from mantra.store.access_repository import DynamoRateCounter
+
+        return RateLimiter(DynamoRateCounter(), self.clock)
+
+    @cached_property
+    def plan_catalog(self) -> PlanCatalog:
+        from mantra.access.entitlements import PlanCatalog
+
+        return PlanCatalog(self.plans, self.clock)
 
 
 _containers: dict[Settings, Container] = {}

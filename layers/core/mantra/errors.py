@@ -33,3 +33,11 @@ class Forbidden(MantraError):
 
 class LimitExceeded(MantraError):
     pass
+
+
+class RateLimited(MantraError):
+    """Too many calls in the current window; the API answers 429 with ``Retry-After``."""
+
+    def __init__(self, message: str, limit: int, reset_s: int, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.limit, self.reset_s, self.retry_after_s = limit, reset_s, retry_after_s

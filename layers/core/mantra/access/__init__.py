@@ -1,0 +1,1 @@
+"""Access: API keys for programmatic clients, per-plan rate limits, and the plan catalog entitlements read."""
