@@ -38,7 +38,7 @@ class LocalPlatform:
         return httpx.Client(base_url=self.base_url, headers=headers, timeout=10)
 
     def port(self, name: str) -> int:
-        """API, DYNAMODB, KINESIS, MOTO or SMTP."""
+        """API, DYNAMODB, KINESIS, MOTO, SMTP or STRIPE."""
         return int(self.env[f"MANTRA_{name}_PORT"])
 
     def log_tail(self, chars: int = 3000) -> str:
@@ -54,7 +54,7 @@ def start(
     repo: Path, data_dir: Path | None = None, timeout_s: float = 120, extra_env: dict[str, str] | None = None
 ) -> LocalPlatform:
     data = data_dir or Path(tempfile.mkdtemp(prefix="mantra-platform-"))
-    ports = {name: free_port() for name in ("API", "DYNAMODB", "KINESIS", "MOTO", "SMTP")}
+    ports = {name: free_port() for name in ("API", "DYNAMODB", "KINESIS", "MOTO", "SMTP", "STRIPE")}
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MANTRA_"))},
         **{f"MANTRA_{k}_PORT": str(v) for k, v in ports.items()},

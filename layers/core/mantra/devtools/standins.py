@@ -1,4 +1,5 @@
-"""Local stand-ins for AWS: DynamoDB Local, kinesalite, moto server and the SMTP sink, as child processes."""
+"""Local stand-ins: DynamoDB Local, kinesalite, moto server, the SMTP sink and the Stripe stand-in, as child
+processes."""
 
 from __future__ import annotations
 
@@ -85,7 +86,11 @@ def wait_ready(standins: list[Standin], timeout_s: float = 60.0) -> None:
 
 
 def start_all(settings: Settings, in_memory: bool, log_dir: Path) -> list[Standin]:
-    """DynamoDB Local, kinesalite, moto server, SMTP sink. On disk under data_dir unless in_memory."""
+    """DynamoDB Local, kinesalite, moto server, SMTP sink, Stripe. On disk under data_dir unless in_memory.
+
+    The Stripe stand-in reads its webhook secret from the 'stripe' secret when it first sends an event, since
+    bootstrap creates that secret (in moto) only after the stand-ins are up.
+    """
     modules = ensure_npm_standins(settings.standins_dir.resolve())
     data = settings.data_dir.resolve()
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -96,6 +101,7 @@ def start_all(settings: Settings, in_memory: bool, log_dir: Path) -> list[Standi
     jar_dir = dynamodb_jar_dir(modules)
     ddb_args = ["-inMemory"] if in_memory else ["-dbPath", str(_mkdir(data / "dynamodb"))]
     kin_args = [] if in_memory else ["--path", str(_mkdir(data / "kinesis"))]
+    stripe_args = [] if in_memory else ["--state", str(_mkdir(data) / "stripe.json")]
     node = shutil.which("node") or "node"
     java = shutil.which("java") or "java"
     procs = [
@@ -153,6 +159,21 @@ def start_all(settings: Settings, in_memory: bool, log_dir: Path) -> list[Standi
             settings.smtp_port,
             log("smtp"),
         ),
+        _spawn(
+            "stripe",
+            [
+                sys.executable,
+                "-m",
+                "mantra.devtools.stripe_standin",
+                "--port",
+                str(settings.stripe_port),
+                "--webhook-url",
+                f"http://127.0.0.1:{settings.api_port}/webhooks/stripe",
+                *stripe_args,
+            ],
+            settings.stripe_port,
+            log("stripe"),
+        ),
     ]
     try:
         wait_ready(procs)
@@ -201,6 +222,7 @@ def local_settings_env(settings: Settings) -> dict[str, str]:
         "MANTRA_STANDINS_DIR": str(settings.standins_dir.resolve()),
         "MANTRA_PUBLIC_BASE_URL": f"http://127.0.0.1:{settings.api_port}",
         "MANTRA_WS_ENDPOINT": f"http://127.0.0.1:{settings.api_port}",  # the local gateway's /@connections
+        "MANTRA_STRIPE_API_BASE": f"http://127.0.0.1:{settings.stripe_port}",  # the Stripe stand-in
         "MANTRA_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.0/8"]',  # local receivers; never set in the cloud
         "POWERTOOLS_METRICS_NAMESPACE": "TradeMantra",
         "POWERTOOLS_TRACE_DISABLED": "true",

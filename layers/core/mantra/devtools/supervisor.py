@@ -74,6 +74,18 @@ def wait_healthy(base_url: str, timeout_s: float) -> dict[str, Any]:
     raise RuntimeError(f"platform not healthy after {timeout_s:.0f}s: {json.dumps(last)[:500]}")
 
 
+def _sync_stripe_prices(settings: Settings) -> str:
+    """The plans' prices into the Stripe stand-in (idempotent), so checkout finds them by lookup key."""
+    from mantra.cli.stripe import sync_from_settings
+
+    try:
+        synced = sync_from_settings(settings)
+    except Exception as exc:  # the platform still runs; checkout says to run `mantra stripe sync`
+        return f"Stripe prices NOT synced ({type(exc).__name__}: {exc}); run `mantra stripe sync`"
+    created = sum(1 for s in synced if s.action == "created")
+    return f"Stripe stand-in on {settings.stripe_api_base}: {len(synced)} plan prices ({created} new)"
+
+
 def run(settings: Settings, in_memory: bool = False, say: Callable[[str], None] = print) -> int:
     lock = acquire_lock(settings)
     procs: list[standins.Standin] = []
@@ -94,6 +106,7 @@ def run(settings: Settings, in_memory: bool = False, say: Callable[[str], None] 
         bootstrap.provision(settings)
         seeded = bootstrap.seed(settings)
         say(f"tables, stream, bus and queues ready; demo data: {seeded}")
+        say(_sync_stripe_prices(settings))
         py = sys.executable
         for group in range(len(PROCESS_GROUPS) + 1):  # one runtime process per group of functions
             procs.append(
