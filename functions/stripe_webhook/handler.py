@@ -1,31 +1,23 @@
-"""Stripe -> HTTP API -> verify the signature on the raw body, record the event once, answer 2xx/4xx."""
+"""Stripe -> HTTP API -> verify the signature on the raw body, apply the event once, answer 2xx/4xx/5xx."""
 
 from __future__ import annotations
 
 import base64
 import json
-from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from mantra.billing.webhook import StripeWebhookService
-from mantra.clock import SystemClock
+from mantra.billing.webhook import BillingBusy, StripeWebhookService
+from mantra.container import get_container
 from mantra.errors import Invalid
 from mantra.observability import powertools
 from mantra.settings import get_settings
-from mantra.store import tables
-from mantra.store.aws import read_secret
-from mantra.store.repositories import DynamoBillingEventStore
 
 logger, tracer, metrics = powertools("stripe_webhook")
 
 
-@lru_cache
 def service() -> StripeWebhookService:
-    settings = get_settings()
-    tables.configure(settings)
-    secret = read_secret(settings, "stripe")["webhook_secret"]
-    return StripeWebhookService(DynamoBillingEventStore(), secret, SystemClock())
+    return get_container(get_settings()).stripe_webhooks
 
 
 def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -44,5 +36,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     except Invalid as exc:
         logger.warning("stripe webhook refused", extra={"reason": exc.message})
         return _response(400, {"detail": exc.message})
-    logger.info("stripe event recorded", extra=result.model_dump())
+    except BillingBusy as exc:  # Stripe retries a non-2xx answer with backoff
+        logger.warning("stripe webhook deferred", extra={"reason": str(exc)})
+        return _response(503, {"detail": str(exc)})
+    logger.info("stripe event handled", extra=result.model_dump())
     return _response(200, {"received": True, **result.model_dump()})
+
+
+def init() -> None:
+    """Read the endpoint secret and build the service before the first event."""
+    service()

@@ -256,7 +256,7 @@ class Container:
     def billing_notices(self) -> BillingNotices:
         from mantra.billing.notices import BillingNotices
 
-        return BillingNotices(self.notifications, self.users, self.email, self.clock)
+        return BillingNotices(self.notifications, self.billing_store, self.email, self.clock)
 
     @cached_property
     def finance(self) -> FinanceReports:

@@ -27,6 +27,13 @@ def free_plan_of(plans: list[Plan], catalog: str) -> Plan:
     return min((p for p in plans if p.catalog == catalog), key=lambda p: p.rank)
 
 
+def free_plan_id(plans: list[Plan], catalog: str | None, inr_free: str) -> str:
+    """Where a tenant lands without a paid subscription: the configured INR free plan, or its catalog's."""
+    if catalog in (None, "INR"):
+        return inr_free
+    return free_plan_of(plans, catalog).plan_id
+
+
 def unlocking_plan(plans: list[Plan], catalog: str, feature: str) -> Plan | None:
     """The cheapest plan of the catalog that includes ``feature``."""
     having = [p for p in plans if p.catalog == catalog and feature in p.features]

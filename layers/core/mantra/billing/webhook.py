@@ -1,7 +1,8 @@
-"""Stripe webhooks: verified on the raw body, recorded once per event id.
+"""Stripe webhooks: verified on the raw body, applied once per event id, in whatever order they arrive.
 
-Handling of each event type (subscriptions, invoices, dunning) plugs in behind ``record``; until then every
-verified event is stored and acknowledged, and unknown types are acknowledged and ignored.
+Each handled event becomes one ``BillingChange`` (account, history, invoice, notices, the users' plan) written in
+one transaction together with the event's id, so a duplicate changes nothing and a crash leaves nothing half
+done. Unknown event types are stored, acknowledged and ignored.
 """
 
 from __future__ import annotations
@@ -9,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from typing import Any, Protocol
+from typing import Any
 
 from pydantic import BaseModel
 
+from mantra.billing.ports import BillingStore, PlanSource
+from mantra.billing.rules import BillingRules
 from mantra.clock import Clock
 from mantra.errors import Invalid
+from mantra.settings import Settings
 
 TOLERANCE_S = 300
 
@@ -23,12 +27,9 @@ class WebhookResult(BaseModel):
     event_id: str
     event_type: str
     duplicate: bool
-
-
-class BillingEventStore(Protocol):
-    """Port implemented in store: put the event if its id is new."""
-
-    def put_if_absent(self, event: dict[str, Any], received_ms: int) -> bool: ...
+    handled: bool = True
+    applied: bool = False  # False: recorded, but older than the state held (or nothing to change)
+    tenant_id: str | None = None
 
 
 def verify(payload: bytes, signature_header: str | None, secret: str, now_s: int) -> dict[str, Any]:
@@ -63,12 +64,35 @@ def verify(payload: bytes, signature_header: str | None, secret: str, now_s: int
     return event
 
 
+class BillingBusy(Exception):
+    """The account kept changing under us; Stripe retries the event (non-2xx answer)."""
+
+
 class StripeWebhookService:
-    def __init__(self, store: BillingEventStore, secret: str, clock: Clock) -> None:
+    def __init__(
+        self, store: BillingStore, plans: PlanSource, secret: str, settings: Settings, clock: Clock
+    ) -> None:
         self._store, self._secret, self._clock = store, secret, clock
+        self._rules = BillingRules(store, plans, settings)
 
     def receive(self, payload: bytes, signature_header: str | None) -> WebhookResult:
         now_ms = self._clock.now_ms()
         event = verify(payload, signature_header, self._secret, now_ms // 1000)
-        fresh = self._store.put_if_absent(event, now_ms)
-        return WebhookResult(event_id=event["id"], event_type=event["type"], duplicate=not fresh)
+        result = WebhookResult(event_id=event["id"], event_type=event["type"], duplicate=False)
+        if self._store.event_seen(event["id"]):
+            return result.model_copy(update={"duplicate": True})
+        if not self._rules.handles(event["type"]):
+            fresh = self._store.record_unhandled(event, now_ms)
+            return result.model_copy(update={"duplicate": not fresh, "handled": False})
+        for _ in range(5):  # optimistic concurrency: re-read and re-apply if the account moved
+            change = self._rules.change_for(event, now_ms)
+            if self._store.commit(change):
+                return result.model_copy(
+                    update={
+                        "applied": change.account is not None,
+                        "tenant_id": change.account.tenant_id if change.account else None,
+                    }
+                )
+            if self._store.event_seen(event["id"]):
+                return result.model_copy(update={"duplicate": True})
+        raise BillingBusy(f"event {event['id']}: the billing account kept changing; retry")

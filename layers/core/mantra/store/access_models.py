@@ -47,7 +47,7 @@ class RateCounterItem(BaseModel):
         table_name = "rate_counters"
 
     counter = UnicodeAttribute(hash_key=True)  # "{tenant_id}#{window_start_s}"
-    count = NumberAttribute(default=0)
+    count = NumberAttribute(default=0)  # type: ignore[assignment]  # the stored name; shadows Model.count
     expires_at = TTLAttribute()
 
 

@@ -59,6 +59,7 @@ class BillingAccountItem(BaseModel):
     grace_until_ms = NumberAttribute(null=True)
     downgraded_ms = NumberAttribute(null=True)
     hwm_paise = NumberAttribute(null=True)  # profit-share high-water mark
+    cum_pnl_paise = NumberAttribute(null=True)  # cumulative live P&L metered so far
     version = NumberAttribute(default=0)
     by_customer = CustomerIndex()
     in_dunning = DunningIndex()

@@ -637,28 +637,3 @@ def _expiry(at_ms: int, days: int) -> Any:
     from datetime import UTC, datetime, timedelta
 
     return datetime.fromtimestamp(at_ms / 1000, tz=UTC) + timedelta(days=days)
-
-
-class DynamoBillingEventStore:
-    HANDLED: frozenset[str] = frozenset()  # event types with a handler (billing plugs in here)
-
-    def put_if_absent(self, event: dict[str, Any], received_ms: int) -> bool:
-        from mantra.store.models import BillingEventItem
-
-        item = BillingEventItem(
-            event_id=event["id"],
-            event_type=event["type"],
-            created_s=int(event.get("created", 0)),
-            received_ms=received_ms,
-            livemode=bool(event.get("livemode", False)),
-            payload=event,
-            handled=event["type"] in self.HANDLED,
-        )
-        item.expires_at = _expiry(received_ms, 400)
-        try:
-            item.save(condition=BillingEventItem.event_id.does_not_exist())
-            return True
-        except PutError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise

@@ -1,0 +1,181 @@
+"""A tenant's billing account and the rules that move it: pure functions over Stripe objects, no I/O.
+
+Stripe may deliver events late, twice or out of order. The account therefore follows the *object's own state*
+(the subscription snapshot inside the event) and applies a snapshot only if it is newer than the one it holds:
+newer by the event's ``created`` time, and on a tie by how far along the subscription's life the status is
+(a cancellation is final). A ``deleted`` that arrives before its ``created`` ends canceled, as it should.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from mantra.domain import Plan
+
+# how far along a subscription's life a status is: on a timestamp tie, the later stage wins
+STAGE = {
+    "incomplete": 0,
+    "trialing": 1,
+    "active": 2,
+    "past_due": 3,
+    "unpaid": 4,
+    "paused": 4,
+    "incomplete_expired": 5,
+    "canceled": 6,
+}
+ENTITLED = frozenset({"trialing", "active", "past_due"})  # past_due keeps the plan through the grace period
+PAYING = frozenset({"active", "past_due"})
+DAY_MS = 86_400_000
+
+
+class BillingAccount(BaseModel):
+    tenant_id: str
+    customer_id: str | None = None
+    catalog: str | None = None
+    subscription_id: str | None = None
+    status: str | None = None
+    plan_id: str | None = None
+    as_of_s: int = 0
+    started_s: int | None = None
+    current_period_start_s: int | None = None
+    current_period_end_s: int | None = None
+    cancel_at_period_end: bool = False
+    trial_end_s: int | None = None
+    trial_used: bool = False
+    ended_s: int | None = None
+    in_dunning: bool = False
+    past_due_since_ms: int | None = None
+    grace_until_ms: int | None = None
+    downgraded_ms: int | None = None
+    hwm_paise: int = 0  # profit-share high-water mark of cumulative live P&L
+    cum_pnl_paise: int = 0  # cumulative live P&L metered so far
+    version: int = 0
+
+
+class SubscriptionSnapshot(BaseModel):
+    """What the account needs from a Stripe subscription object."""
+
+    subscription_id: str
+    customer_id: str
+    status: str
+    plan_id: str | None
+    tenant_id: str | None
+    started_s: int | None
+    current_period_start_s: int | None
+    current_period_end_s: int | None
+    cancel_at_period_end: bool
+    trial_end_s: int | None
+    ended_s: int | None
+
+
+def _int(v: Any) -> int | None:
+    return int(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+
+def snapshot(obj: dict[str, Any], plans_by_price: dict[str, str]) -> SubscriptionSnapshot:
+    """Read a subscription object. The plan comes from the price's lookup key, else from metadata."""
+    items = ((obj.get("items") or {}).get("data")) or [{}]
+    item = items[0] or {}
+    price = item.get("price") or {}
+    meta = obj.get("metadata") or {}
+    plan = plans_by_price.get(str(price.get("lookup_key") or "")) or meta.get("plan_id")
+    customer = obj.get("customer")
+    if isinstance(customer, dict):
+        customer = customer.get("id")
+    return SubscriptionSnapshot(
+        subscription_id=str(obj["id"]),
+        customer_id=str(customer or ""),
+        status=str(obj.get("status") or "incomplete"),
+        plan_id=str(plan) if plan else None,
+        tenant_id=meta.get("tenant_id"),
+        started_s=_int(obj.get("start_date")) or _int(obj.get("created")),
+        current_period_start_s=_int(item.get("current_period_start"))
+        or _int(obj.get("current_period_start")),
+        current_period_end_s=_int(item.get("current_period_end")) or _int(obj.get("current_period_end")),
+        cancel_at_period_end=bool(obj.get("cancel_at_period_end")),
+        trial_end_s=_int(obj.get("trial_end")),
+        ended_s=_int(obj.get("ended_at")) or _int(obj.get("canceled_at")),
+    )
+
+
+def is_newer(account: BillingAccount, snap: SubscriptionSnapshot, created_s: int) -> bool:
+    if account.subscription_id is None:
+        return True
+    if created_s != account.as_of_s:
+        return created_s > account.as_of_s
+    if snap.subscription_id != account.subscription_id:
+        return True  # same second, another subscription: the one that arrives later replaces
+    return STAGE.get(snap.status, 0) >= STAGE.get(account.status or "", 0)
+
+
+def apply_subscription(
+    account: BillingAccount, snap: SubscriptionSnapshot, created_s: int, catalog: str | None
+) -> BillingAccount:
+    """The account after this snapshot (the caller checked ``is_newer``)."""
+    fresh_subscription = snap.subscription_id != account.subscription_id
+    updated = account.model_copy(
+        update={
+            "customer_id": snap.customer_id or account.customer_id,
+            "subscription_id": snap.subscription_id,
+            "status": snap.status,
+            "plan_id": snap.plan_id or account.plan_id,
+            "catalog": catalog or account.catalog,
+            "as_of_s": created_s,
+            "started_s": snap.started_s,
+            "current_period_start_s": snap.current_period_start_s,
+            "current_period_end_s": snap.current_period_end_s,
+            "cancel_at_period_end": snap.cancel_at_period_end,
+            "trial_end_s": snap.trial_end_s,
+            "trial_used": account.trial_used or snap.trial_end_s is not None,
+            "ended_s": snap.ended_s,
+        }
+    )
+    if snap.status in ("active", "trialing") or fresh_subscription:
+        # paid up (or a new subscription): dunning ends and a dunning downgrade is undone
+        updated = updated.model_copy(
+            update={
+                "in_dunning": False,
+                "past_due_since_ms": None,
+                "grace_until_ms": None,
+                "downgraded_ms": None,
+            }
+        )
+    return updated
+
+
+def start_dunning(account: BillingAccount, now_ms: int, grace_days: int) -> BillingAccount:
+    """Payment failed: the plan stays for ``grace_days``, then the daily sweep downgrades. Idempotent."""
+    if account.in_dunning or account.downgraded_ms is not None:
+        return account
+    return account.model_copy(
+        update={
+            "in_dunning": True,
+            "past_due_since_ms": now_ms,
+            "grace_until_ms": now_ms + grace_days * DAY_MS,
+        }
+    )
+
+
+def clear_dunning(account: BillingAccount) -> BillingAccount:
+    return account.model_copy(
+        update={"in_dunning": False, "past_due_since_ms": None, "grace_until_ms": None, "downgraded_ms": None}
+    )
+
+
+def downgrade(account: BillingAccount, now_ms: int) -> BillingAccount:
+    return account.model_copy(update={"in_dunning": False, "downgraded_ms": now_ms})
+
+
+def entitled_plan_id(account: BillingAccount | None, free_plan_id: str) -> str:
+    """The plan the tenant may use now: the subscription's while it is live and not downgraded."""
+    if account is None or account.downgraded_ms is not None or account.plan_id is None:
+        return free_plan_id
+    if account.status in ENTITLED:
+        return account.plan_id
+    return free_plan_id
+
+
+def plans_by_price(plans: list[Plan]) -> dict[str, str]:
+    return {p.stripe_price: p.plan_id for p in plans if p.stripe_price}

@@ -1,0 +1,81 @@
+"""Dunning: past_due -> grace period -> the free plan. Nothing is deleted; paying again restores the plan.
+
+The webhook starts dunning (``invoice.payment_failed``) and e-mails the tenant; this daily sweep ends it for
+accounts whose grace period has run out: Stripe's subscription is cancelled (idempotently, so a re-run repeats
+nothing), the users move to the free plan, and they get an e-mail saying so.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import BaseModel
+
+from mantra.billing.account import BillingAccount, downgrade
+from mantra.billing.gateway import StripeGateway
+from mantra.billing.plans import free_plan_id
+from mantra.billing.ports import BillingStore, PlanSource
+from mantra.billing.records import BillingChange, Notice
+from mantra.clock import Clock
+from mantra.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class DunningReport(BaseModel):
+    downgraded: list[str]
+    failed: list[str]
+
+
+class DunningService:
+    def __init__(
+        self, store: BillingStore, plans: PlanSource, gateway: StripeGateway, settings: Settings, clock: Clock
+    ) -> None:
+        self._store, self._plans, self._gateway = store, plans, gateway
+        self._settings, self._clock = settings, clock
+
+    def run(self) -> DunningReport:
+        now = self._clock.now_ms()
+        report = DunningReport(downgraded=[], failed=[])
+        for account in self._store.dunning_due(now):
+            try:
+                if self._downgrade(account, now):
+                    report.downgraded.append(account.tenant_id)
+            except Exception:  # one account's failure never stops the sweep; the next run retries it
+                log.exception("dunning downgrade failed for %s", account.tenant_id)
+                report.failed.append(account.tenant_id)
+        return report
+
+    def _downgrade(self, account: BillingAccount, now_ms: int) -> bool:
+        if account.subscription_id and account.status != "canceled":
+            self._gateway.cancel_now(
+                account.subscription_id, idempotency_key=f"tm-dunning-cancel-{account.subscription_id}"
+            )
+        free = self._free_plan(account)
+        users = self._store.tenant_users(account.tenant_id)
+        stale = tuple(u.user_id for u in users if u.plan_id != free)
+        since = account.past_due_since_ms or now_ms
+        change = BillingChange(
+            received_ms=now_ms,
+            account=downgrade(account, now_ms).model_copy(update={"version": account.version + 1}),
+            expected_version=account.version,
+            notices=[
+                Notice(
+                    notice_id=f"dunning:{account.tenant_id}:{since}:downgraded",
+                    tenant_id=account.tenant_id,
+                    kind="downgraded",
+                    created_ms=now_ms,
+                    subject="Your account moved to the free plan",
+                    body=(
+                        "We could not collect your payment during the grace period, so your subscription was "
+                        "cancelled and your account is on the free plan. Nothing was deleted: subscribe again "
+                        "any time to get your plan back."
+                    ),
+                )
+            ],
+            plan_for_users=(stale, free) if stale else None,
+        )
+        return self._store.commit(change)
+
+    def _free_plan(self, account: BillingAccount) -> str:
+        return free_plan_id(self._plans.all(), account.catalog, self._settings.billing_free_plan)

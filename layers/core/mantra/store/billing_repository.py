@@ -1,0 +1,372 @@
+"""DynamoDB access for billing: accounts, history, invoices, usage charges, ledgers, Stripe events.
+
+A Stripe event and everything it changes (account, history row, invoice, notices in the outbox, the users'
+plan) go in one transaction whose first condition is "this event id is new": a duplicate changes nothing.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from pynamodb.exceptions import PutError
+from pynamodb.transactions import TransactWrite
+
+import mantra.store.models  # noqa: F401 - first: the billing models extend its table list
+from mantra.billing.account import BillingAccount
+from mantra.billing.records import (
+    BillingChange,
+    HistoryRow,
+    InvoiceLine,
+    InvoiceRecord,
+    StrategyDeployment,
+    Trade,
+    UsageCharge,
+)
+from mantra.domain import User
+from mantra.store.billing_models import (
+    BillingAccountItem,
+    InvoiceRecordItem,
+    StrategyDeploymentItem,
+    SubscriptionHistoryItem,
+    TradeItem,
+    UsageChargeItem,
+)
+from mantra.store.models import BillingEventItem, OutboxItem, UserItem
+from mantra.store.repositories import (
+    DynamoUserRepository,
+    _conditional_failed,
+    _expiry,
+    _n,
+    _transact,
+)
+
+EVENT_RETENTION_DAYS = 30  # Stripe retries for 3 days; keep the dedupe record well beyond that
+NOTICE_DETAIL_TYPE = "billing.notice"
+
+_ACCOUNT_FIELDS = [
+    "customer_id",
+    "catalog",
+    "subscription_id",
+    "status",
+    "plan_id",
+    "as_of_s",
+    "started_s",
+    "current_period_start_s",
+    "current_period_end_s",
+    "cancel_at_period_end",
+    "trial_end_s",
+    "trial_used",
+    "ended_s",
+    "past_due_since_ms",
+    "grace_until_ms",
+    "downgraded_ms",
+    "hwm_paise",
+    "cum_pnl_paise",
+]
+
+
+def _opt(v: Any) -> int | None:
+    return None if v is None else int(v)
+
+
+class DynamoBillingRepository:
+    # accounts
+    def account(self, tenant_id: str) -> BillingAccount | None:
+        try:
+            return self._account(BillingAccountItem.get(tenant_id, consistent_read=True))
+        except BillingAccountItem.DoesNotExist:
+            return None
+
+    def account_by_customer(self, customer_id: str) -> BillingAccount | None:
+        for item in BillingAccountItem.by_customer.query(customer_id, limit=1):
+            return self.account(item.tenant_id)  # the index is eventually consistent: re-read the table
+        return None
+
+    def accounts(self) -> list[BillingAccount]:
+        return [self._account(i) for i in BillingAccountItem.scan()]
+
+    def dunning_due(self, now_ms: int) -> list[BillingAccount]:
+        items = BillingAccountItem.in_dunning.query("past_due", BillingAccountItem.grace_until_ms <= now_ms)
+        return [a for a in (self.account(i.tenant_id) for i in items) if a is not None and a.in_dunning]
+
+    def tenant_users(self, tenant_id: str) -> list[User]:
+        return [DynamoUserRepository._to_domain(i) for i in UserItem.by_tenant.query(tenant_id)]
+
+    def event_seen(self, event_id: str) -> bool:
+        try:
+            BillingEventItem.get(event_id, attributes_to_get=["event_id"])
+            return True
+        except BillingEventItem.DoesNotExist:
+            return False
+
+    def commit(self, change: BillingChange) -> bool:
+        """Write the change atomically; False if a condition failed (duplicate event or a concurrent write)."""
+        at = change.received_ms
+
+        def write(tx: TransactWrite) -> None:
+            if change.event is not None:
+                e = change.event
+                item = BillingEventItem(
+                    event_id=e.event_id,
+                    event_type=e.event_type,
+                    created_s=e.created_s,
+                    received_ms=at,
+                    livemode=e.livemode,
+                    payload=e.payload,
+                    handled=e.handled,
+                )
+                item.expires_at = _expiry(at, EVENT_RETENTION_DAYS)
+                tx.save(item, condition=BillingEventItem.event_id.does_not_exist())
+            if change.account is not None:
+                account = self._item(change.account)
+                if change.expected_version is None:
+                    tx.save(account, condition=BillingAccountItem.tenant_id.does_not_exist())
+                else:
+                    tx.save(account, condition=BillingAccountItem.version == change.expected_version)
+            for row in change.history:
+                tx.save(
+                    SubscriptionHistoryItem(
+                        tenant_id=row.tenant_id,
+                        sort_key=f"{row.at_s:010d}#{row.event_id}",
+                        subscription_id=row.subscription_id,
+                        status=row.status,
+                        plan_id=row.plan_id,
+                        at_s=row.at_s,
+                        event_id=row.event_id,
+                    )
+                )
+            if change.invoice is not None:
+                inv = change.invoice
+                tx.save(
+                    InvoiceRecordItem(
+                        tenant_id=inv.tenant_id,
+                        invoice_id=inv.invoice_id,
+                        subscription_id=inv.subscription_id,
+                        status=inv.status,
+                        currency=inv.currency,
+                        amount_due_minor=inv.amount_due_minor,
+                        amount_paid_minor=inv.amount_paid_minor,
+                        created_s=inv.created_s,
+                        as_of_s=inv.as_of_s,
+                        lines=[line.model_dump() for line in inv.lines],
+                    )
+                )
+            for notice in change.notices:
+                outbox = OutboxItem(
+                    event_id=notice.notice_id,
+                    detail_type=NOTICE_DETAIL_TYPE,
+                    detail={"event_id": notice.notice_id, **notice.model_dump()},
+                    created_ms=at,
+                )
+                outbox.expires_at = _expiry(at, 7)
+                tx.save(outbox, condition=OutboxItem.event_id.does_not_exist())
+            if change.plan_for_users is not None:
+                user_ids, plan_id = change.plan_for_users
+                for user_id in user_ids:
+                    tx.update(
+                        UserItem(user_id=user_id),
+                        actions=[UserItem.plan_id.set(plan_id)],
+                        condition=UserItem.user_id.exists(),
+                    )
+
+        return _transact(BillingAccountItem, write)
+
+    def record_unhandled(self, event: dict[str, Any], received_ms: int) -> bool:
+        """An event we acknowledge and ignore: stored once, nothing else changes."""
+        item = BillingEventItem(
+            event_id=event["id"],
+            event_type=event["type"],
+            created_s=int(event.get("created", 0)),
+            received_ms=received_ms,
+            livemode=bool(event.get("livemode", False)),
+            payload=event,
+            handled=False,
+        )
+        item.expires_at = _expiry(received_ms, EVENT_RETENTION_DAYS)
+        try:
+            item.save(condition=BillingEventItem.event_id.does_not_exist())
+            return True
+        except PutError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+
+    # history and invoices (the finance view reads them whole: a report, not a request path)
+    def history(self) -> list[HistoryRow]:
+        return [
+            HistoryRow(
+                tenant_id=i.tenant_id,
+                subscription_id=i.subscription_id,
+                status=i.status,
+                plan_id=i.plan_id,
+                at_s=_n(i.at_s),
+                event_id=i.event_id,
+            )
+            for i in SubscriptionHistoryItem.scan()
+        ]
+
+    def invoices(self, tenant_id: str | None = None) -> list[InvoiceRecord]:
+        items = InvoiceRecordItem.query(tenant_id) if tenant_id else InvoiceRecordItem.scan()
+        return [
+            InvoiceRecord(
+                tenant_id=i.tenant_id,
+                invoice_id=i.invoice_id,
+                subscription_id=i.subscription_id,
+                status=i.status,
+                currency=i.currency,
+                amount_due_minor=_n(i.amount_due_minor),
+                amount_paid_minor=_n(i.amount_paid_minor),
+                created_s=_n(i.created_s),
+                as_of_s=_n(i.as_of_s),
+                lines=[InvoiceLine(**line) for line in (i.lines or [])],
+            )
+            for i in items
+        ]
+
+    # ledgers (the trading engine writes; metering reads)
+    def put_trade(self, trade: Trade) -> None:
+        TradeItem(
+            sort_key=f"{trade.executed_ms:013d}#{trade.trade_id}", **trade.model_dump(exclude_none=True)
+        ).save()
+
+    def trades(self, tenant_id: str, start_ms: int, end_ms: int) -> builtins.list[Trade]:
+        lo, hi = f"{start_ms:013d}#", f"{end_ms:013d}#"
+        items = TradeItem.query(tenant_id, TradeItem.sort_key.between(lo, hi))
+        return [
+            Trade(
+                tenant_id=i.tenant_id,
+                trade_id=i.trade_id,
+                user_id=i.user_id,
+                strategy_id=i.strategy_id,
+                symbol=i.symbol,
+                side=i.side,
+                quantity=_n(i.quantity),
+                price_paise=_n(i.price_paise),
+                pnl_paise=_opt(i.pnl_paise),
+                mode=i.mode,
+                executed_ms=_n(i.executed_ms),
+            )
+            for i in items
+            if _n(i.executed_ms) < end_ms
+        ]
+
+    def put_deployment(self, deployment: StrategyDeployment) -> None:
+        StrategyDeploymentItem(**deployment.model_dump(exclude_none=True)).save()
+
+    def deployments(self, tenant_id: str) -> builtins.list[StrategyDeployment]:
+        return [
+            StrategyDeployment(
+                tenant_id=i.tenant_id,
+                strategy_id=i.strategy_id,
+                name=i.name,
+                mode=i.mode,
+                active_from_ms=_n(i.active_from_ms),
+                active_to_ms=_opt(i.active_to_ms),
+            )
+            for i in StrategyDeploymentItem.query(tenant_id)
+        ]
+
+    # usage charges
+    def charges(self, tenant_id: str, period: str) -> builtins.list[UsageCharge]:
+        items = UsageChargeItem.query(tenant_id, UsageChargeItem.charge_key.startswith(f"{period}#"))
+        return [self._charge(i) for i in items]
+
+    def charges_in(self, period: str) -> builtins.list[UsageCharge]:
+        return [self._charge(i) for i in UsageChargeItem.by_period.query(period)]
+
+    def create_charges(
+        self, charges: builtins.list[UsageCharge], account: BillingAccount, expected_version: int
+    ) -> bool:
+        """The period's charges and the account's new high-water mark, together; only the first run wins."""
+
+        def write(tx: TransactWrite) -> None:
+            for c in charges:
+                item = UsageChargeItem(
+                    tenant_id=c.tenant_id,
+                    charge_key=c.charge_key,
+                    period=c.period,
+                    stream=c.stream,
+                    currency=c.currency,
+                    quantity=c.quantity,
+                    unit_minor=c.unit_minor,
+                    amount_minor=c.amount_minor,
+                    detail=c.detail,
+                    state=c.state,
+                    created_ms=c.created_ms,
+                )
+                tx.save(item, condition=UsageChargeItem.charge_key.does_not_exist())
+            tx.save(self._item(account), condition=BillingAccountItem.version == expected_version)
+
+        return _transact(UsageChargeItem, write)
+
+    def mark_posted(self, charge: UsageCharge, invoice_item_id: str, at_ms: int) -> None:
+        UsageChargeItem(tenant_id=charge.tenant_id, charge_key=charge.charge_key).update(
+            actions=[
+                UsageChargeItem.state.set("posted"),
+                UsageChargeItem.stripe_invoice_item.set(invoice_item_id),
+                UsageChargeItem.posted_ms.set(at_ms),
+            ]
+        )
+
+    def save_customer(self, tenant_id: str, customer_id: str, catalog: str) -> None:
+        """Link a new Stripe customer to the tenant (creating the account) without touching its state."""
+        BillingAccountItem(tenant_id=tenant_id).update(
+            actions=[
+                BillingAccountItem.customer_id.set(customer_id),
+                BillingAccountItem.catalog.set(BillingAccountItem.catalog | catalog),
+                BillingAccountItem.version.add(1),  # a concurrent transaction on the old version fails
+            ]
+        )
+
+    # mapping
+    @staticmethod
+    def _item(a: BillingAccount) -> BillingAccountItem:
+        data = {k: getattr(a, k) for k in _ACCOUNT_FIELDS}
+        item = BillingAccountItem(tenant_id=a.tenant_id, version=a.version, **data)
+        if a.in_dunning and a.grace_until_ms is not None:
+            item.dunning = "past_due"  # sparse index: present only while in dunning
+        return item
+
+    @staticmethod
+    def _account(i: BillingAccountItem) -> BillingAccount:
+        return BillingAccount(
+            tenant_id=i.tenant_id,
+            customer_id=i.customer_id,
+            catalog=i.catalog,
+            subscription_id=i.subscription_id,
+            status=i.status,
+            plan_id=i.plan_id,
+            as_of_s=_opt(i.as_of_s) or 0,
+            started_s=_opt(i.started_s),
+            current_period_start_s=_opt(i.current_period_start_s),
+            current_period_end_s=_opt(i.current_period_end_s),
+            cancel_at_period_end=bool(i.cancel_at_period_end),
+            trial_end_s=_opt(i.trial_end_s),
+            trial_used=bool(i.trial_used),
+            ended_s=_opt(i.ended_s),
+            in_dunning=i.dunning is not None,
+            past_due_since_ms=_opt(i.past_due_since_ms),
+            grace_until_ms=_opt(i.grace_until_ms),
+            downgraded_ms=_opt(i.downgraded_ms),
+            hwm_paise=_opt(i.hwm_paise) or 0,
+            cum_pnl_paise=_opt(i.cum_pnl_paise) or 0,
+            version=_opt(i.version) or 0,
+        )
+
+    @staticmethod
+    def _charge(i: UsageChargeItem) -> UsageCharge:
+        return UsageCharge(
+            tenant_id=i.tenant_id,
+            period=i.period,
+            stream=i.stream,
+            currency=i.currency,
+            quantity=_n(i.quantity),
+            unit_minor=_opt(i.unit_minor),
+            amount_minor=_n(i.amount_minor),
+            detail=i.detail or {},
+            state=i.state,
+            stripe_invoice_item=i.stripe_invoice_item,
+            created_ms=_n(i.created_ms),
+            posted_ms=_opt(i.posted_ms),
+        )

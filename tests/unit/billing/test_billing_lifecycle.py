@@ -1,0 +1,228 @@
+"""Stripe events -> billing state: checkout, trial, upgrade, dunning, downgrade; duplicates and any order."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from billing_fakes import FakeClock, FakeGateway, MemoryBillingStore, MemoryPlans, user
+from mantra.billing import stripe_events as se
+from mantra.billing.dunning import DunningService
+from mantra.billing.webhook import StripeWebhookService
+from mantra.errors import Invalid
+from mantra.settings import Settings
+
+SECRET = "whsec_unit"
+T0 = 1_790_000_000  # Stripe time (seconds)
+DAY = 86_400
+
+
+class World:
+    def __init__(self) -> None:
+        self.clock = FakeClock(T0 * 1000)
+        self.store = MemoryBillingStore([user("tnt_a", "usr_a"), user("tnt_a", "usr_a2")])
+        self.plans = MemoryPlans()
+        self.settings = Settings(billing_grace_days=7)
+        self.webhooks = StripeWebhookService(self.store, self.plans, SECRET, self.settings, self.clock)
+        self.gateway = FakeGateway()
+        self.dunning = DunningService(self.store, self.plans, self.gateway, self.settings, self.clock)
+
+    def deliver(self, event: dict[str, Any], *, sign_at: int | None = None) -> Any:
+        payload = json.dumps(event).encode()
+        ts = sign_at if sign_at is not None else self.clock.now_ms() // 1000
+        return self.webhooks.receive(payload, se.sign(payload, SECRET, ts))
+
+    def plan_of_users(self) -> set[str]:
+        return {u.plan_id for u in self.store.tenant_users("tnt_a")}
+
+
+def sub_event(
+    kind: str, status: str, created: int, plan: str = "pro", sub_id: str = "sub_1", **extra: Any
+) -> dict[str, Any]:
+    price = se.price(
+        price_id=f"price_{plan}", lookup_key=f"{plan}_monthly", unit_amount=299_900, currency="inr"
+    )
+    obj = se.subscription(
+        customer="cus_a",
+        price=price,
+        created=T0,
+        period_start=created,
+        period_end=created + 30 * DAY,
+        status=status,
+        sub_id=sub_id,
+        metadata={"tenant_id": "tnt_a", "plan_id": plan},
+        **extra,
+    )
+    return se.build_event(f"customer.subscription.{kind}", obj, created=created)
+
+
+def invoice_event(kind: str, created: int, amount: int, status: str = "paid") -> dict[str, Any]:
+    line = se.invoice_line(
+        amount=amount, currency="inr", description="Pro", period_start=created, period_end=created + 30 * DAY
+    )
+    inv = se.invoice(
+        customer="cus_a",
+        subscription_id="sub_1",
+        lines=[line],
+        currency="inr",
+        created=created,
+        period_start=created,
+        period_end=created + 30 * DAY,
+        status=status,
+    )
+    return se.build_event(kind, inv, created=created)
+
+
+def checkout_event(created: int) -> dict[str, Any]:
+    session = se.checkout_session(
+        customer="cus_a",
+        client_reference_id="tnt_a",
+        created=created,
+        metadata={"tenant_id": "tnt_a", "plan_id": "pro"},
+        subscription_id="sub_1",
+    )
+    return se.build_event("checkout.session.completed", session, created=created)
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def test_checkout_then_a_trialing_subscription_puts_every_user_of_the_tenant_on_the_plan(
+    world: World,
+) -> None:
+    world.deliver(checkout_event(T0))
+    world.deliver(sub_event("created", "trialing", T0 + 1, trial_start=T0, trial_end=T0 + 14 * DAY))
+    account = world.store.account("tnt_a")
+    assert account is not None
+    assert (account.customer_id, account.status, account.plan_id) == ("cus_a", "trialing", "pro")
+    assert account.trial_used and account.trial_end_s == T0 + 14 * DAY
+    assert world.plan_of_users() == {"pro"}
+
+
+def test_a_duplicate_event_changes_nothing(world: World) -> None:
+    event = sub_event("created", "active", T0)
+    first = world.deliver(event)
+    commits = world.store.commits
+    again = world.deliver(event)
+    assert (first.duplicate, first.applied, again.duplicate) == (False, True, True)
+    assert world.store.commits == commits
+    assert len(world.store.history_) == 1
+
+
+def test_deleted_arriving_before_created_ends_canceled_on_the_free_plan(world: World) -> None:
+    created = sub_event("created", "active", T0)
+    deleted = sub_event("deleted", "canceled", T0 + 60, canceled_at=T0 + 60, ended_at=T0 + 60)
+    world.deliver(deleted)
+    late = world.deliver(created)
+    account = world.store.account("tnt_a")
+    assert account is not None and account.status == "canceled"
+    assert late.applied is False and late.duplicate is False  # recorded, not applied
+    assert world.plan_of_users() == {"starter"}
+
+
+def test_an_older_update_arriving_after_a_newer_one_is_ignored(world: World) -> None:
+    world.deliver(sub_event("updated", "active", T0 + 100, plan="elite"))
+    world.deliver(sub_event("updated", "active", T0 + 50, plan="pro"))
+    account = world.store.account("tnt_a")
+    assert account is not None and account.plan_id == "elite"
+    assert world.plan_of_users() == {"elite"}
+
+
+def test_same_second_tie_goes_to_the_later_life_stage(world: World) -> None:
+    world.deliver(sub_event("deleted", "canceled", T0, ended_at=T0))
+    world.deliver(sub_event("updated", "active", T0))
+    account = world.store.account("tnt_a")
+    assert account is not None and account.status == "canceled"
+
+
+def test_payment_failed_starts_dunning_with_an_email_notice_and_keeps_the_plan(world: World) -> None:
+    world.deliver(sub_event("created", "active", T0))
+    world.deliver(invoice_event("invoice.payment_failed", T0 + 30 * DAY, 299_900, status="open"))
+    account = world.store.account("tnt_a")
+    assert account is not None and account.in_dunning
+    assert account.grace_until_ms == T0 * 1000 + 7 * DAY * 1000
+    assert world.plan_of_users() == {"pro"}
+    notices = [n for n in world.store.outbox.values() if n.kind == "payment_failed"]
+    assert len(notices) == 1 and "₹2,999.00" in notices[0].body
+
+
+def test_dunning_downgrades_after_the_grace_period_and_cancels_stripe_once(world: World) -> None:
+    world.deliver(sub_event("created", "active", T0))
+    world.deliver(invoice_event("invoice.payment_failed", T0 + DAY, 299_900, status="open"))
+    world.clock.now += 6 * DAY * 1000
+    assert world.dunning.run().downgraded == []  # still in grace
+    world.clock.now += 2 * DAY * 1000
+    report = world.dunning.run()
+    again = world.dunning.run()
+    assert report.downgraded == ["tnt_a"] and again.downgraded == []
+    assert world.plan_of_users() == {"starter"}
+    assert world.gateway.named("cancel_now") == [{"subscription": "sub_1"}]
+    assert any(n.kind == "downgraded" for n in world.store.outbox.values())
+
+
+def test_paying_during_grace_ends_dunning(world: World) -> None:
+    world.deliver(sub_event("created", "active", T0))
+    world.deliver(invoice_event("invoice.payment_failed", T0 + DAY, 299_900, status="open"))
+    world.deliver(invoice_event("invoice.paid", T0 + 2 * DAY, 299_900))
+    account = world.store.account("tnt_a")
+    assert account is not None and not account.in_dunning
+    world.clock.now += 30 * DAY * 1000
+    assert world.dunning.run().downgraded == []
+    assert world.plan_of_users() == {"pro"}
+    kinds = sorted(n.kind for n in world.store.outbox.values())
+    assert kinds == ["payment_failed", "payment_received"]
+
+
+def test_trial_will_end_sends_a_notice(world: World) -> None:
+    world.deliver(
+        sub_event("trial_will_end", "trialing", T0 + 11 * DAY, trial_start=T0, trial_end=T0 + 14 * DAY)
+    )
+    notices = list(world.store.outbox.values())
+    assert [n.kind for n in notices] == ["trial_will_end"]
+
+
+def test_unknown_event_types_are_acknowledged_and_ignored(world: World) -> None:
+    event = se.build_event("customer.tax_id.created", {"id": "txi_1"}, created=T0)
+    result = world.deliver(event)
+    assert (result.handled, result.duplicate) == (False, False)
+    assert world.store.handled[event["id"]] is False
+    assert world.store.accounts_ == {}
+
+
+def test_a_subscription_nobody_owns_is_recorded_but_changes_no_account(world: World) -> None:
+    event = sub_event("created", "active", T0)
+    event["data"]["object"]["metadata"] = {}
+    result = world.deliver(event)
+    assert result.applied is False and world.store.accounts_ == {}
+    assert world.store.handled[event["id"]] is False
+
+
+@pytest.mark.parametrize("offset", [-301, 301])
+def test_stale_and_future_signatures_are_refused_before_anything_is_read(world: World, offset: int) -> None:
+    with pytest.raises(Invalid):
+        world.deliver(sub_event("created", "active", T0), sign_at=T0 + offset)
+    assert world.store.events == {}
+
+
+def test_invoice_lines_are_recorded_by_revenue_stream(world: World) -> None:
+    world.deliver(sub_event("created", "active", T0))
+    event = invoice_event("invoice.paid", T0 + DAY, 299_900)
+    event["data"]["object"]["lines"]["data"].append(
+        se.invoice_line(
+            amount=5_000,
+            currency="inr",
+            description="trades",
+            period_start=T0,
+            period_end=T0 + DAY,
+            metadata={"stream": "trade_fee"},
+        )
+    )
+    world.deliver(event)
+    [invoice] = world.store.invoices("tnt_a")
+    assert {line.stream: line.amount_minor for line in invoice.lines} == {
+        "subscription": 299_900,
+        "trade_fee": 5_000,
+    }
