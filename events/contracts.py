@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.parser.models import (
 )
 from mantra.alerts.dispatch import AlertTriggered
 from mantra.alerts.scheduled import SignalDetected
+from mantra.billing.records import Notice
 from mantra.domain import Tick
 from pydantic import BaseModel, Json
 
@@ -70,3 +71,12 @@ class SignalDetectedEvent(EventBridgeModel):
 
 class SignalDetectedMessage(SqsRecordModel):
     body: Json[SignalDetectedEvent]
+
+
+class BillingNoticeEvent(EventBridgeModel):
+    account: str = ""
+    detail: Notice
+
+
+class BillingNoticeMessage(SqsRecordModel):
+    body: Json[BillingNoticeEvent]

@@ -14,6 +14,8 @@ from frontend_api.routers import (
     apikeys,
     auth,
     backtests,
+    billing,
+    finance,
     health,
     market,
     notifications,
@@ -60,5 +62,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         app.include_router(module.router)
     app.include_router(options.router)
     app.include_router(apikeys.router)
+    app.include_router(billing.router)
+    app.include_router(finance.router)
     app.add_middleware(ApiKeyPaths)  # /v1/... = /api/... with an API key; rate-limit headers
     return app

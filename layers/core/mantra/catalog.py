@@ -235,9 +235,14 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         name="stripe_webhook",
         handler="functions.stripe_webhook.handler:lambda_handler",
-        description="Stripe events, verified on the raw body, recorded once per event id",
+        description="Stripe events, verified on the raw body, applied once each in any order (subscriptions, "
+        "invoices, dunning start); notices go to the outbox in the same transaction",
         triggers=(HttpTrigger(routes=("POST /webhooks/stripe",), authorized=False),),
-        access=Access(tables_read=("billing_events",), tables_write=("billing_events",), secrets=("stripe",)),
+        access=Access(
+            tables_read=("billing_events", "users", "plans", *BILLING_TABLES),
+            tables_write=("billing_events", "users", "outbox", *BILLING_TABLES),
+            secrets=("stripe",),
+        ),
     ),
     FunctionSpec(
         name="api",
@@ -287,6 +292,54 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
 )
 
 
+# Billing: the monthly metering run, the daily dunning sweep, the notices they and the webhooks raise.
+BILLING_FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec(
+        name="billing_cycle",
+        handler="functions.billing_cycle.handler:lambda_handler",
+        description="Meters the month that closed (trade, success, profit-share, strategy fees) into Stripe "
+        "invoice items, once per tenant, month and stream",
+        triggers=(
+            ScheduleTrigger(
+                name="billing-cycle-monthly",
+                cron="30 0 1 * ? *",
+                description="00:30 IST on the 1st: the previous IST calendar month",
+            ),
+        ),
+        access=Access(
+            tables_read=("plans", "trades", "strategy_deployments", *BILLING_TABLES),
+            tables_write=("usage_charges", "billing_accounts"),
+            secrets=("stripe",),
+        ),
+        timeout_s=900,
+    ),
+    FunctionSpec(
+        name="dunning_sweep",
+        handler="functions.dunning_sweep.handler:lambda_handler",
+        description="Accounts past their dunning grace period move to the free plan; Stripe is cancelled",
+        triggers=(
+            ScheduleTrigger(name="dunning-daily", cron="0 9 * * ? *", description="09:00 IST, every day"),
+        ),
+        access=Access(
+            tables_read=("users", "plans", "billing_accounts"),
+            tables_write=("users", "billing_accounts", "outbox"),
+            secrets=("stripe",),
+        ),
+        timeout_s=300,
+    ),
+    FunctionSpec(
+        name="billing_notices",
+        handler="functions.billing_notices.handler:lambda_handler",
+        description="Billing notices (payment failed, downgraded, trial ending) -> inbox and e-mail, once each",
+        triggers=(EventTrigger(detail_types=("billing.notice",), queue="billing-notices"),),
+        access=Access(
+            tables_read=("users", "notifications"),
+            tables_write=("notifications",),
+            send_email=True,
+        ),
+    ),
+)
+
 # Real-time push: the WebSocket API's routes, the fan-out from the table streams, the stale-connection sweep.
 WS_FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
@@ -323,7 +376,7 @@ WS_FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout_s=120,
     ),
 )
-FUNCTIONS = (*FUNCTIONS, *WS_FUNCTIONS)
+FUNCTIONS = (*FUNCTIONS, *WS_FUNCTIONS, *BILLING_FUNCTIONS)
 
 TASKS: tuple[TaskSpec, ...] = (
     TaskSpec(
