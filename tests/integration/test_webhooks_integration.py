@@ -131,7 +131,8 @@ def test_a_receiver_failing_twice_gets_it_on_the_third_attempt_via_the_retry_swe
     api: Api, receiver: Receiver
 ):
     # Given a receiver that answers 500, 503, then 200 (tokens first: the dev issuer reads the moved clock)
-    pro, starter = api.auth(), api.auth("starter@demo.trademantra.in")
+    pro, other = api.auth(), api.auth("creator@demo.trademantra.in")  # Elite: has webhooks, another tenant
+    starter = api.auth("starter@demo.trademantra.in")  # Starter: no webhooks
     _cleanup(api, pro)
     receiver.script["/flaky"] = [500, 503, 200]
     endpoint_id, secret = _register(api, receiver, "/flaky", pro)
@@ -159,9 +160,13 @@ def test_a_receiver_failing_twice_gets_it_on_the_third_attempt_via_the_retry_swe
     assert [(a["attempt"], a["status_code"]) for a in delivery["attempts"]] == [(1, 500), (2, 503), (3, 200)]
     assert all(a["latency_ms"] >= 0 for a in delivery["attempts"])
     # And another tenant's user gets 404 for the same endpoint
-    assert api.client.get(f"/api/webhooks/{endpoint_id}/deliveries", headers=starter).status_code == 404
-    assert api.client.post(f"/api/webhooks/{endpoint_id}/rotate", headers=starter).status_code == 404
-    assert api.client.delete(f"/api/webhooks/{endpoint_id}", headers=starter).status_code == 404
+    assert api.client.get(f"/api/webhooks/{endpoint_id}/deliveries", headers=other).status_code == 404
+    assert api.client.post(f"/api/webhooks/{endpoint_id}/rotate", headers=other).status_code == 404
+    assert api.client.delete(f"/api/webhooks/{endpoint_id}", headers=other).status_code == 404
+    # And a Starter user, whose plan has no webhooks, is told which plan has them
+    refused = api.client.get(f"/api/webhooks/{endpoint_id}/deliveries", headers=starter)
+    assert refused.status_code == 403
+    assert "webhooks needs the Trader plan or higher (you are on Starter)" in refused.json()["detail"]
 
 
 def test_a_410_gone_receiver_disables_its_endpoint(api: Api, receiver: Receiver):
