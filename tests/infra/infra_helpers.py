@@ -49,11 +49,16 @@ class Synth:
         return self.logical_id("AWS::Lambda::Function", FunctionName=f"mantra-{STAGE}-{name}")
 
     def role_policies(self, role_id: str) -> list[dict[str, Any]]:
-        """Every statement of the AWS::IAM::Policy resources attached to ``role_id``."""
+        """Every statement attached to ``role_id``: its inline policies and the overflow managed policies CDK
+        splits a long policy into."""
+        policies = [
+            *self.of_type("AWS::IAM::Policy").values(),
+            *self.of_type("AWS::IAM::ManagedPolicy").values(),
+        ]
         return [
             statement
-            for policy in self.of_type("AWS::IAM::Policy").values()
-            if {"Ref": role_id} in policy["Properties"]["Roles"]
+            for policy in policies
+            if {"Ref": role_id} in policy["Properties"].get("Roles", [])
             for statement in policy["Properties"]["PolicyDocument"]["Statement"]
         ]
 
