@@ -21,7 +21,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     data = tmp_path_factory.mktemp("data")
     ports = {
         k: standins.free_port()
-        for k in ("dynamodb_port", "kinesis_port", "moto_port", "smtp_port", "api_port")
+        for k in ("dynamodb_port", "kinesis_port", "moto_port", "smtp_port", "api_port", "stripe_port")
     }
     base = Settings(data_dir=data, standins_dir=REPO / ".standins", stage="it", **ports)  # type: ignore[arg-type]
     env = {

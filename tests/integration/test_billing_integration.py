@@ -1,0 +1,282 @@
+"""Billing over the real parts: DynamoDB Local, moto (secrets), the Stripe stand-in sending signed webhooks, and
+the local gateway serving the API and stripe_webhook over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from helpers import until
+from mantra.auth.passwords import hash_password
+from mantra.billing import stripe_events as se
+from mantra.billing.dunning import DunningService
+from mantra.billing.metering import UsageMetering
+from mantra.billing.records import Notice, Trade
+from mantra.container import Container
+from mantra.domain import Role, User
+from mantra.settings import Settings
+from mantra.store.aws import read_secret
+
+pytestmark = pytest.mark.integration
+DAY_MS = 86_400_000
+
+
+class ShiftedClock:
+    def __init__(self, offset_ms: int) -> None:
+        self.offset_ms = offset_ms
+
+    def now_ms(self) -> int:
+        return int(time.time() * 1000) + self.offset_ms
+
+
+@pytest.fixture(scope="module")
+def gateway(platform: Settings) -> Iterator[str]:
+    """The local API Gateway (API + stripe_webhook) on the platform's API port, where the stand-in posts."""
+    from mantra.cli.stripe import sync_from_settings
+    from mantra.runtime.gateway import create_gateway
+
+    sync_from_settings(platform)
+    server = uvicorn.Server(
+        uvicorn.Config(create_gateway(), host="127.0.0.1", port=platform.api_port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{platform.api_port}"
+    until(lambda: _up(base), timeout_s=20)
+    yield base
+    server.should_exit = True
+    thread.join(10)
+
+
+def _up(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/api/health", timeout=1).status_code in (200, 503)
+    except httpx.HTTPError:
+        return False
+
+
+def _user(container: Container, tenant: str) -> User:
+    user = User(
+        user_id=f"usr_{tenant}",
+        email=f"{tenant}@it.trademantra.in",
+        name=tenant,
+        tenant_id=tenant,
+        roles=frozenset({Role.TRADER}),
+        plan_id="starter",
+    )
+    container.users.put(user, hash_password("it-password"), int(time.time() * 1000))
+    return user
+
+
+def _token(base: str, user: User) -> dict[str, str]:
+    r = httpx.post(f"{base}/auth/token", data={"username": user.email, "password": "it-password"})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def _post_event(base: str, secret: str, event: dict[str, Any], ts: int | None = None) -> httpx.Response:
+    payload = json.dumps(event).encode()
+    sig = se.sign(payload, secret, ts if ts is not None else int(time.time()))
+    return httpx.post(f"{base}/webhooks/stripe", content=payload, headers={"Stripe-Signature": sig})
+
+
+@pytest.fixture(scope="module")
+def container(platform: Settings) -> Container:
+    from mantra.container import get_container
+
+    return get_container(platform)
+
+
+@pytest.fixture(scope="module")
+def secret(platform: Settings) -> str:
+    return str(read_secret(platform, "stripe")["webhook_secret"])
+
+
+def _sub_event(kind: str, status: str, created: int, tenant: str, plan: str = "pro") -> dict[str, Any]:
+    price = se.price(
+        price_id=f"price_it_{plan}", lookup_key=f"{plan}_monthly", unit_amount=299_900, currency="inr"
+    )
+    obj = se.subscription(
+        customer=f"cus_it_{tenant}",
+        price=price,
+        created=created,
+        period_start=created,
+        period_end=created + 30 * 86_400,
+        status=status,
+        sub_id=f"sub_it_{tenant}",
+        metadata={"tenant_id": tenant, "plan_id": plan},
+        ended_at=created if status == "canceled" else None,
+    )
+    return se.build_event(f"customer.subscription.{kind}", obj, created=created)
+
+
+def test_forged_tampered_stale_and_future_webhooks_are_refused_and_nothing_is_stored(
+    gateway: str, secret: str, container: Container
+) -> None:
+    user = _user(container, "tnt_it_forged")
+    event = _sub_event("created", "active", int(time.time()), user.tenant_id)
+    payload = json.dumps(event).encode()
+    now = int(time.time())
+    cases = {
+        "forged": se.sign(payload, "whsec_attacker", now),
+        "stale": se.sign(payload, secret, now - 301),
+        "future": se.sign(payload, secret, now + 301),
+    }
+    for name, sig in cases.items():
+        r = httpx.post(f"{gateway}/webhooks/stripe", content=payload, headers={"Stripe-Signature": sig})
+        assert r.status_code == 400, name
+        assert "detail" in r.json(), name
+    tampered = payload.replace(b'"active"', b'"canceled"')
+    r = httpx.post(
+        f"{gateway}/webhooks/stripe",
+        content=tampered,
+        headers={"Stripe-Signature": se.sign(payload, secret, now)},
+    )
+    assert r.status_code == 400 and "signature" in r.json()["detail"]
+    assert container.billing_store.event_seen(event["id"]) is False
+    assert container.billing_store.account(user.tenant_id) is None
+
+
+def test_duplicates_change_nothing_and_deleted_before_created_ends_canceled(
+    gateway: str, secret: str, container: Container
+) -> None:
+    user = _user(container, "tnt_it_order")
+    t = int(time.time()) - 60
+    created = _sub_event("created", "active", t, user.tenant_id)
+    deleted = _sub_event("deleted", "canceled", t + 30, user.tenant_id)
+    assert _post_event(gateway, secret, deleted).json()["applied"] is True
+    late = _post_event(gateway, secret, created).json()
+    again = _post_event(gateway, secret, created).json()
+    assert (late["applied"], late["duplicate"], again["duplicate"]) == (False, False, True)
+    account = container.billing_store.account(user.tenant_id)
+    assert account is not None and account.status == "canceled"
+    assert container.users.get(user.user_id).plan_id == "starter"  # type: ignore[union-attr]
+    unknown = se.build_event("radar.early_fraud_warning.created", {"id": "issfr_1"}, created=t)
+    r = _post_event(gateway, secret, unknown)
+    assert r.status_code == 200 and r.json()["handled"] is False
+
+
+def _wait_plan(container: Container, user: User, plan: str, status: str | None = None) -> None:
+    def ok() -> bool:
+        account = container.billing_store.account(user.tenant_id)
+        current = container.users.get(user.user_id)
+        return bool(
+            current and current.plan_id == plan and (status is None or (account and account.status == status))
+        )
+
+    until(ok, timeout_s=20)
+
+
+def test_trial_paid_upgrade_payment_failed_dunning_downgrade_and_metering(
+    gateway: str, platform: Settings, container: Container
+) -> None:
+    user = _user(container, "tnt_it_story")
+    auth = _token(gateway, user)
+    stripe = f"http://127.0.0.1:{platform.stripe_port}"
+    # a free user on a paid feature: 403 naming the plan that unlocks it
+    r = httpx.get(f"{gateway}/api/option-chain/NIFTY", headers=auth)
+    assert r.status_code == 403 and "Trader" in r.json()["detail"]
+
+    # checkout (a 14-day trial) -> the stand-in completes it -> signed webhooks -> the plan follows
+    r = httpx.post(f"{gateway}/api/billing/checkout", json={"plan_id": "pro"}, headers=auth)
+    assert r.status_code == 201, r.text
+    session = r.json()
+    again = httpx.post(f"{gateway}/api/billing/checkout", json={"plan_id": "pro"}, headers=auth).json()
+    assert again["session_id"] == session["session_id"]  # the same intent reuses the session
+    httpx.post(f"{stripe}/_test/checkout/{session['session_id']}/complete").raise_for_status()
+    _wait_plan(container, user, "pro", "trialing")
+    view = httpx.get(f"{gateway}/api/billing/subscription", headers=auth).json()
+    assert view["plan"]["plan_id"] == "pro" and view["trial_available"] is False
+    account = container.billing_store.account(user.tenant_id)
+    assert account is not None and account.subscription_id
+    sub_id = account.subscription_id
+
+    # trial ends and is paid; upgrade to Elite with proration
+    httpx.post(f"{stripe}/_test/subscriptions/{sub_id}/advance").raise_for_status()
+    _wait_plan(container, user, "pro", "active")
+    r = httpx.post(f"{gateway}/api/billing/change-plan", json={"plan_id": "elite"}, headers=auth)
+    assert r.status_code == 202, r.text
+    _wait_plan(container, user, "elite", "active")
+    items = httpx.get(
+        f"{stripe}/v1/invoiceitems",
+        params={"customer": account.customer_id},
+        headers={"Authorization": "Bearer sk_test_local"},
+    ).json()["data"]
+    prorations = sorted(i["amount"] for i in items)
+    assert len(prorations) == 2 and prorations[0] < 0 < prorations[1]
+
+    # payment fails -> dunning with an e-mail; the plan stays through the grace period
+    httpx.post(f"{stripe}/_test/subscriptions/{sub_id}/fail_payment").raise_for_status()
+    until(lambda: (a := container.billing_store.account(user.tenant_id)) is not None and a.in_dunning, 20)
+    assert container.users.get(user.user_id).plan_id == "elite"  # type: ignore[union-attr]
+    failed_notice = Notice(
+        notice_id=f"it-{sub_id}:payment_failed",
+        tenant_id=user.tenant_id,
+        kind="payment_failed",
+        subject="Payment failed: please update your card",
+        body="We could not collect your payment.",
+        created_ms=int(time.time() * 1000),
+    )
+    first = container.billing_notices.deliver(failed_notice)
+    second = container.billing_notices.deliver(failed_notice)
+    assert (first.emailed, second.already_sent) == ([user.user_id], [user.user_id])
+    mail = list(Path(platform.data_dir, "mail", "new").glob("*"))
+    assert sum("Payment failed" in p.read_text(errors="replace") for p in mail) == 1
+
+    # the grace period runs out: the sweep cancels Stripe once and moves the tenant to Starter, keeping data
+    later = ShiftedClock(platform.billing_grace_days * DAY_MS + 60_000)
+    sweep = DunningService(container.billing_store, container.plans, container.stripe, platform, later)
+    assert user.tenant_id in sweep.run().downgraded
+    assert sweep.run().downgraded == []
+    _wait_plan(container, user, "starter", "canceled")
+    downgraded = container.billing_store.account(user.tenant_id)
+    assert (
+        downgraded is not None
+        and downgraded.downgraded_ms is not None
+        and downgraded.subscription_id == sub_id
+    )
+
+    # metering a closed month posts each revenue stream once, in paise, to Stripe
+    now_ms = int(time.time() * 1000)
+    for n, pnl in enumerate([250_000, -50_000, None]):
+        container.billing_store.put_trade(
+            Trade(
+                tenant_id=user.tenant_id,
+                trade_id=f"it-{n}",
+                user_id=user.user_id,
+                symbol="RELIANCE",
+                side="SELL",
+                quantity=1,
+                price_paise=250_000,
+                pnl_paise=pnl,
+                executed_ms=now_ms - n * 1000,
+            )
+        )
+    period = time.strftime(
+        "%Y-%m", time.gmtime(now_ms / 1000 + 19_800)
+    )  # this IST month, metered "next month"
+    metering = UsageMetering(
+        container.billing_store, container.plans, container.stripe, ShiftedClock(40 * DAY_MS)
+    )
+    report = metering.run(period)
+    rerun = metering.run(period)
+    assert (report.invoice_items_posted, rerun.invoice_items_posted) == (2, 0)  # trade fee + success fee
+    items = httpx.get(
+        f"{stripe}/v1/invoiceitems",
+        params={"customer": account.customer_id},
+        headers={"Authorization": "Bearer sk_test_local"},
+    ).json()["data"]
+    metered = {i["metadata"].get("stream"): i["amount"] for i in items if i.get("metadata", {}).get("stream")}
+    assert metered == {
+        "trade_fee": 3 * 1_000,
+        "success_fee": 50_000,
+    }  # downgraded to Starter: no profit share
+    usage = httpx.get(f"{gateway}/api/billing/usage", params={"period": period}, headers=auth).json()
+    assert {c["stream"]: c["state"] for c in usage}["trade_fee"] == "posted"
