@@ -278,6 +278,7 @@ def test_http_routes_match_the_catalog_and_only_declared_routes_are_public(synth
             assert props["AuthorizationType"] == "NONE"
     assert routes["ANY /api/{proxy+}"]["AuthorizationType"] == "JWT"
     assert routes["POST /webhooks/stripe"]["AuthorizationType"] == "NONE"
+    assert routes["ANY /v1/{proxy+}"]["AuthorizationType"] == "NONE"  # API keys: the app checks them
 
 
 def test_http_api_stage_logs_access_and_throttles(synth: Synth) -> None:

@@ -251,6 +251,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         triggers=(
             HttpTrigger(routes=("GET /api/health", "ANY /auth/{proxy+}"), authorized=False),
             HttpTrigger(routes=("ANY /api/{proxy+}",), authorized=True),
+            # programmatic clients: the same routes with X-API-Key, checked by the app (hashed keys, plan-gated)
+            HttpTrigger(routes=("ANY /v1/{proxy+}",), authorized=False),
         ),
         access=Access(
             tables_read=(
