@@ -15,7 +15,11 @@ Platform = LocalPlatform
 
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    running = start(REPO, data_dir=tmp_path_factory.mktemp("platform"))
+    # a zero-day dunning grace period lets the billing story reach the downgrade in one run (the 7-day default
+    # is exercised by the unit and integration tests)
+    running = start(
+        REPO, data_dir=tmp_path_factory.mktemp("platform"), extra_env={"MANTRA_BILLING_GRACE_DAYS": "0"}
+    )
     yield running
     # Ctrl-C stops every process it started, cleanly
     assert running.stop() == 0, running.log_tail()

@@ -179,6 +179,7 @@ class FakeGateway:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.keys: dict[str, Any] = {}
         self.fail_next = False
+        self.on_cancel: Any = None  # e.g. deliver the subscription.deleted webhook, as Stripe would, mid-call
 
     def _once(self, key: str, name: str, args: dict[str, Any], result: Any) -> Any:
         if key in self.keys:
@@ -226,9 +227,13 @@ class FakeGateway:
 
     def cancel_now(self, subscription_id: str, idempotency_key: str) -> dict:
         args = {"subscription": subscription_id}
-        return dict(
+        first = idempotency_key not in self.keys
+        result = dict(
             self._once(idempotency_key, "cancel_now", args, {"id": subscription_id, "status": "canceled"})
         )
+        if first and self.on_cancel is not None:
+            self.on_cancel(subscription_id)
+        return result
 
     def create_invoice_item(self, **kw: Any) -> str:
         return str(self._once(kw["idempotency_key"], "invoice_item", kw, f"ii_{len(self.calls)}"))

@@ -163,6 +163,24 @@ def test_dunning_downgrades_after_the_grace_period_and_cancels_stripe_once(world
     assert any(n.kind == "downgraded" for n in world.store.outbox.values())
 
 
+def test_the_cancellation_webhook_racing_the_sweep_still_ends_downgraded_with_one_notice(
+    world: World,
+) -> None:
+    world.deliver(sub_event("created", "active", T0))
+    world.deliver(invoice_event("invoice.payment_failed", T0 + DAY, 299_900, status="open"))
+    world.clock.now += 8 * DAY * 1000
+    # Stripe answers the cancel and, before the sweep writes, its subscription.deleted webhook lands
+    world.gateway.on_cancel = lambda _: world.deliver(
+        sub_event("deleted", "canceled", T0 + 8 * DAY, ended_at=T0 + 8 * DAY), sign_at=world.clock.now // 1000
+    )
+    assert world.dunning.run().downgraded == ["tnt_a"]
+    account = world.store.account("tnt_a")
+    assert account is not None and account.status == "canceled" and account.downgraded_ms is not None
+    assert world.plan_of_users() == {"starter"}
+    kinds = sorted(n.kind for n in world.store.outbox.values())
+    assert kinds == ["downgraded", "payment_failed"]  # no second "subscription ended" e-mail
+
+
 def test_paying_during_grace_ends_dunning(world: World) -> None:
     world.deliver(sub_event("created", "active", T0))
     world.deliver(invoice_event("invoice.payment_failed", T0 + DAY, 299_900, status="open"))

@@ -48,14 +48,25 @@ class DunningService:
 
     def _downgrade(self, account: BillingAccount, now_ms: int) -> bool:
         if account.subscription_id and account.status != "canceled":
+            # first, so a re-run after a crash cancels nothing twice (same key) and still downgrades
             self._gateway.cancel_now(
                 account.subscription_id, idempotency_key=f"tm-dunning-cancel-{account.subscription_id}"
             )
+        since = account.past_due_since_ms or now_ms
+        for _ in range(5):  # the cancellation's own webhook may move the account meanwhile: re-read, re-apply
+            if self._store.commit(self._change(account, since, now_ms)):
+                return True
+            fresh = self._store.account(account.tenant_id)
+            if fresh is None or not fresh.in_dunning or fresh.downgraded_ms is not None:
+                return False  # paid meanwhile, or another sweep got there first
+            account = fresh
+        raise RuntimeError(f"{account.tenant_id}: the account kept changing; the next sweep retries")
+
+    def _change(self, account: BillingAccount, since: int, now_ms: int) -> BillingChange:
         free = self._free_plan(account)
         users = self._store.tenant_users(account.tenant_id)
         stale = tuple(u.user_id for u in users if u.plan_id != free)
-        since = account.past_due_since_ms or now_ms
-        change = BillingChange(
+        return BillingChange(
             received_ms=now_ms,
             account=downgrade(account, now_ms).model_copy(update={"version": account.version + 1}),
             expected_version=account.version,
@@ -75,7 +86,6 @@ class DunningService:
             ],
             plan_for_users=(stale, free) if stale else None,
         )
-        return self._store.commit(change)
 
     def _free_plan(self, account: BillingAccount) -> str:
         return free_plan_id(self._plans.all(), account.catalog, self._settings.billing_free_plan)

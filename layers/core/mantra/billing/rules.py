@@ -177,7 +177,8 @@ class BillingRules:
             )
         )
         change.plan_for_users = self._plan_change(before, updated)
-        if snap.status == "canceled" and before.status != "canceled" and before.downgraded_ms is None:
+        ended = snap.status == "canceled" and before.status != "canceled"
+        if ended and not before.in_dunning and before.downgraded_ms is None:  # dunning sends its own notice
             change.notices.append(
                 self._notice(
                     event,

@@ -26,6 +26,7 @@ class SubscriptionView(BaseModel):
     tenant_id: str
     plan: Plan  # the plan in force now
     subscribed_plan_id: str | None
+    subscription_id: str | None
     status: str | None
     trial_end_s: int | None
     current_period_end_s: int | None
@@ -70,6 +71,7 @@ class BillingService:
             tenant_id=user.tenant_id,
             plan=plan,
             subscribed_plan_id=account.plan_id if account else None,
+            subscription_id=account.subscription_id if account else None,
             status=account.status if account else None,
             trial_end_s=account.trial_end_s if account else None,
             current_period_end_s=account.current_period_end_s if account else None,
