@@ -9,20 +9,10 @@ import time
 from typing import Any
 
 import httpx
-from conftest import REPO, Platform
+from conftest import REPO, Platform, wait_for
 from mantra.devtools.smtp_sink import read_messages
 
 STARTER = "starter@demo.trademantra.in"
-
-
-def _wait(predicate: Any, timeout_s: float = 30.0, every_s: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every_s)
-    raise AssertionError(f"not reached within {timeout_s}s")
 
 
 def _subscription(api: httpx.Client) -> dict[str, Any]:
@@ -49,23 +39,23 @@ def test_trial_paid_upgrade_payment_failed_dunning_downgrade(platform: Platform)
     page = httpx.get(session.json()["url"])
     assert page.status_code == 200 and "Pro" in page.text
     stripe.post(f"/_test/checkout/{session.json()['session_id']}/complete").raise_for_status()
-    trial = _wait(lambda: (s := _subscription(api))["status"] == "trialing" and s)
+    trial = wait_for(lambda: (s := _subscription(api))["status"] == "trialing" and s)
     assert trial["plan"]["plan_id"] == "pro" and trial["trial_end_s"] > time.time() + 13 * 86_400
     assert api.get("/api/option-chain/NIFTY").status_code in (200, 404)  # unlocked (404: no chain yet)
 
     # The trial ends and is paid; then an upgrade with proration
     subscription_id = trial["subscription_id"]
     stripe.post(f"/_test/subscriptions/{subscription_id}/advance").raise_for_status()
-    _wait(lambda: _subscription(api)["status"] == "active")
+    wait_for(lambda: _subscription(api)["status"] == "active")
     change = api.post("/api/billing/change-plan", json={"plan_id": "elite"})
     assert change.status_code == 202, change.text
-    _wait(lambda: _subscription(api)["plan"]["plan_id"] == "elite")
+    wait_for(lambda: _subscription(api)["plan"]["plan_id"] == "elite")
 
     # The renewal payment fails: dunning starts, an e-mail arrives, the plan holds until the grace ends
     stripe.post(f"/_test/subscriptions/{subscription_id}/fail_payment").raise_for_status()
-    _wait(lambda: _subscription(api)["in_dunning"])
+    wait_for(lambda: _subscription(api)["in_dunning"])
     assert _subscription(api)["plan"]["plan_id"] == "elite"
-    [failed_mail] = _wait(lambda: _mail(platform, "Payment failed"))
+    [failed_mail] = wait_for(lambda: _mail(platform, "Payment failed"))
     assert failed_mail["To"] == STARTER
     inbox = api.get("/api/notifications").json()
     assert any("Payment failed" in str(n) for n in inbox)
@@ -87,9 +77,9 @@ def test_trial_paid_upgrade_payment_failed_dunning_downgrade(platform: Platform)
         timeout=120,
     )
     assert swept.returncode == 0 and "tnt_starter" in swept.stdout, swept.stdout + swept.stderr
-    final = _wait(lambda: (s := _subscription(api))["status"] == "canceled" and s)
+    final = wait_for(lambda: (s := _subscription(api))["status"] == "canceled" and s)
     assert final["plan"]["plan_id"] == "starter" and final["downgraded"] is True
-    _wait(lambda: _mail(platform, "moved to the free plan"))
+    wait_for(lambda: _mail(platform, "moved to the free plan"))
     assert api.get("/api/option-chain/NIFTY").status_code == 403
 
     # The invoices the story produced: the trial's, the paid period, the failed renewal

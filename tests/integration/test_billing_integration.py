@@ -127,7 +127,7 @@ def test_forged_tampered_stale_and_future_webhooks_are_refused_and_nothing_is_st
     cases = {
         "forged": se.sign(payload, "whsec_attacker", now),
         "stale": se.sign(payload, secret, now - 301),
-        "future": se.sign(payload, secret, now + 301),
+        "future": se.sign(payload, secret, now + 600),  # well past the tolerance, whatever the request takes
     }
     for name, sig in cases.items():
         r = httpx.post(f"{gateway}/webhooks/stripe", content=payload, headers={"Stripe-Signature": sig})

@@ -13,7 +13,7 @@ class HistoryRow(BaseModel):
     tenant_id: str
     subscription_id: str
     status: str
-    plan_id: str | None
+    plan_id: str | None = None
     at_s: int
     event_id: str
 
@@ -26,7 +26,7 @@ class InvoiceLine(BaseModel):
 class InvoiceRecord(BaseModel):
     tenant_id: str
     invoice_id: str
-    subscription_id: str | None
+    subscription_id: str | None = None
     status: str  # paid | payment_failed
     currency: str
     amount_due_minor: int
@@ -98,7 +98,7 @@ class UsageCharge(BaseModel):
     stream: str  # trade_fee | success_fee | profit_share | strategy_fee
     currency: str
     quantity: int
-    unit_minor: int | None
+    unit_minor: int | None = None
     amount_minor: int
     detail: dict[str, Any] = Field(default_factory=dict)
     state: str = "pending"  # pending | posted

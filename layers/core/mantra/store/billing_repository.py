@@ -7,8 +7,9 @@ plan) go in one transaction whose first condition is "this event id is new": a d
 from __future__ import annotations
 
 import builtins
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from pynamodb.exceptions import PutError
 from pynamodb.transactions import TransactWrite
 
@@ -17,7 +18,6 @@ from mantra.billing.account import BillingAccount
 from mantra.billing.records import (
     BillingChange,
     HistoryRow,
-    InvoiceLine,
     InvoiceRecord,
     StrategyDeployment,
     Trade,
@@ -41,6 +41,7 @@ from mantra.store.repositories import (
     _transact,
 )
 
+D = TypeVar("D", bound=BaseModel)
 EVENT_RETENTION_DAYS = 30  # Stripe retries for 3 days; keep the dedupe record well beyond that
 NOTICE_DETAIL_TYPE = "billing.notice"
 
@@ -68,6 +69,12 @@ _ACCOUNT_FIELDS = [
 
 def _opt(v: Any) -> int | None:
     return None if v is None else int(v)
+
+
+def _domain(cls: type[D], item: Any) -> D:
+    """A stored item as the domain record of the same field names (PynamoDB gives numbers back as int)."""
+    values = {k: v for k, v in item.attribute_values.items() if k in cls.model_fields}
+    return cls.model_validate(values)
 
 
 class DynamoBillingRepository:
@@ -194,35 +201,11 @@ class DynamoBillingRepository:
 
     # history and invoices (the finance view reads them whole: a report, not a request path)
     def history(self) -> list[HistoryRow]:
-        return [
-            HistoryRow(
-                tenant_id=i.tenant_id,
-                subscription_id=i.subscription_id,
-                status=i.status,
-                plan_id=i.plan_id,
-                at_s=_n(i.at_s),
-                event_id=i.event_id,
-            )
-            for i in SubscriptionHistoryItem.scan()
-        ]
+        return [_domain(HistoryRow, i) for i in SubscriptionHistoryItem.scan()]
 
     def invoices(self, tenant_id: str | None = None) -> list[InvoiceRecord]:
         items = InvoiceRecordItem.query(tenant_id) if tenant_id else InvoiceRecordItem.scan()
-        return [
-            InvoiceRecord(
-                tenant_id=i.tenant_id,
-                invoice_id=i.invoice_id,
-                subscription_id=i.subscription_id,
-                status=i.status,
-                currency=i.currency,
-                amount_due_minor=_n(i.amount_due_minor),
-                amount_paid_minor=_n(i.amount_paid_minor),
-                created_s=_n(i.created_s),
-                as_of_s=_n(i.as_of_s),
-                lines=[InvoiceLine(**line) for line in (i.lines or [])],
-            )
-            for i in items
-        ]
+        return [_domain(InvoiceRecord, i) for i in items]
 
     # ledgers (the trading engine writes; metering reads)
     def put_trade(self, trade: Trade) -> None:
@@ -233,47 +216,21 @@ class DynamoBillingRepository:
     def trades(self, tenant_id: str, start_ms: int, end_ms: int) -> builtins.list[Trade]:
         lo, hi = f"{start_ms:013d}#", f"{end_ms:013d}#"
         items = TradeItem.query(tenant_id, TradeItem.sort_key.between(lo, hi))
-        return [
-            Trade(
-                tenant_id=i.tenant_id,
-                trade_id=i.trade_id,
-                user_id=i.user_id,
-                strategy_id=i.strategy_id,
-                symbol=i.symbol,
-                side=i.side,
-                quantity=_n(i.quantity),
-                price_paise=_n(i.price_paise),
-                pnl_paise=_opt(i.pnl_paise),
-                mode=i.mode,
-                executed_ms=_n(i.executed_ms),
-            )
-            for i in items
-            if _n(i.executed_ms) < end_ms
-        ]
+        return [_domain(Trade, i) for i in items if _n(i.executed_ms) < end_ms]
 
     def put_deployment(self, deployment: StrategyDeployment) -> None:
         StrategyDeploymentItem(**deployment.model_dump(exclude_none=True)).save()
 
     def deployments(self, tenant_id: str) -> builtins.list[StrategyDeployment]:
-        return [
-            StrategyDeployment(
-                tenant_id=i.tenant_id,
-                strategy_id=i.strategy_id,
-                name=i.name,
-                mode=i.mode,
-                active_from_ms=_n(i.active_from_ms),
-                active_to_ms=_opt(i.active_to_ms),
-            )
-            for i in StrategyDeploymentItem.query(tenant_id)
-        ]
+        return [_domain(StrategyDeployment, i) for i in StrategyDeploymentItem.query(tenant_id)]
 
     # usage charges
     def charges(self, tenant_id: str, period: str) -> builtins.list[UsageCharge]:
         items = UsageChargeItem.query(tenant_id, UsageChargeItem.charge_key.startswith(f"{period}#"))
-        return [self._charge(i) for i in items]
+        return [_domain(UsageCharge, i) for i in items]
 
     def charges_in(self, period: str) -> builtins.list[UsageCharge]:
-        return [self._charge(i) for i in UsageChargeItem.by_period.query(period)]
+        return [_domain(UsageCharge, i) for i in UsageChargeItem.by_period.query(period)]
 
     def create_charges(
         self, charges: builtins.list[UsageCharge], account: BillingAccount, expected_version: int
@@ -352,21 +309,4 @@ class DynamoBillingRepository:
             hwm_paise=_opt(i.hwm_paise) or 0,
             cum_pnl_paise=_opt(i.cum_pnl_paise) or 0,
             version=_opt(i.version) or 0,
-        )
-
-    @staticmethod
-    def _charge(i: UsageChargeItem) -> UsageCharge:
-        return UsageCharge(
-            tenant_id=i.tenant_id,
-            period=i.period,
-            stream=i.stream,
-            currency=i.currency,
-            quantity=_n(i.quantity),
-            unit_minor=_opt(i.unit_minor),
-            amount_minor=_n(i.amount_minor),
-            detail=i.detail or {},
-            state=i.state,
-            stripe_invoice_item=i.stripe_invoice_item,
-            created_ms=_n(i.created_ms),
-            posted_ms=_opt(i.posted_ms),
         )
