@@ -48,7 +48,7 @@ def test_stripe_webhook_function_verifies_and_records_once(platform: Settings):
             "type": "invoice.paid",
             "created": int(time.time()),
             "livemode": False,
-            "data": {"object": {}},
+            "data": {"object": {"id": "in_it_1", "object": "invoice", "customer": "cus_it_nobody"}},
         }
     ).encode()
     now = int(time.time())
