@@ -21,12 +21,6 @@ from mantra.settings import get_settings
 from events.contracts import AlertTriggeredMessage
 
 logger, tracer, metrics = powertools("alert_dispatch")
-processor = BatchProcessor(
-    event_type=EventType.SQS,
-    model=AlertTriggeredMessage,
-    raise_on_entire_batch_failure=False,
-    logger=logger,  # type: ignore[arg-type]  # Powertools Logger quacks like logging.Logger
-)
 # Covers SQS redelivery and EventBridge retries (24 h) with room to spare.
 IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="event_id", expires_after_seconds=3 * 24 * 3600)
 
@@ -59,6 +53,13 @@ def handle(record: AlertTriggeredMessage) -> None:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     IDEMPOTENCY.register_lambda_context(context)
+    # a processor per invocation: it holds the batch's outcomes, and batches may run side by side (max_concurrency)
+    processor = BatchProcessor(
+        event_type=EventType.SQS,
+        model=AlertTriggeredMessage,
+        raise_on_entire_batch_failure=False,
+        logger=logger,  # type: ignore[arg-type]  # Powertools Logger quacks like logging.Logger
+    )
     return dict(
         process_partial_response(event=event, record_handler=handle, processor=processor, context=context)
     )

@@ -76,7 +76,12 @@ class EventRouting(Construct):
             targets=[targets.SqsQueue(queue, dead_letter_queue=dlq, retry_attempts=8)],
         )
         cf.function.add_event_source(
-            sources.SqsEventSource(queue, batch_size=trigger.batch_size, report_batch_item_failures=True)
+            sources.SqsEventSource(
+                queue,
+                batch_size=trigger.batch_size,
+                report_batch_item_failures=True,
+                max_concurrency=trigger.max_concurrency,
+            )
         )
         self.queues[trigger.queue] = queue
         self.dead_letter_queues[trigger.queue] = dlq

@@ -219,6 +219,8 @@ def test_event_triggers_route_bus_rules_through_a_queue_with_dlq(synth: Synth) -
         assert mapping["FunctionName"] == {"Ref": synth.function_id(spec.name)}
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert mapping["BatchSize"] == trigger.batch_size
+        concurrency = (mapping.get("ScalingConfig") or {}).get("MaximumConcurrency")
+        assert concurrency == trigger.max_concurrency
 
 
 def test_schedules_fire_catalog_crons_in_ist_with_a_role_that_only_invokes_its_function(synth: Synth) -> None:

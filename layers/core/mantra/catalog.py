@@ -57,6 +57,12 @@ class EventTrigger(_Frozen):
     queue: str
     batch_size: int = 10
     max_receive_count: int = 5
+    max_concurrency: int | None = Field(
+        None,
+        ge=2,
+        le=1000,
+        description="concurrent batches (Lambda's SQS ScalingConfig.MaximumConcurrency; local pollers)",
+    )
 
 
 class HttpTrigger(_Frozen):
@@ -159,7 +165,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         name="alert_dispatch",
         handler="functions.alert_dispatch.handler:lambda_handler",
         description="Delivers triggered alerts: inbox, e-mail, SMS, push and webhooks, each on its own",
-        triggers=(EventTrigger(detail_types=("alert.triggered",), queue="alert-dispatch"),),
+        # one alert per invocation, several at once: a burst of triggers is delivered side by side, not one
+        # after another inside a batch (a record's wait would grow with its place in the batch)
+        triggers=(
+            EventTrigger(
+                detail_types=("alert.triggered",), queue="alert-dispatch", batch_size=1, max_concurrency=4
+            ),
+        ),
         access=Access(
             tables_read=("users", "notifications", "idempotency", *WEBHOOK_TABLES),
             tables_write=("notifications", "idempotency", *WEBHOOK_TABLES),

@@ -90,7 +90,9 @@ class Container:
     # services
     @cached_property
     def tick_processor(self) -> TickProcessor:
-        return TickProcessor(self.quotes, self.candles, self.alerts, self.clock)
+        return TickProcessor(
+            self.quotes, self.candles, self.alerts, self.clock, alert_cache_s=self.settings.alert_cache_s
+        )
 
     @cached_property
     def outbox_relay(self) -> OutboxRelay:

@@ -35,7 +35,10 @@ class Settings(BaseSettings):
     )
     risk_free_rate: float = Field(0.065, description="annual, decimal: option IVs and Greeks")
     feed_failover_after_s: float = Field(10.0, description="No tick this long in market hours: fail over")
-    feed_flush_ms: int = 150
+    feed_flush_ms: int = Field(
+        50,
+        description="the feed publishes at least this often (sooner when feed_batch ticks wait): tick latency",
+    )
     feed_batch: int = 500
     feed_subscription_refresh_s: float = 60.0
     feed_backoff_cap_s: float = 60.0
@@ -48,6 +51,12 @@ class Settings(BaseSettings):
     angel_ws_url: str = ""
     kite_api_url: str = ""
     kite_ws_url: str = ""
+
+    alert_cache_s: float = Field(
+        1.0,
+        ge=0,
+        description="tick_processor keeps each instrument's active alerts this long (0: every batch)",
+    )
 
     # Events and delivery
     event_bus: str = "events"

@@ -172,3 +172,20 @@ def test_an_unknown_item_identifier_fails_the_whole_batch_instead_of_losing_it(t
     poller._deliver(SHARD, records)
     assert poller.pending[SHARD] == records
     assert poller.checkpoints.history == []
+
+
+def test_a_queue_with_max_concurrency_gets_that_many_pollers_side_by_side() -> None:
+    from mantra.catalog import function
+    from mantra.runtime.main import build_pollers, group_of
+    from mantra.runtime.pollers import SqsPoller
+    from mantra.settings import Settings
+
+    spec = function("alert_dispatch")
+    [trigger] = spec.triggers
+    pollers = [
+        p
+        for p in build_pollers(Settings(), group=group_of("alert_dispatch"))
+        if isinstance(p, SqsPoller) and p.spec.name == "alert_dispatch"
+    ]
+    assert len(pollers) == trigger.max_concurrency == 4  # type: ignore[union-attr]
+    assert len({p.name for p in pollers}) == 4

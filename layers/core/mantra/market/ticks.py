@@ -100,8 +100,10 @@ class TickProcessor:
         max_workers: int = 8,
         grace_ms: int = LATE_GRACE_MS,
         max_attempts: int = 3,
+        alert_cache_s: float = 0.0,
     ) -> None:
         self._quotes, self._candles, self._alerts = quotes, candles, alerts
+        self._active = ActiveAlerts(alerts, alert_cache_s)
         self._clock = clock
         self._timeframes = tuple(timeframes)
         self._finest = min(self._timeframes, key=lambda tf: TIMEFRAMES_MS[tf])
@@ -117,7 +119,7 @@ class TickProcessor:
         for t in ticks:
             by_symbol[t.symbol].append(t)
         # the active alerts do not depend on the quotes: fetch them while the quotes and candles are read
-        watched = self._pool.submit(self._alerts.active_for_symbols, list(by_symbol))
+        watched = self._pool.submit(self._active.for_symbols, list(by_symbol))
         known, missing = self._written.quotes(by_symbol)
         prev = {**known, **self._quotes.get_many(missing)} if missing else known
 
@@ -240,11 +242,16 @@ class TickProcessor:
             return current.volume, sum(c.volume for c in history) / len(history)
 
         has_volume_rules = any(a.condition is AlertCondition.VOLUME_SPIKE for v in alerts.values() for a in v)
-        fired = []
         now = self._clock.now_ms()
-        for trig in evaluate_batch(fresh, alerts, prev, volume_ratio if has_volume_rules else None):
-            if self._alerts.trigger(trig.alert, trig.trigger_id, now, ALERT_TRIGGERED, _detail(trig)):
-                fired.append(trig)
+        found = list(evaluate_batch(fresh, alerts, prev, volume_ratio if has_volume_rules else None))
+
+        def fire(trig: Trigger) -> bool:
+            return self._alerts.trigger(trig.alert, trig.trigger_id, now, ALERT_TRIGGERED, _detail(trig))
+
+        # one transaction per trigger, independent of each other: side by side, so a burst is not a queue
+        written = list(self._pool.map(fire, found)) if len(found) > 1 else [fire(t) for t in found]
+        fired = [t for t, ok in zip(found, written, strict=True) if ok]
+        self._active.fired([t.alert for t in fired], now)
         return fired
 
 
@@ -253,6 +260,55 @@ def _detail(trig: Trigger) -> dict[str, object]:
     return triggered_detail(
         trig.alert, trig.trigger_id, t.symbol, t.ltp_paise, t.ts_ms, t.tick_id, trig.prev_paise, trig.facts
     )
+
+
+class ActiveAlerts:
+    """The active alerts per instrument, kept ``ttl_s`` seconds (0: read every batch).
+
+    Ticks arrive many times a second; re-reading every instrument's alerts for each batch was most of the
+    database work of the tick path. A new or changed alert is seen within ``ttl_s``. A stale entry can never
+    fire twice: the trigger is a conditional write (one-shot: still active; recurring: out of its cooldown),
+    and what this consumer fires it updates in place at once.
+    """
+
+    def __init__(self, alerts: AlertRepository, ttl_s: float) -> None:
+        self._alerts, self._ttl = alerts, ttl_s
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[float, list[Alert]]] = {}
+
+    def for_symbols(self, symbols: list[str]) -> dict[str, list[Alert]]:
+        if self._ttl <= 0:
+            return self._alerts.active_for_symbols(symbols)
+        now = time.monotonic()
+        with self._lock:
+            fresh = {
+                s: self._cache[s] for s in symbols if s in self._cache and now - self._cache[s][0] < self._ttl
+            }
+        stale = [s for s in symbols if s not in fresh]
+        read = self._alerts.active_for_symbols(stale) if stale else {}
+        with self._lock:
+            for s in stale:
+                self._cache[s] = (now, read.get(s, []))
+        out = {s: alerts for s, (_, alerts) in fresh.items() if alerts}
+        out.update({s: a for s, a in read.items() if a})
+        return out
+
+    def fired(self, alerts: list[Alert], at_ms: int) -> None:
+        if self._ttl <= 0 or not alerts:
+            return
+        with self._lock:
+            for alert in alerts:
+                entry = self._cache.get(alert.watch_key)
+                if entry is None:
+                    continue
+                kept = [a for a in entry[1] if a.alert_id != alert.alert_id]
+                if alert.recurring:
+                    kept.append(
+                        alert.model_copy(
+                            update={"triggered_ms": at_ms, "trigger_count": alert.trigger_count + 1}
+                        )
+                    )
+                self._cache[alert.watch_key] = (entry[0], kept)
 
 
 GROUP_ITEMS = 100  # DynamoDB's limit of items in one transaction

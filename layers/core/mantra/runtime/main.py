@@ -54,7 +54,8 @@ def build_pollers(settings: Settings, group: int | None = None) -> list[Poller]:
                     )
                 )
             elif isinstance(trig, EventTrigger):
-                out.append(SqsPoller(settings, spec, trig))
+                # like Lambda's scaling: up to max_concurrency batches of one queue in flight at once
+                out += [SqsPoller(settings, spec, trig, worker=w) for w in range(trig.max_concurrency or 1)]
             elif isinstance(trig, ScheduleTrigger):
                 out.append(Scheduler(settings, spec, trig))
             elif isinstance(trig, WebSocketTrigger):

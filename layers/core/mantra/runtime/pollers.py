@@ -288,10 +288,17 @@ class SqsPoller(Poller):
     idle_s = 0.0
 
     def __init__(
-        self, settings: Settings, spec: FunctionSpec, trigger: EventTrigger, invoker: Invoker = invoke
+        self,
+        settings: Settings,
+        spec: FunctionSpec,
+        trigger: EventTrigger,
+        invoker: Invoker = invoke,
+        worker: int = 0,
     ):
         super().__init__(settings, spec, invoker)
         self.trigger = trigger
+        if worker:
+            self.name = f"SqsPoller:{spec.name}:{worker}"
         self.sqs = client("sqs", settings.region)
         self.url = ""
         self.arn = ""
