@@ -37,14 +37,17 @@ def deliver_once() -> Any:
         persistence_store=store,
         output_serializer=PydanticSerializer(DeliveryReport),
     )
-    def deliver(event: AlertTriggered) -> DeliveryReport:
-        return dispatcher.deliver(event)
+    def deliver(event: AlertTriggered, inbox_posted: bool) -> DeliveryReport:
+        return dispatcher.deliver(event, inbox_posted)
 
     return deliver
 
 
 def handle(record: AlertTriggeredMessage) -> None:
-    report = deliver_once()(event=record.body.detail)
+    event = record.body.detail
+    # the in-app inbox first, before the idempotency record: it is idempotent on its own (keyed by the trigger)
+    posted = get_container(get_settings()).dispatcher.post_inbox(event)
+    report = deliver_once()(event=event, inbox_posted=posted)
     logger.info("alert delivered", extra=report.model_dump())
 
 

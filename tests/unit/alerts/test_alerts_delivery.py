@@ -151,3 +151,22 @@ def test_a_failing_sms_does_not_stop_email_push_or_webhook_and_is_retried_alone(
     assert retry.deliver(event(*ALL)).delivered == ["in_app", "email", "sms", "push", "webhook"]
     assert working.sms == ["+919876543210"] and working.push == [] and len(email.sent) == 1
     assert hooks.calls == ["trg_1"]
+
+
+def test_the_inbox_goes_first_on_its_own_and_a_redelivery_still_sends_only_what_failed():
+    prefs = Preferences(sms=True, phone_e164="+919876543210")
+    dispatcher, notes, email, _, _ = setup(prefs, Sns(fail_sms=True))
+    # the inbox item exists before any other channel is tried (what the handler does first)
+    assert dispatcher.post_inbox(event(Channel.EMAIL, Channel.SMS)) is True
+    assert [n.notification_id for n in notes.list("t", "u", False, 10)] == ["trg_1"]
+    with pytest.raises(ChannelsFailed):
+        dispatcher.deliver(event(Channel.EMAIL, Channel.SMS), inbox_posted=True)
+    # redelivered: the inbox is found (not posted again), outcomes are read back, only the SMS is retried
+    retry = AlertDispatcher(notes, dispatcher._users, email, Clock(NOON_IST), Sns(), None)
+    assert retry.post_inbox(event(Channel.EMAIL, Channel.SMS)) is False
+    assert retry.deliver(event(Channel.EMAIL, Channel.SMS), inbox_posted=False).delivered == [
+        "in_app",
+        "email",
+        "sms",
+    ]
+    assert len(email.sent) == 1 and len(notes.list("t", "u", False, 10)) == 1

@@ -93,14 +93,19 @@ class AlertDispatcher:
         self._notifications, self._users, self._email, self._clock = notifications, users, email, clock
         self._sns, self._webhooks = sns, webhooks
 
-    def deliver(self, event: AlertTriggered) -> DeliveryReport:
+    def post_inbox(self, event: AlertTriggered) -> bool:
+        """The in-app channel alone, first and on its own (it is also the record the other channels write their
+        outcomes to). True when this call created the inbox item; a redelivery finds it and returns False."""
+        return self._notifications.put_if_absent(self._note(event))
+
+    def _note(self, event: AlertTriggered) -> Notification:
         what = CONDITION_TEXT.get(event.condition, event.condition).format(level=event.level, **event.facts)
         title = f"{event.symbol} {what}"
         at = ist_from_ms(event.tick_ts_ms).strftime("%d %b %Y %H:%M:%S IST")
         body = f"{event.symbol} traded at ₹{event.price} at {at}." + (
             f" Note: {event.note}" if event.note else ""
         )
-        note = Notification(
+        return Notification(
             notification_id=event.trigger_id,
             tenant_id=event.tenant_id,
             user_id=event.user_id,
@@ -112,9 +117,14 @@ class AlertDispatcher:
             created_ms=event.tick_ts_ms,  # deterministic: a redelivery addresses the same inbox item
             delivered_ms=self._clock.now_ms(),
         )
+
+    def deliver(self, event: AlertTriggered, inbox_posted: bool = False) -> DeliveryReport:
+        """Every channel of the alert. ``inbox_posted``: ``post_inbox`` just created the inbox item, so nothing
+        has gone out on any other channel yet (no need to read back outcomes)."""
+        note = self._note(event)
         report = DeliveryReport(trigger_id=event.trigger_id, delivered=[], skipped=[], failed=[])
         # The inbox always gets it: it is the record of what fired, and where its delivery outcomes live.
-        fresh = self._notifications.put_if_absent(note)
+        fresh = inbox_posted or self._notifications.put_if_absent(note)
         report.delivered.append(Channel.IN_APP.value)
         done = {} if fresh else self._notifications.deliveries(note)  # a redelivery: what already went out
         found = self._users.profile(event.user_id)
