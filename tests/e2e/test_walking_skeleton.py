@@ -10,18 +10,8 @@ import time
 from datetime import datetime
 from decimal import Decimal
 
-from conftest import REPO, Platform
+from conftest import REPO, Platform, wait_for
 from mantra.devtools.smtp_sink import read_messages
-
-
-def _wait(predicate, timeout_s: float = 30.0, every_s: float = 0.1):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every_s)
-    raise AssertionError(f"not within {timeout_s}s")
 
 
 def test_health_reports_every_part_up_including_the_feed(platform: Platform):
@@ -37,7 +27,7 @@ def test_instruments_and_live_quotes_answer(platform: Platform):
     api = platform.client(platform.token())
     found = api.get("/api/instruments", params={"q": "RELI"}).json()
     assert [i["symbol"] for i in found] == ["RELIANCE"]
-    quote = _wait(
+    quote = wait_for(
         lambda: (
             api.get("/api/quotes/RELIANCE").json()
             if api.get("/api/quotes/RELIANCE").status_code == 200
@@ -63,7 +53,7 @@ def test_price_alerts_reach_inbox_and_email_soon_after_the_crossing_tick(platfor
     # Given the demo user and five symbols' current prices
     api = platform.client(platform.token())
     for symbol in SYMBOLS:
-        ltp = Decimal(_wait(lambda s=symbol: api.get(f"/api/quotes/{s}").json().get("ltp")))
+        ltp = Decimal(wait_for(lambda s=symbol: api.get(f"/api/quotes/{s}").json().get("ltp")))
         # When they set alerts one paisa either side (the next move crosses one of each pair)
         for condition, level in (
             ("crosses_above", ltp + Decimal("0.01")),
@@ -80,7 +70,7 @@ def test_price_alerts_reach_inbox_and_email_soon_after_the_crossing_tick(platfor
             )
             assert resp.status_code == 201, resp.text
     # Then notifications appear in the inbox, and e-mails in the SMTP sink
-    inbox = _wait(
+    inbox = wait_for(
         lambda: (lambda n: n if len({x["data"]["symbol"] for x in n}) >= 4 else None)(
             api.get("/api/notifications", params={"limit": 50}).json()
         ),
@@ -91,7 +81,7 @@ def test_price_alerts_reach_inbox_and_email_soon_after_the_crossing_tick(platfor
         datetime.fromisoformat(n["delivered_at"]).timestamp() * 1000 - n["data"]["tick_ts_ms"] for n in inbox
     ]
     wanted = {n["notification_id"]: n["data"]["tick_ts_ms"] for n in inbox}
-    mails = _wait(
+    mails = wait_for(
         lambda: (lambda m: m if len(m) >= len(wanted) else None)(
             [m for m in read_messages(platform.data_dir / "mail") if m["X-Mantra-Trigger-Id"] in wanted]
         )

@@ -263,7 +263,11 @@ def test_trial_paid_upgrade_payment_failed_dunning_downgrade_and_metering(
         "%Y-%m", time.gmtime(now_ms / 1000 + 19_800)
     )  # this IST month, metered "next month"
     metering = UsageMetering(
-        container.billing_store, container.plans, container.stripe, ShiftedClock(40 * DAY_MS)
+        container.billing_store,
+        container.plans,
+        container.stripe,
+        ShiftedClock(40 * DAY_MS),
+        platform.billing_free_plan,
     )
     report = metering.run(period)
     rerun = metering.run(period)

@@ -231,9 +231,7 @@ class Container:
     def billing(self) -> BillingService:
         from mantra.billing.service import BillingService
 
-        return BillingService(
-            self.billing_store, self.plans, self.users, self.stripe, self.settings, self.clock
-        )
+        return BillingService(self.billing_store, self.plans, self.stripe, self.settings, self.clock)
 
     @cached_property
     def stripe_webhooks(self) -> StripeWebhookService:
@@ -252,7 +250,9 @@ class Container:
     def metering(self) -> UsageMetering:
         from mantra.billing.metering import UsageMetering
 
-        return UsageMetering(self.billing_store, self.plans, self.stripe, self.clock)
+        return UsageMetering(
+            self.billing_store, self.plans, self.stripe, self.clock, self.settings.billing_free_plan
+        )
 
     @cached_property
     def billing_notices(self) -> BillingNotices:

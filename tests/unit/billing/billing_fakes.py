@@ -117,13 +117,6 @@ class MemoryBillingStore:
                 self.users[uid] = self.users[uid].model_copy(update={"plan_id": plan})
         return True
 
-    def record_unhandled(self, event: dict[str, Any], received_ms: int) -> bool:
-        if event["id"] in self.events:
-            return False
-        self.events[event["id"]] = event
-        self.handled[event["id"]] = False
-        return True
-
     def history(self) -> list[HistoryRow]:
         return list(self.history_)
 

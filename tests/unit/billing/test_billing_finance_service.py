@@ -107,7 +107,7 @@ def test_month_ranges_are_checked() -> None:
 def billing() -> tuple[BillingService, MemoryBillingStore, FakeGateway]:
     store = MemoryBillingStore([user("tnt_a", "usr_a")])
     gateway = FakeGateway()
-    svc = BillingService(store, MemoryPlans(), None, gateway, Settings(), FakeClock(1_790_000_000_000))
+    svc = BillingService(store, MemoryPlans(), gateway, Settings(), FakeClock(1_790_000_000_000))
     return svc, store, gateway
 
 

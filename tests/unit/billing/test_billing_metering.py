@@ -101,7 +101,11 @@ def metering() -> tuple[UsageMetering, MemoryBillingStore, FakeGateway]:
     store.accounts_["tnt_free"] = BillingAccount(tenant_id="tnt_free")  # no Stripe customer: not metered
     store.trades_ = [trade(1, 150_000, ms(2026, 10, 5)), trade(2, None, ms(2026, 10, 6))]
     gateway = FakeGateway()
-    return UsageMetering(store, MemoryPlans(), gateway, FakeClock(ms(2026, 11, 1, 1))), store, gateway
+    return (
+        UsageMetering(store, MemoryPlans(), gateway, FakeClock(ms(2026, 11, 1, 1)), "starter"),
+        store,
+        gateway,
+    )
 
 
 def test_a_run_posts_each_nonzero_charge_once_and_a_rerun_posts_nothing(metering) -> None:

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Protocol
-
 from mantra.billing.plans import require_feature
+from mantra.billing.ports import PlanSource
 from mantra.clock import Clock
 from mantra.domain import Plan
 from mantra.errors import Forbidden
 
 CACHE_MS = 60_000
-
-
-class PlanSource(Protocol):
-    def get(self, plan_id: str) -> Plan | None: ...
-
-    def all(self) -> list[Plan]: ...
 
 
 class PlanCatalog:

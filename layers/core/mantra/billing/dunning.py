@@ -16,6 +16,7 @@ from mantra.billing.gateway import StripeGateway
 from mantra.billing.plans import free_plan_id
 from mantra.billing.ports import BillingStore, PlanSource
 from mantra.billing.records import BillingChange, Notice
+from mantra.billing.rules import users_to_move
 from mantra.clock import Clock
 from mantra.settings import Settings
 
@@ -63,9 +64,6 @@ class DunningService:
         raise RuntimeError(f"{account.tenant_id}: the account kept changing; the next sweep retries")
 
     def _change(self, account: BillingAccount, since: int, now_ms: int) -> BillingChange:
-        free = self._free_plan(account)
-        users = self._store.tenant_users(account.tenant_id)
-        stale = tuple(u.user_id for u in users if u.plan_id != free)
         return BillingChange(
             received_ms=now_ms,
             account=downgrade(account, now_ms).model_copy(update={"version": account.version + 1}),
@@ -84,7 +82,7 @@ class DunningService:
                     ),
                 )
             ],
-            plan_for_users=(stale, free) if stale else None,
+            plan_for_users=users_to_move(self._store, account.tenant_id, self._free_plan(account)),
         )
 
     def _free_plan(self, account: BillingAccount) -> str:

@@ -136,8 +136,11 @@ def compute_charges(
 
 
 class UsageMetering:
-    def __init__(self, store: BillingStore, plans: PlanSource, gateway: StripeGateway, clock: Clock) -> None:
+    def __init__(
+        self, store: BillingStore, plans: PlanSource, gateway: StripeGateway, clock: Clock, free_plan_id: str
+    ) -> None:
         self._store, self._plans, self._gateway, self._clock = store, plans, gateway, clock
+        self._free_plan_id = free_plan_id  # metered accounts bill in rupees: the INR ladder's free plan
 
     def run(self, period: str | None = None) -> MeteringReport:
         now = self._clock.now_ms()
@@ -169,7 +172,7 @@ class UsageMetering:
         for _ in range(3):
             if charges:
                 break
-            plan = self._plans.get(entitled_plan_id(account, "starter"))
+            plan = self._plans.get(entitled_plan_id(account, self._free_plan_id))
             start, end = period_bounds(period)
             computed, updated = compute_charges(
                 account,

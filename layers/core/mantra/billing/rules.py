@@ -9,6 +9,7 @@ from typing import Any
 
 from mantra.billing.account import (
     BillingAccount,
+    SubscriptionSnapshot,
     apply_subscription,
     clear_dunning,
     entitled_plan_id,
@@ -78,7 +79,7 @@ class BillingRules:
         change = self._change(event, now_ms, updated, expected)
         sub = session.get("subscription")
         if isinstance(sub, dict):  # expanded: apply it like a subscription event
-            return self._with_subscription(change, account, updated, sub, event)
+            return self._with_subscription(change, account, updated, snapshot(sub, self._by_price()), event)
         return change
 
     def _subscription(self, event: dict[str, Any], now_ms: int) -> BillingChange:
@@ -89,7 +90,7 @@ class BillingRules:
             return self._unmatched(event, now_ms, f"subscription {snap.subscription_id} has no known tenant")
         account, expected = self._load(tenant_id)
         change = self._change(event, now_ms, None, expected)
-        change = self._with_subscription(change, account, account, obj, event)
+        change = self._with_subscription(change, account, account, snap, event)
         if event["type"] == "customer.subscription.trial_will_end":
             ends = _date(snap.trial_end_s)
             change.notices.append(
@@ -113,7 +114,7 @@ class BillingRules:
         if account.in_dunning or account.downgraded_ms is not None:
             recovered = clear_dunning(account).model_copy(update={"version": account.version + 1})
             change.account = recovered
-            change.plan_for_users = self._plan_change(account, recovered)
+            change.plan_for_users = users_to_move(self._store, recovered.tenant_id, self._entitled(recovered))
             change.notices.append(
                 self._notice(
                     event,
@@ -155,10 +156,9 @@ class BillingRules:
         change: BillingChange,
         before: BillingAccount,
         base: BillingAccount,
-        obj: dict[str, Any],
+        snap: SubscriptionSnapshot,
         event: dict[str, Any],
     ) -> BillingChange:
-        snap = snapshot(obj, self._by_price())
         created = int(event.get("created", 0))
         if not is_newer(base, snap, created):
             return change  # an older snapshot: recorded, not applied
@@ -176,7 +176,7 @@ class BillingRules:
                 event_id=str(event["id"]),
             )
         )
-        change.plan_for_users = self._plan_change(before, updated)
+        change.plan_for_users = users_to_move(self._store, updated.tenant_id, self._entitled(updated))
         ended = snap.status == "canceled" and before.status != "canceled"
         if ended and not before.in_dunning and before.downgraded_ms is None:  # dunning sends its own notice
             change.notices.append(
@@ -190,13 +190,8 @@ class BillingRules:
             )
         return change
 
-    def _plan_change(
-        self, before: BillingAccount, after: BillingAccount
-    ) -> tuple[tuple[str, ...], str] | None:
-        target = entitled_plan_id(after, self._free_plan(after))
-        users = self._store.tenant_users(after.tenant_id)
-        stale = tuple(u.user_id for u in users if u.plan_id != target)
-        return (stale, target) if stale else None
+    def _entitled(self, account: BillingAccount) -> str:
+        return entitled_plan_id(account, self._free_plan(account))
 
     def _free_plan(self, account: BillingAccount) -> str:
         return free_plan_id(self._plans.all(), account.catalog, self._settings.billing_free_plan)
@@ -239,12 +234,16 @@ class BillingRules:
             expected_version=expected,
         )
 
-    def _unmatched(self, event: dict[str, Any], now_ms: int, why: str) -> BillingChange:
-        log.warning("stripe event %s not applied: %s", event.get("id"), why)
+    def ignored(self, event: dict[str, Any], now_ms: int) -> BillingChange:
+        """The event alone, stored as not handled: acknowledged once, nothing else changes."""
         change = self._change(event, now_ms, None, None)
         assert change.event is not None
         change.event = change.event.model_copy(update={"handled": False})
         return change
+
+    def _unmatched(self, event: dict[str, Any], now_ms: int, why: str) -> BillingChange:
+        log.warning("stripe event %s not applied: %s", event.get("id"), why)
+        return self.ignored(event, now_ms)
 
     @staticmethod
     def _notice(event: dict[str, Any], tenant_id: str, kind: str, subject: str, body: str) -> Notice:
@@ -274,6 +273,12 @@ class BillingRules:
             as_of_s=int(event.get("created") or 0),
             lines=lines,
         )
+
+
+def users_to_move(store: BillingStore, tenant_id: str, plan_id: str) -> tuple[tuple[str, ...], str] | None:
+    """The tenant's users not yet on ``plan_id`` (the account's plan applies to all of them), or None."""
+    stale = tuple(u.user_id for u in store.tenant_users(tenant_id) if u.plan_id != plan_id)
+    return (stale, plan_id) if stale else None
 
 
 def _object(event: dict[str, Any]) -> dict[str, Any]:

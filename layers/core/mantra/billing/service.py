@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from mantra.billing.account import ENTITLED, BillingAccount, entitled_plan_id
 from mantra.billing.gateway import CheckoutSession, StripeGateway
-from mantra.billing.plans import free_plan_of
+from mantra.billing.plans import free_plan_id
 from mantra.billing.ports import BillingStore, PlanSource
 from mantra.billing.records import InvoiceRecord, UsageCharge
 from mantra.clock import Clock
@@ -52,7 +52,6 @@ class BillingService:
         self,
         store: BillingStore,
         plans: PlanSource,
-        users: object,
         gateway: StripeGateway,
         settings: Settings,
         clock: Clock,
@@ -184,6 +183,4 @@ class BillingService:
         if catalog is None:
             current = self._plans.get(user.plan_id)
             catalog = current.catalog if current else "INR"
-        if catalog == "INR":
-            return self._plan(self._settings.billing_free_plan, "plan")
-        return free_plan_of(self._plans.all(), catalog)
+        return self._plan(free_plan_id(self._plans.all(), catalog, self._settings.billing_free_plan), "plan")

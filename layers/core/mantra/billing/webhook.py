@@ -82,7 +82,7 @@ class StripeWebhookService:
         if self._store.event_seen(event["id"]):
             return result.model_copy(update={"duplicate": True})
         if not self._rules.handles(event["type"]):
-            fresh = self._store.record_unhandled(event, now_ms)
+            fresh = self._store.commit(self._rules.ignored(event, now_ms))
             return result.model_copy(update={"duplicate": not fresh, "handled": False})
         for _ in range(5):  # optimistic concurrency: re-read and re-apply if the account moved
             change = self._rules.change_for(event, now_ms)

@@ -10,7 +10,6 @@ import builtins
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from pynamodb.exceptions import PutError
 from pynamodb.transactions import TransactWrite
 
 import mantra.store.models  # noqa: F401 - first: the billing models extend its table list
@@ -35,7 +34,6 @@ from mantra.store.billing_models import (
 from mantra.store.models import BillingEventItem, OutboxItem, UserItem
 from mantra.store.repositories import (
     DynamoUserRepository,
-    _conditional_failed,
     _expiry,
     _n,
     _transact,
@@ -178,26 +176,6 @@ class DynamoBillingRepository:
                     )
 
         return _transact(BillingAccountItem, write)
-
-    def record_unhandled(self, event: dict[str, Any], received_ms: int) -> bool:
-        """An event we acknowledge and ignore: stored once, nothing else changes."""
-        item = BillingEventItem(
-            event_id=event["id"],
-            event_type=event["type"],
-            created_s=int(event.get("created", 0)),
-            received_ms=received_ms,
-            livemode=bool(event.get("livemode", False)),
-            payload=event,
-            handled=False,
-        )
-        item.expires_at = _expiry(received_ms, EVENT_RETENTION_DAYS)
-        try:
-            item.save(condition=BillingEventItem.event_id.does_not_exist())
-            return True
-        except PutError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
 
     # history and invoices (the finance view reads them whole: a report, not a request path)
     def history(self) -> list[HistoryRow]:
