@@ -244,3 +244,53 @@ def test_invoice_lines_are_recorded_by_revenue_stream(world: World) -> None:
         "subscription": 299_900,
         "trade_fee": 5_000,
     }
+
+
+def test_notices_carry_a_fixed_time_so_a_redelivered_one_finds_its_inbox_item(world: World) -> None:
+    world.deliver(sub_event("created", "active", T0))
+    world.deliver(invoice_event("invoice.payment_failed", T0 + DAY, 299_900, status="open"))
+    [notice] = world.store.outbox.values()
+    assert notice.created_ms == (T0 + DAY) * 1000
+
+
+def test_a_redelivered_notice_is_emailed_once() -> None:
+    from mantra.billing.notices import BillingNotices
+    from mantra.billing.records import Notice
+
+    class Inbox:
+        def __init__(self) -> None:
+            self.items: dict[tuple[str, int], dict[str, str]] = {}
+
+        def put_if_absent(self, n, ttl_days: int = 90) -> bool:  # type: ignore[no-untyped-def]
+            key = (n.notification_id, n.created_ms)
+            fresh = key not in self.items
+            self.items.setdefault(key, {})
+            return fresh
+
+        def deliveries(self, n) -> dict[str, str]:  # type: ignore[no-untyped-def]
+            return self.items.get((n.notification_id, n.created_ms), {})
+
+        def record_delivery(self, n, channel: str, outcome: str) -> None:  # type: ignore[no-untyped-def]
+            self.items[(n.notification_id, n.created_ms)][channel] = outcome
+
+    class Mail:
+        def __init__(self) -> None:
+            self.sent: list[str] = []
+
+        def send(self, to: str, subject: str, text: str, headers: dict[str, str]) -> None:
+            self.sent.append(to)
+
+    inbox, mail, clock = Inbox(), Mail(), FakeClock(T0 * 1000)
+    notices = BillingNotices(inbox, MemoryBillingStore([user()]), mail, clock)  # type: ignore[arg-type]
+    notice = Notice(
+        notice_id="evt_1:payment_failed",
+        tenant_id="tnt_a",
+        kind="payment_failed",
+        subject="s",
+        body="b",
+        created_ms=T0 * 1000,
+    )
+    notices.deliver(notice)
+    clock.now += 60_000  # redelivered a minute later
+    assert notices.deliver(notice).already_sent == ["usr_a"]
+    assert mail.sent == ["usr_a@example.in"] and len(inbox.items) == 1

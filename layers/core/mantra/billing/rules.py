@@ -248,7 +248,12 @@ class BillingRules:
     @staticmethod
     def _notice(event: dict[str, Any], tenant_id: str, kind: str, subject: str, body: str) -> Notice:
         return Notice(
-            notice_id=f"{event['id']}:{kind}", tenant_id=tenant_id, kind=kind, subject=subject, body=body
+            notice_id=f"{event['id']}:{kind}",
+            tenant_id=tenant_id,
+            kind=kind,
+            subject=subject,
+            body=body,
+            created_ms=int(event.get("created", 0)) * 1000,  # fixed: the inbox key of a redelivered notice
         )
 
     @staticmethod
