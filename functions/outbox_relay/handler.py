@@ -1,4 +1,5 @@
-"""Outbox table stream -> event bus. A record that cannot be published is reported and retried alone."""
+"""Outbox table stream -> event bus, one PutEvents per ten rows. A record that cannot be read or published is
+reported alone (its neighbours go through); rows their writer already published are skipped."""
 
 from __future__ import annotations
 
@@ -22,21 +23,31 @@ processor = BatchProcessor(
 )
 
 
-def relay(record: OutboxRecord) -> None:
-    if record.eventName != "INSERT" or not record.dynamodb.NewImage:
-        return  # TTL deletions and updates carry nothing to publish
-    image = record.dynamodb.NewImage
-    event = OutboxEvent(event_id=image["event_id"], detail_type=image["detail_type"], detail=image["detail"])
-    get_container(get_settings()).outbox_relay.relay([event])
-
-
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return dict(
-        process_partial_response(event=event, record_handler=relay, processor=processor, context=context)
+    inserted: dict[str, OutboxEvent] = {}  # stream sequence number -> event
+
+    def collect(record: OutboxRecord) -> None:
+        if record.eventName != "INSERT" or not record.dynamodb.NewImage:
+            return  # TTL deletions and the publish marks carry nothing to publish
+        image = record.dynamodb.NewImage
+        inserted[str(record.dynamodb.SequenceNumber)] = OutboxEvent(
+            event_id=image["event_id"], detail_type=image["detail_type"], detail=image["detail"]
+        )
+
+    response = process_partial_response(
+        event=event, record_handler=collect, processor=processor, context=context
     )
+    failures = list(response.get("batchItemFailures", []))
+    refused = set(get_container(get_settings()).outbox_relay.relay(list(inserted.values())))
+    if refused:
+        logger.warning(
+            "the bus refused events; their records are reported", extra={"event_ids": sorted(refused)}
+        )
+        failures += [{"itemIdentifier": seq} for seq, e in inserted.items() if e.event_id in refused]
+    return {"batchItemFailures": failures}
 
 
 def init() -> None:

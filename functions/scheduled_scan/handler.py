@@ -12,7 +12,6 @@ from mantra.market.movers import MoversScan
 from mantra.observability import powertools
 from mantra.scans.scheduled import run_scheduled
 from mantra.settings import get_settings
-from mantra.store.repositories import DynamoOutboxRepository
 
 from events.scheduled import ScheduledInvocation
 
@@ -30,7 +29,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return {"skipped": "holiday", "date": day.isoformat()}
     container = get_container(get_settings())
     result = run_scheduled(
-        invocation.scheduled_time, MoversScan(container.quotes, DynamoOutboxRepository()), container.scans
+        invocation.scheduled_time, MoversScan(container.quotes, container.outbox), container.scans
     )
     # expression and pattern alerts are checked on the same schedule, after the scanners
     rules = container.scheduled_alerts.run(invocation.scheduled_time)

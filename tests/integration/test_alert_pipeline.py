@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from helpers import put_raw, tick, tick_bytes, until
+from helpers import put_raw, sqs_bodies, tick, tick_bytes, until
 from mantra.catalog import DynamoStreamTrigger, EventTrigger, KinesisTrigger, function
 from mantra.clock import SystemClock
 from mantra.container import get_container
@@ -55,6 +55,8 @@ def test_crossing_tick_reaches_inbox_and_email_once(platform: Settings, tmp_path
     )
     fired = DynamoAlertRepository().get(user.tenant_id, alert.alert_id)
     assert fired is not None and fired.trigger_id
+    # tick_processor put the event on the bus itself and marked its outbox row (the relay will skip it)
+    assert OutboxItem.get(fired.trigger_id).published_ms is not None
     until(lambda: relay.poll_once() is not None and _in_queue(platform))
     until(
         lambda: (
@@ -140,3 +142,32 @@ def test_outbox_write_is_transactional_with_the_alert_state(platform: Settings):
     assert (first, second) == (True, False)
     ids = {i.event_id for i in OutboxItem.scan() if i.event_id.startswith("trg_race_")}
     assert ids == {"trg_race_a"}
+
+
+def test_relay_publishes_the_rows_nobody_published_and_skips_the_marked_ones(
+    platform: Settings, tmp_path: Path
+):
+    # Given two new outbox rows, one of them already published (and marked) by its writer
+    outbox, now = get_container(platform).outbox, SystemClock().now_ms()
+    for event_id in ("sig_relay_marked", "sig_relay_pending"):
+        outbox.put_if_absent(event_id, "signal.detected", {"symbol": "TCS", "n": event_id}, now)
+    outbox.mark_published(["sig_relay_marked"], now)
+    assert outbox.published(["sig_relay_marked", "sig_relay_pending", "sig_relay_absent"]) == {
+        "sig_relay_marked"
+    }
+    # When the relay reads the stream (the bus routes signal.detected to the signal-alerts queue)
+    _, relay, _ = _pollers(platform, tmp_path)
+    sqs = client("sqs", platform.region)
+    url = sqs.get_queue_url(QueueName=platform.name("signal-alerts"))["QueueUrl"]
+    seen: list[str] = []
+
+    def pending_arrived() -> bool:
+        relay.poll_once()
+        seen.extend(b["detail"]["event_id"] for b in sqs_bodies(sqs, url))
+        return "sig_relay_pending" in seen
+
+    until(pending_arrived)
+    # Then only the unmarked row went on the bus, once
+    relay.poll_once()
+    seen.extend(b["detail"]["event_id"] for b in sqs_bodies(sqs, url))
+    assert seen.count("sig_relay_pending") == 1 and "sig_relay_marked" not in seen

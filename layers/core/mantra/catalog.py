@@ -150,6 +150,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         access=Access(
             tables_read=("alerts", "quotes", "candles"),
             tables_write=("quotes", "candles", "alerts", "outbox"),
+            put_events=True,  # a trigger goes on the bus at once; the outbox relay is the safety net
         ),
         memory_mb=1024,
         timeout_s=60,
@@ -159,7 +160,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler="functions.outbox_relay.handler:lambda_handler",
         description="Publishes events written to the outbox table onto the event bus (transactional outbox)",
         triggers=(DynamoStreamTrigger(table="outbox"),),
-        access=Access(put_events=True),
+        access=Access(tables_read=("outbox",), put_events=True),  # reads the publish marks
     ),
     FunctionSpec(
         name="alert_dispatch",

@@ -10,7 +10,7 @@ from mantra.alerts.dispatch import AlertDispatcher
 from mantra.alerts.inbox import InboxService
 from mantra.alerts.service import AlertService
 from mantra.clock import Clock, SystemClock
-from mantra.eventbus import OutboxRelay
+from mantra.eventbus import OutboxFastPath, OutboxRelay
 from mantra.health import HealthService, tcp_check
 from mantra.market.ticks import TickProcessor
 from mantra.ports import EmailSender
@@ -75,10 +75,18 @@ class Container:
         return repositories.DynamoPlanRepository()
 
     @cached_property
+    def outbox(self) -> repositories.DynamoOutboxRepository:
+        return repositories.DynamoOutboxRepository()
+
+    @cached_property
     def feed_status(self) -> repositories.DynamoFeedStatusRepository:
         return repositories.DynamoFeedStatusRepository()
 
     # adapters
+    @cached_property
+    def event_publisher(self) -> aws.EventBridgePublisher:
+        return aws.EventBridgePublisher(self.settings)
+
     @cached_property
     def email(self) -> EmailSender:
         if self.settings.email_transport == "smtp":
@@ -91,12 +99,17 @@ class Container:
     @cached_property
     def tick_processor(self) -> TickProcessor:
         return TickProcessor(
-            self.quotes, self.candles, self.alerts, self.clock, alert_cache_s=self.settings.alert_cache_s
+            self.quotes,
+            self.candles,
+            self.alerts,
+            self.clock,
+            alert_cache_s=self.settings.alert_cache_s,
+            fast_path=OutboxFastPath(self.event_publisher, self.outbox),
         )
 
     @cached_property
     def outbox_relay(self) -> OutboxRelay:
-        return OutboxRelay(aws.EventBridgePublisher(self.settings))
+        return OutboxRelay(self.event_publisher, self.outbox)
 
     @cached_property
     def sns(self) -> aws.SnsSender:
@@ -126,7 +139,7 @@ class Container:
             DynamoScannerRepository(),
             DynamoScanSignalRepository(),
             self.plans,
-            repositories.DynamoOutboxRepository(),
+            self.outbox,
             HistoryLoader(self.candles, seed=self.settings.feed_seed),
             self.clock,
         )

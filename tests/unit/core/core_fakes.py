@@ -327,6 +327,22 @@ class InMemoryOutbox:
         return True
 
 
+class InMemoryOutboxMarks:
+    """The publish marks on outbox rows; ``fail`` makes marking raise (the row stays unmarked)."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.marks: dict[str, int] = {}
+        self.fail = fail
+
+    def mark_published(self, event_ids: Sequence[str], at_ms: int) -> None:
+        if self.fail:
+            raise ConnectionResetError("dynamodb unreachable")
+        self.marks.update(dict.fromkeys(event_ids, at_ms))
+
+    def published(self, event_ids: Sequence[str]) -> set[str]:
+        return {e for e in event_ids if e in self.marks}
+
+
 class InMemoryUsers:
     def __init__(self) -> None:
         self.items: dict[str, tuple[User, str]] = {}
@@ -396,11 +412,14 @@ class RecordingTickPublisher:
 
 
 class RecordingEventPublisher:
-    def __init__(self, refuse: Iterable[str] = ()) -> None:
+    def __init__(self, refuse: Iterable[str] = (), down: bool = False) -> None:
         self.refuse = set(refuse)
+        self.down = down
         self.calls: list[list[tuple[str, str, dict[str, object]]]] = []
 
     def publish(self, events: Sequence[tuple[str, str, dict[str, object]]]) -> list[str]:
+        if self.down:
+            raise ConnectionRefusedError("events endpoint unreachable")
         self.calls.append(list(events))
         return [e[0] for e in events if e[0] in self.refuse]
 

@@ -6,9 +6,9 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from core_fakes import InMemoryOutbox, InMemoryQuotes, RecordingEventPublisher
+from core_fakes import InMemoryOutbox, InMemoryOutboxMarks, InMemoryQuotes, RecordingEventPublisher
 from mantra.domain import Quote
-from mantra.eventbus import OutboxEvent, OutboxRelay, PublishFailed
+from mantra.eventbus import OutboxEvent, OutboxFastPath, OutboxRelay
 from mantra.market.movers import SIGNAL_DETECTED, MoversScan, change_bps
 from pydantic import ValidationError
 
@@ -97,15 +97,52 @@ def test_outbox_event_refuses_an_empty_id_or_a_detail_that_is_not_an_object(bad)
         OutboxEvent(**bad)
 
 
-def test_relay_publishes_every_event_with_its_id_type_and_detail() -> None:
+def _events(n: int, detail_type: str = "signal.detected") -> list[OutboxEvent]:
+    return [OutboxEvent(event_id=f"e{i}", detail_type=detail_type, detail={"i": i}) for i in range(n)]
+
+
+def test_relay_publishes_every_event_with_its_id_type_and_detail_in_one_call() -> None:
     publisher = RecordingEventPublisher()
-    events = [OutboxEvent(event_id=f"e{i}", detail_type="signal.detected", detail={"i": i}) for i in range(3)]
-    OutboxRelay(publisher).relay(events)
+    assert OutboxRelay(publisher, InMemoryOutboxMarks()).relay(_events(3)) == []
     assert publisher.calls == [[(f"e{i}", "signal.detected", {"i": i}) for i in range(3)]]
 
 
-def test_relay_raises_when_the_bus_refuses_so_the_stream_retries() -> None:
+def test_relay_returns_what_the_bus_refused_so_only_those_records_are_retried() -> None:
     publisher = RecordingEventPublisher(refuse={"e1"})
-    events = [OutboxEvent(event_id=f"e{i}", detail_type="t", detail={}) for i in range(3)]
-    with pytest.raises(PublishFailed, match=r"refused 1 event.*e1"):
-        OutboxRelay(publisher).relay(events)
+    assert OutboxRelay(publisher, InMemoryOutboxMarks()).relay(_events(3)) == ["e1"]
+
+
+def test_relay_skips_what_its_writer_already_published() -> None:
+    # Given e0 and e2 were published by their writer right after its commit (and marked)
+    marks = InMemoryOutboxMarks()
+    marks.mark_published(["e0", "e2"], 1)
+    publisher = RecordingEventPublisher()
+    # When their rows come through the stream
+    OutboxRelay(publisher, marks).relay(_events(3))
+    # Then only e1 goes on the bus; and a batch of only published rows makes no call at all
+    assert [[e[0] for e in call] for call in publisher.calls] == [["e1"]]
+    OutboxRelay(publisher, marks).relay([_events(1)[0]])
+    assert len(publisher.calls) == 1
+
+
+def test_fast_path_publishes_at_once_and_marks_only_what_the_bus_accepted() -> None:
+    publisher, marks = RecordingEventPublisher(refuse={"e1"}), InMemoryOutboxMarks()
+    assert OutboxFastPath(publisher, marks).publish(_events(3), at_ms=42) == 2
+    assert marks.marks == {"e0": 42, "e2": 42}  # e1 is left to the relay
+    assert OutboxRelay(RecordingEventPublisher(), marks).relay(_events(3)) == []
+
+
+@pytest.mark.parametrize(
+    ("publisher", "marks"),
+    [
+        (RecordingEventPublisher(down=True), InMemoryOutboxMarks()),
+        (RecordingEventPublisher(), InMemoryOutboxMarks(fail=True)),
+    ],
+    ids=["bus down", "marking fails"],
+)
+def test_fast_path_never_raises_and_leaves_the_rows_to_the_relay(publisher, marks) -> None:
+    # the commit already happened: a failed fast path must not fail the writer, and nothing may be lost
+    assert OutboxFastPath(publisher, marks).publish(_events(2), at_ms=1) == 0
+    relay_bus = RecordingEventPublisher()
+    OutboxRelay(relay_bus, marks).relay(_events(2))
+    assert [e[0] for e in relay_bus.calls[0]] == ["e0", "e1"]

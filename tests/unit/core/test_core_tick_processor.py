@@ -8,13 +8,16 @@ from core_fakes import (
     FakeClock,
     InMemoryAlerts,
     InMemoryCandles,
+    InMemoryOutboxMarks,
     InMemoryQuotes,
+    RecordingEventPublisher,
     ist_ms,
     make_alert,
     make_tick,
 )
 from mantra.alerts.evaluate import trigger_id
 from mantra.domain import AlertCondition, AlertStatus
+from mantra.eventbus import OutboxFastPath
 from mantra.market.ticks import ALERT_TRIGGERED, TickProcessor
 
 T0 = SESSION_10AM
@@ -182,6 +185,52 @@ def test_a_crossing_alert_fires_once_with_a_deterministic_trigger_and_outbox_eve
     # And a retry of the same batch fires nothing more
     assert world.processor.process(batch).triggers == 0
     assert len(world.alerts.outbox) == 1
+
+
+def test_a_trigger_goes_on_the_bus_at_once_and_is_marked_so_the_relay_skips_it() -> None:
+    # Given a processor with the fast path (the deployed wiring) and an alert "crosses above 1300.00"
+    world, bus, marks = World(), RecordingEventPublisher(), InMemoryOutboxMarks()
+    world.processor = TickProcessor(
+        world.quotes,
+        world.candles,
+        world.alerts,
+        world.clock,
+        timeframes=("1m", "1d"),
+        max_workers=2,
+        fast_path=OutboxFastPath(bus, marks),
+    )
+    world.processor.process(_batch()[:1])
+    alert = make_alert(level=130_000)
+    world.alerts.create(alert)
+    # When the crossing tick is processed
+    batch = [make_tick("RELIANCE", 2, T0 + 2_000, ltp=131_000)]
+    summary = world.processor.process(batch)
+    # Then its event went out in the same invocation, with the outbox row's id, type and detail, and is marked
+    tid = trigger_id(alert.alert_id, "RELIANCE-2")
+    assert (summary.triggers, summary.published_at_once) == (1, 1)
+    assert bus.calls == [[(tid, ALERT_TRIGGERED, world.alerts.outbox[tid][1])]]
+    assert marks.marks == {tid: world.clock.now}
+    # And a retried batch neither fires nor publishes again
+    assert world.processor.process(batch).published_at_once == 0
+    assert len(bus.calls) == 1
+
+
+def test_a_failed_fast_path_does_not_fail_the_batch_the_outbox_still_holds_the_event() -> None:
+    world = World()
+    world.processor = TickProcessor(
+        world.quotes,
+        world.candles,
+        world.alerts,
+        world.clock,
+        timeframes=("1m", "1d"),
+        max_workers=2,
+        fast_path=OutboxFastPath(RecordingEventPublisher(down=True), InMemoryOutboxMarks()),
+    )
+    world.processor.process(_batch()[:1])
+    world.alerts.create(make_alert(level=130_000))
+    summary = world.processor.process([make_tick("RELIANCE", 2, T0 + 2_000, ltp=131_000)])
+    assert (summary.triggers, summary.published_at_once, len(world.alerts.outbox)) == (1, 0, 1)
+    assert world.quotes.get("RELIANCE").ltp_paise == 131_000  # the batch's writes went through
 
 
 def test_an_alert_on_another_symbol_does_not_fire(world: World) -> None:

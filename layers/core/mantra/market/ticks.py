@@ -16,6 +16,7 @@ from mantra.alerts.events import ALERT_TRIGGERED, triggered_detail
 from mantra.alerts.rules import Trigger, evaluate_batch
 from mantra.clock import Clock
 from mantra.domain import Alert, AlertCondition, Candle, Quote, Tick
+from mantra.eventbus import OutboxEvent, OutboxFastPath
 from mantra.market.candles import LATE_GRACE_MS, aggregate_fast, merge
 from mantra.market.timeframes import TIMEFRAMES_MS, session_date
 from mantra.ports import AlertRepository, CandleRepository, QuoteRepository
@@ -31,6 +32,7 @@ class BatchSummary(BaseModel):
     candles_written: int
     triggers: int
     conflicts: int
+    published_at_once: int = 0  # triggers put on the bus by this batch itself (the relay skips them)
     phase_ms: dict[str, int] = {}
     reordered: int = 0  # applied although older than the stored quote (arrived out of order across batches)
     late_ticks: int = 0  # arrived after their (finest) candle had closed: merged, counted on the candle
@@ -101,9 +103,11 @@ class TickProcessor:
         grace_ms: int = LATE_GRACE_MS,
         max_attempts: int = 3,
         alert_cache_s: float = 0.0,
+        fast_path: OutboxFastPath | None = None,
     ) -> None:
         self._quotes, self._candles, self._alerts = quotes, candles, alerts
         self._active = ActiveAlerts(alerts, alert_cache_s)
+        self._fast_path = fast_path
         self._clock = clock
         self._timeframes = tuple(timeframes)
         self._finest = min(self._timeframes, key=lambda tf: TIMEFRAMES_MS[tf])
@@ -132,6 +136,12 @@ class TickProcessor:
         t1 = time.perf_counter()
         moving = {s: ts for s, ts in advancing.items() if ts}
         triggers = self._fire_alerts(moving, prev, candles_by_symbol, watched.result())
+        # the triggers are committed (with their outbox rows): put them on the bus now, beside the writes below
+        announced = (
+            self._pool.submit(self._fast_path.publish, [_event(t) for t in triggers], self._clock.now_ms())
+            if triggers and self._fast_path
+            else None
+        )
         t2 = time.perf_counter()
 
         def apply(symbol: str, first_attempt: int = 0) -> tuple[bool, int, int]:
@@ -182,6 +192,7 @@ class TickProcessor:
             if s not in conflicted:
                 results[s] = (True, len(candles_by_symbol[s]), 0)
         results.update(zip(conflicted, self._pool.map(lambda s: apply(s, 1), conflicted), strict=True))
+        published = announced.result() if announced else 0
         return BatchSummary(
             ticks=len(ticks),
             applied=sum(len(v) for v in fresh.values()),
@@ -189,6 +200,7 @@ class TickProcessor:
             symbols=len(fresh),
             candles_written=sum(n for ok, n, _ in results.values() if ok),
             triggers=len(triggers),
+            published_at_once=published,
             # a conflict means someone else kept moving the quote; nothing is counted twice
             conflicts=sum(1 for ok, _, _ in results.values() if not ok),
             reordered=sum(p.reordered for p in plans.values()),
@@ -253,6 +265,10 @@ class TickProcessor:
         fired = [t for t, ok in zip(found, written, strict=True) if ok]
         self._active.fired([t.alert for t in fired], now)
         return fired
+
+
+def _event(trig: Trigger) -> OutboxEvent:
+    return OutboxEvent(event_id=trig.trigger_id, detail_type=ALERT_TRIGGERED, detail=_detail(trig))
 
 
 def _detail(trig: Trigger) -> dict[str, object]:

@@ -264,6 +264,7 @@ class OutboxItem(BaseModel):
     detail_type = UnicodeAttribute()
     detail = JSONAttribute()
     created_ms = NumberAttribute()
+    published_ms = NumberAttribute(null=True)  # set when the writer published it itself (see eventbus)
     expires_at = TTLAttribute()
 
 

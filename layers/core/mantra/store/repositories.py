@@ -27,6 +27,7 @@ from mantra.domain import (
     Role,
     User,
 )
+from mantra.store import tables
 from mantra.store.models import (
     AlertItem,
     CandleItem,
@@ -482,6 +483,25 @@ class DynamoOutboxRepository:
                 return False
             raise
 
+    def mark_published(self, event_ids: Sequence[str], at_ms: int) -> None:
+        def mark(event_id: str) -> None:
+            try:
+                OutboxItem(event_id=event_id).update(
+                    actions=[OutboxItem.published_ms.set(at_ms)], condition=OutboxItem.event_id.exists()
+                )
+            except UpdateError as exc:
+                if not _conditional_failed(exc):  # gone (expired): nothing left to mark
+                    raise
+
+        list(_READS.map(mark, event_ids))  # side by side, and any error is raised here
+
+    def published(self, event_ids: Sequence[str]) -> set[str]:
+        # a strongly consistent read: the mark may have landed a moment before the relay looks
+        found = OutboxItem.batch_get(
+            set(event_ids), consistent_read=True, attributes_to_get=["event_id", "published_ms"]
+        )
+        return {i.event_id for i in found if i.published_ms is not None}
+
 
 class DynamoUserRepository:
     def get(self, user_id: str) -> User | None:
@@ -629,7 +649,7 @@ def _connection(model: type[Any]) -> Connection:
     """One low-level connection per region for transactions (building a client costs ~100 ms)."""
     region = model.Meta.region
     if region not in _CONNECTIONS:
-        _CONNECTIONS[region] = Connection(region=region)
+        _CONNECTIONS[region] = Connection(region=region, max_pool_connections=tables.POOL_CONNECTIONS)
     return _CONNECTIONS[region]
 
 

@@ -78,11 +78,16 @@ def model_for(base_name: str) -> type[BaseModel]:
     raise KeyError(base_name)
 
 
+POOL_CONNECTIONS = 32
+
+
 def configure(settings: Settings) -> None:
     """Point every model at its deployed table. Endpoints come from AWS_ENDPOINT_URL_DYNAMODB via botocore."""
     for m in ALL_MODELS:
         m.Meta.table_name = settings.name(m.base_name)
         setattr(m.Meta, "region", settings.region)  # noqa: B010 - PynamoDB reads Meta.region
+        # the repositories read and write side by side (up to 16 + 8 threads): keep every connection for reuse
+        setattr(m.Meta, "max_pool_connections", POOL_CONNECTIONS)  # noqa: B010
         m._connection = None
         for index in m._indexes.values():
             index._connection = None  # type: ignore[attr-defined]
