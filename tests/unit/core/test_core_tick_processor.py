@@ -24,13 +24,19 @@ T0 = SESSION_10AM
 
 
 class World:
-    def __init__(self) -> None:
+    def __init__(self, fast_path: OutboxFastPath | None = None) -> None:
         self.quotes = InMemoryQuotes()
         self.candles = InMemoryCandles(self.quotes.candles)
         self.alerts = InMemoryAlerts()
         self.clock = FakeClock(T0 + 120_000)
         self.processor = TickProcessor(
-            self.quotes, self.candles, self.alerts, self.clock, timeframes=("1m", "1d"), max_workers=2
+            self.quotes,
+            self.candles,
+            self.alerts,
+            self.clock,
+            timeframes=("1m", "1d"),
+            max_workers=2,
+            fast_path=fast_path,
         )
 
 
@@ -189,16 +195,8 @@ def test_a_crossing_alert_fires_once_with_a_deterministic_trigger_and_outbox_eve
 
 def test_a_trigger_goes_on_the_bus_at_once_and_is_marked_so_the_relay_skips_it() -> None:
     # Given a processor with the fast path (the deployed wiring) and an alert "crosses above 1300.00"
-    world, bus, marks = World(), RecordingEventPublisher(), InMemoryOutboxMarks()
-    world.processor = TickProcessor(
-        world.quotes,
-        world.candles,
-        world.alerts,
-        world.clock,
-        timeframes=("1m", "1d"),
-        max_workers=2,
-        fast_path=OutboxFastPath(bus, marks),
-    )
+    bus, marks = RecordingEventPublisher(), InMemoryOutboxMarks()
+    world = World(OutboxFastPath(bus, marks))
     world.processor.process(_batch()[:1])
     alert = make_alert(level=130_000)
     world.alerts.create(alert)
@@ -216,16 +214,7 @@ def test_a_trigger_goes_on_the_bus_at_once_and_is_marked_so_the_relay_skips_it()
 
 
 def test_a_failed_fast_path_does_not_fail_the_batch_the_outbox_still_holds_the_event() -> None:
-    world = World()
-    world.processor = TickProcessor(
-        world.quotes,
-        world.candles,
-        world.alerts,
-        world.clock,
-        timeframes=("1m", "1d"),
-        max_workers=2,
-        fast_path=OutboxFastPath(RecordingEventPublisher(down=True), InMemoryOutboxMarks()),
-    )
+    world = World(OutboxFastPath(RecordingEventPublisher(down=True), InMemoryOutboxMarks()))
     world.processor.process(_batch()[:1])
     world.alerts.create(make_alert(level=130_000))
     summary = world.processor.process([make_tick("RELIANCE", 2, T0 + 2_000, ltp=131_000)])
