@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.parser.models import (
     SqsRecordModel,
 )
 from mantra.alerts.dispatch import AlertTriggered
+from mantra.alerts.plan_limits import PlanChanged
 from mantra.alerts.scheduled import SignalDetected
 from mantra.billing.records import Notice
 from mantra.domain import Tick
@@ -80,3 +81,12 @@ class BillingNoticeEvent(EventBridgeModel):
 
 class BillingNoticeMessage(SqsRecordModel):
     body: Json[BillingNoticeEvent]
+
+
+class PlanChangedEvent(EventBridgeModel):
+    account: str = ""
+    detail: PlanChanged
+
+
+class PlanChangedMessage(SqsRecordModel):
+    body: Json[PlanChangedEvent]

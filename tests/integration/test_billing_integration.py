@@ -284,3 +284,57 @@ def test_trial_paid_upgrade_payment_failed_dunning_downgrade_and_metering(
     }  # downgraded to Starter: no profit share
     usage = httpx.get(f"{gateway}/api/billing/usage", params={"period": period}, headers=auth).json()
     assert {c["stream"]: c["state"] for c in usage}["trade_fee"] == "posted"
+
+
+def test_a_cancelled_subscription_pauses_the_alerts_over_the_free_limit(
+    gateway: str, secret: str, container: Container, platform: Settings, tmp_path: Path
+) -> None:
+    from mantra.catalog import DynamoStreamTrigger, EventTrigger, function
+    from mantra.domain import AlertCondition, AlertStatus, Channel
+    from mantra.runtime.pollers import DynamoStreamPoller, SqsPoller
+
+    # Given a Pro tenant with seven active alerts (Starter allows five)
+    user = _user(container, "tnt_it_limits")
+    t = int(time.time()) - 60
+    assert _post_event(gateway, secret, _sub_event("created", "active", t, user.tenant_id)).json()["applied"]
+    _wait_plan(container, user, "pro")
+    pro_user = container.users.get(user.user_id)
+    assert pro_user is not None
+    made = [
+        container.alert_service.create(
+            pro_user, "INFY", AlertCondition.ABOVE, 200_000 + i, (Channel.IN_APP,), f"level {i}"
+        )
+        for i in range(7)
+    ]
+    # When the subscription is cancelled (the tenant moves to Starter) and the events flow
+    assert _post_event(gateway, secret, _sub_event("deleted", "canceled", t + 30, user.tenant_id)).json()[
+        "applied"
+    ]
+    _wait_plan(container, user, "starter")
+    relay_spec, limits_spec = function("outbox_relay"), function("plan_limits")
+    relay = DynamoStreamPoller(
+        platform,
+        relay_spec,
+        next(t for t in relay_spec.triggers if isinstance(t, DynamoStreamTrigger)),
+        tmp_path,
+    )
+    limits = SqsPoller(
+        platform,
+        limits_spec,
+        next(t for t in limits_spec.triggers if isinstance(t, EventTrigger)),
+    )
+
+    def newest_paused() -> bool:
+        relay.poll_once()
+        limits.poll_once()
+        status = {a.alert_id: a.status for a in container.alerts.list(user.tenant_id)}
+        return [status[a.alert_id] for a in made[5:]] == [AlertStatus.PAUSED] * 2
+
+    until(newest_paused, timeout_s=30)
+    # Then the five oldest are still active, and the user has one note about the two paused ones
+    assert [container.alerts.get(user.tenant_id, a.alert_id).status for a in made[:5]] == [  # type: ignore[union-attr]
+        AlertStatus.ACTIVE
+    ] * 5
+    notes = [n for n in container.inbox.list(pro_user) if n.kind == "alerts.paused"]
+    assert len(notes) == 1 and notes[0].title == "2 alerts paused"
+    assert sorted(notes[0].data["alert_ids"]) == sorted(a.alert_id for a in made[5:])  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mantra.catalog import FUNCTIONS
 
-from events.contracts import AlertTriggeredMessage, OutboxRecord, TickRecord
+from events.contracts import AlertTriggeredMessage, OutboxRecord, PlanChangedMessage, TickRecord
 from events.scheduled import ScheduledInvocation
 
 SAMPLES = Path(__file__).resolve().parents[2] / "events" / "samples"
@@ -43,3 +43,9 @@ def test_outbox_and_dispatch_samples_carry_the_same_alert_event():
 def test_schedule_samples_parse():
     for name in ("scheduled_scan", "instrument_refresh"):
         assert ScheduledInvocation.model_validate(_load(name)).scheduled_time.tzinfo is not None
+
+
+def test_plan_changed_sample_parses_into_the_contract():
+    message = PlanChangedMessage.model_validate(_load("plan_limits")["Records"][0])
+    assert message.body.detail_type == "plan.changed"
+    assert (message.body.detail.tenant_id, message.body.detail.plan_id) == ("ten_demo", "starter")

@@ -343,6 +343,15 @@ BILLING_FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout_s=300,
     ),
     FunctionSpec(
+        name="plan_limits",
+        handler="functions.plan_limits.handler:lambda_handler",
+        description="After a plan change, pauses the newest alerts over the new plan's limit and tells their users",
+        triggers=(EventTrigger(detail_types=("plan.changed",), queue="plan-changes"),),
+        access=Access(
+            tables_read=("alerts", "plans", "notifications"), tables_write=("alerts", "notifications")
+        ),
+    ),
+    FunctionSpec(
         name="billing_notices",
         handler="functions.billing_notices.handler:lambda_handler",
         description="Billing notices (payment failed, downgraded, trial ending) -> inbox and e-mail, once each",

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from mantra.access.entitlements import PlanCatalog
     from mantra.access.ratelimit import RateLimiter
     from mantra.alerts.options import OptionAlerts
+    from mantra.alerts.plan_limits import PlanLimits
     from mantra.alerts.scheduled import ScheduledAlerts, SignalAlerts
     from mantra.alerts.webhooks import WebhookChannel, WebhookDeliverer, WebhookRetry, WebhookService
     from mantra.backtests.service import BacktestJobs
@@ -272,6 +273,12 @@ class Container:
         from mantra.billing.notices import BillingNotices
 
         return BillingNotices(self.notifications, self.billing_store, self.email, self.clock)
+
+    @cached_property
+    def plan_limits(self) -> PlanLimits:
+        from mantra.alerts.plan_limits import PlanLimits
+
+        return PlanLimits(self.alerts, self.plans, self.notifications, self.clock)
 
     @cached_property
     def finance(self) -> FinanceReports:

@@ -244,6 +244,13 @@ class InMemoryAlerts:
     def count_active(self, tenant_id: str) -> int:
         return sum(1 for a in self.list(tenant_id) if a.status is AlertStatus.ACTIVE)
 
+    def pause(self, tenant_id: str, alert_id: str) -> bool:
+        current = self.items.get((tenant_id, alert_id))
+        if current is None or current.status is not AlertStatus.ACTIVE:
+            return False
+        self.items[(tenant_id, alert_id)] = current.model_copy(update={"status": AlertStatus.PAUSED})
+        return True
+
     def delete(self, tenant_id: str, alert_id: str) -> bool:
         return self.items.pop((tenant_id, alert_id), None) is not None
 

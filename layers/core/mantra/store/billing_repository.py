@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from pynamodb.transactions import TransactWrite
 
 import mantra.store.models  # noqa: F401 - first: the billing models extend its table list
+from mantra.alerts.plan_limits import PLAN_CHANGED, PlanChanged
 from mantra.billing.account import BillingAccount
 from mantra.billing.records import (
     BillingChange,
@@ -174,6 +175,21 @@ class DynamoBillingRepository:
                         actions=[UserItem.plan_id.set(plan_id)],
                         condition=UserItem.user_id.exists(),
                     )
+                if change.account is not None:  # the plan's limits follow (alerts over them are paused)
+                    tenant = change.account.tenant_id
+                    # one per account version: the commit is guarded by that version, so it is written once
+                    event_id = f"plan:{tenant}:{plan_id}:v{change.expected_version or 0}"
+                    changed = PlanChanged(
+                        event_id=event_id, tenant_id=tenant, plan_id=plan_id, user_ids=user_ids
+                    )
+                    outbox = OutboxItem(
+                        event_id=event_id,
+                        detail_type=PLAN_CHANGED,
+                        detail=changed.model_dump(),
+                        created_ms=at,
+                    )
+                    outbox.expires_at = _expiry(at, 7)
+                    tx.save(outbox, condition=OutboxItem.event_id.does_not_exist())
 
         return _transact(BillingAccountItem, write)
 

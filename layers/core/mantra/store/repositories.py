@@ -304,6 +304,18 @@ class DynamoAlertRepository:
     def count_active(self, tenant_id: str) -> int:
         return AlertItem.count(tenant_id, filter_condition=AlertItem.status == AlertStatus.ACTIVE.value)
 
+    def pause(self, tenant_id: str, alert_id: str) -> bool:
+        try:
+            AlertItem(tenant_id=tenant_id, alert_id=alert_id).update(
+                actions=[AlertItem.status.set(AlertStatus.PAUSED.value), AlertItem.watch_symbol.remove()],
+                condition=AlertItem.status == AlertStatus.ACTIVE.value,
+            )
+            return True
+        except UpdateError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+
     def delete(self, tenant_id: str, alert_id: str) -> bool:
         try:
             AlertItem(tenant_id=tenant_id, alert_id=alert_id).delete(condition=AlertItem.alert_id.exists())

@@ -1,0 +1,96 @@
+"""After a plan change, the tenant's active alerts are brought within the new plan's limit (newest paused)."""
+
+from __future__ import annotations
+
+from core_fakes import (
+    SESSION_10AM,
+    FakeClock,
+    InMemoryAlerts,
+    InMemoryNotifications,
+    InMemoryPlans,
+    make_alert,
+    make_plan,
+)
+from mantra.alerts.plan_limits import PlanChanged, PlanLimits
+from mantra.domain import AlertStatus
+
+
+def _world(limit: int) -> tuple[PlanLimits, InMemoryAlerts, InMemoryNotifications]:
+    alerts, notes = InMemoryAlerts(), InMemoryNotifications()
+    service = PlanLimits(alerts, InMemoryPlans([make_plan("starter", alerts=limit)]), notes, FakeClock())
+    return service, alerts, notes
+
+
+def _add(alerts: InMemoryAlerts, n: int, user_id: str = "usr_a", start: int = 0, **kw: object) -> None:
+    for i in range(start, start + n):
+        a = make_alert(alert_id=f"alr_{i:02d}", user_id=user_id, **kw)  # type: ignore[arg-type]
+        alerts.create(a.model_copy(update={"created_ms": SESSION_10AM + i}))
+
+
+EVENT = PlanChanged(
+    event_id="plan:ten_a:starter:v4", tenant_id="ten_a", plan_id="starter", user_ids=("usr_a",)
+)
+
+
+def _status(alerts: InMemoryAlerts) -> dict[str, AlertStatus]:
+    return {a.alert_id: a.status for a in alerts.list("ten_a")}
+
+
+def test_a_downgrade_pauses_the_newest_alerts_over_the_limit_and_tells_their_owner() -> None:
+    # Given seven active alerts made under a bigger plan, and the tenant now on a plan allowing five
+    service, alerts, notes = _world(limit=5)
+    _add(alerts, 7)
+    # When the plan change is applied
+    report = service.apply(EVENT)
+    # Then the two newest are paused (not deleted), the five oldest stay active
+    assert report.paused == ["alr_05", "alr_06"] and (report.limit, report.active_before) == (5, 7)
+    status = _status(alerts)
+    assert [k for k, v in status.items() if v is AlertStatus.ACTIVE] == [f"alr_{i:02d}" for i in range(5)]
+    assert [k for k, v in status.items() if v is AlertStatus.PAUSED] == ["alr_05", "alr_06"]
+    # And the owner has one inbox note naming them and the limit
+    (note,) = notes.items.values()
+    assert (note.user_id, note.kind, note.title) == ("usr_a", "alerts.paused", "2 alerts paused")
+    assert "allows 5 active alerts" in note.body and note.data["alert_ids"] == ["alr_05", "alr_06"]
+
+
+def test_each_user_is_told_about_their_own_alerts_only() -> None:
+    service, alerts, notes = _world(limit=1)
+    _add(alerts, 2, user_id="usr_a")
+    _add(alerts, 2, user_id="usr_b", start=2)
+    service.apply(EVENT)
+    by_user = {n.user_id: n.data["alert_ids"] for n in notes.items.values()}
+    assert by_user == {"usr_a": ["alr_01"], "usr_b": ["alr_02", "alr_03"]}
+
+
+def test_triggered_and_paused_alerts_do_not_count_and_within_the_limit_nothing_changes() -> None:
+    service, alerts, notes = _world(limit=3)
+    _add(alerts, 3)
+    _add(alerts, 2, start=3, status=AlertStatus.TRIGGERED)
+    _add(alerts, 1, start=5, status=AlertStatus.PAUSED)
+    before = _status(alerts)
+    report = service.apply(EVENT)
+    assert report.paused == [] and _status(alerts) == before and notes.items == {}
+
+
+def test_a_redelivered_event_pauses_nothing_more_and_writes_no_second_note() -> None:
+    service, alerts, notes = _world(limit=2)
+    _add(alerts, 4)
+    first, again = service.apply(EVENT), service.apply(EVENT)
+    assert (len(first.paused), again.paused, len(notes.items)) == (2, [], 1)
+
+
+def test_an_alert_that_fired_meanwhile_is_left_triggered_not_paused() -> None:
+    alerts = InMemoryAlerts()
+    _add(alerts, 2)
+
+    class FiresFirst(InMemoryAlerts):
+        def pause(self, tenant_id: str, alert_id: str) -> bool:
+            current = self.items[(tenant_id, alert_id)]
+            self.items[(tenant_id, alert_id)] = current.model_copy(update={"status": AlertStatus.TRIGGERED})
+            return super().pause(tenant_id, alert_id)
+
+    racing = FiresFirst(items=dict(alerts.items))
+    report = PlanLimits(
+        racing, InMemoryPlans([make_plan("starter", alerts=1)]), InMemoryNotifications(), FakeClock()
+    ).apply(EVENT)
+    assert report.paused == [] and racing.items[("ten_a", "alr_01")].status is AlertStatus.TRIGGERED
