@@ -118,6 +118,8 @@ def start_all(settings: Settings, in_memory: bool, log_dir: Path) -> list[Standi
                 "-port",
                 str(settings.dynamodb_port),
                 "-sharedDb",
+                # its telemetry client would take AWS_ENDPOINT_URL (moto) and fail there on every start
+                "-disableTelemetry",
                 "-dbPath",
                 str(ddb_dir),
             ],
