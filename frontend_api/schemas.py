@@ -341,6 +341,10 @@ class AlertOut(BaseModel):
     channels: list[Channel]
     note: str | None
     status: str = Field(examples=["active"], description="active, paused, triggered or expired")
+    paused_by_plan: bool = Field(
+        False,
+        description="paused by the platform when the plan's alert limit fell; it comes back when a plan allows it",
+    )
     recurring: bool
     cooldown_minutes: int
     market_hours_only: bool
@@ -371,6 +375,7 @@ class AlertOut(BaseModel):
             channels=list(a.channels),
             note=a.note,
             status="expired" if expired else a.status.value,
+            paused_by_plan=a.paused_by_plan,
             recurring=a.recurring,
             cooldown_minutes=a.cooldown_s // 60,
             market_hours_only=a.market_hours_only,

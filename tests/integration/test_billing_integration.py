@@ -338,3 +338,20 @@ def test_a_cancelled_subscription_pauses_the_alerts_over_the_free_limit(
     notes = [n for n in container.inbox.list(pro_user) if n.kind == "alerts.paused"]
     assert len(notes) == 1 and notes[0].title == "2 alerts paused"
     assert sorted(notes[0].data["alert_ids"]) == sorted(a.alert_id for a in made[5:])  # type: ignore[arg-type]
+    assert all(container.alerts.get(user.tenant_id, a.alert_id).paused_by_plan for a in made[5:])  # type: ignore[union-attr]
+
+    # And when the tenant subscribes again, the two come back (the plan paused them, so the plan resumes them)
+    again = _sub_event("created", "active", t + 60, user.tenant_id) | {"id": "evt_it_limits_again"}
+    again["data"]["object"]["id"] = f"sub_it_{user.tenant_id}_2"
+    assert _post_event(gateway, secret, again).json()["applied"]
+    _wait_plan(container, user, "pro")
+
+    def all_active() -> bool:
+        relay.poll_once()
+        limits.poll_once()
+        return all(a.status is AlertStatus.ACTIVE for a in container.alerts.list(user.tenant_id))
+
+    until(all_active, timeout_s=30)
+    assert [n.title for n in container.inbox.list(pro_user) if n.kind == "alerts.resumed"] == [
+        "2 alerts active again"
+    ]

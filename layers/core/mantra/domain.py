@@ -212,6 +212,7 @@ class Alert(Frozen):
     expression: str | None = None  # expression and pattern rules (patterns are stored as pattern("..."))
     timeframe: str | None = None
     scanner_id: str | None = None  # scanner_hit rules; symbol "*" means any symbol the scanner finds
+    paused_by_plan: bool = False  # paused by the platform when the plan's limit fell; resumed when it rises
 
     @property
     def watch_key(self) -> str:

@@ -244,11 +244,20 @@ class InMemoryAlerts:
     def count_active(self, tenant_id: str) -> int:
         return sum(1 for a in self.list(tenant_id) if a.status is AlertStatus.ACTIVE)
 
-    def pause(self, tenant_id: str, alert_id: str) -> bool:
-        current = self.items.get((tenant_id, alert_id))
+    def pause_for_plan(self, alert: Alert) -> bool:
+        key = (alert.tenant_id, alert.alert_id)
+        current = self.items.get(key)
         if current is None or current.status is not AlertStatus.ACTIVE:
             return False
-        self.items[(tenant_id, alert_id)] = current.model_copy(update={"status": AlertStatus.PAUSED})
+        self.items[key] = current.model_copy(update={"status": AlertStatus.PAUSED, "paused_by_plan": True})
+        return True
+
+    def resume_for_plan(self, alert: Alert) -> bool:
+        key = (alert.tenant_id, alert.alert_id)
+        current = self.items.get(key)
+        if current is None or current.status is not AlertStatus.PAUSED or not current.paused_by_plan:
+            return False
+        self.items[key] = current.model_copy(update={"status": AlertStatus.ACTIVE, "paused_by_plan": False})
         return True
 
     def delete(self, tenant_id: str, alert_id: str) -> bool:

@@ -122,6 +122,16 @@ def test_create_alert_refuses_an_unknown_symbol_naming_the_field(service_parts) 
     assert alerts.items == {}
 
 
+def test_a_users_own_status_change_ends_a_pause_made_by_the_plan(service_parts) -> None:
+    # Given an alert the platform paused when the plan's limit fell
+    svc, alerts = service_parts
+    a = _create(svc, make_user())
+    assert alerts.pause_for_plan(a) and alerts.get("ten_a", a.alert_id).paused_by_plan
+    # When its user re-activates it (within the limit) / Then it is theirs again, not the plan's to move
+    assert svc.update(make_user(), a.alert_id, {"status": "active"}).paused_by_plan is False
+    assert alerts.get("ten_a", a.alert_id).status is AlertStatus.ACTIVE
+
+
 def test_plan_limit_on_active_alerts_is_enforced_per_tenant(service_parts) -> None:
     # Given the pro plan allows 2 active alerts and tenant A has 2
     svc, _ = service_parts

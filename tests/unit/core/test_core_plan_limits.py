@@ -12,13 +12,13 @@ from core_fakes import (
     make_plan,
 )
 from mantra.alerts.plan_limits import PlanChanged, PlanLimits
-from mantra.domain import AlertStatus
+from mantra.domain import Alert, AlertStatus
 
 
-def _world(limit: int) -> tuple[PlanLimits, InMemoryAlerts, InMemoryNotifications]:
+def _world(limit: int, pro_limit: int = 100) -> tuple[PlanLimits, InMemoryAlerts, InMemoryNotifications]:
     alerts, notes = InMemoryAlerts(), InMemoryNotifications()
-    service = PlanLimits(alerts, InMemoryPlans([make_plan("starter", alerts=limit)]), notes, FakeClock())
-    return service, alerts, notes
+    plans = InMemoryPlans([make_plan("starter", alerts=limit), make_plan("pro", alerts=pro_limit)])
+    return PlanLimits(alerts, plans, notes, FakeClock()), alerts, notes
 
 
 def _add(alerts: InMemoryAlerts, n: int, user_id: str = "usr_a", start: int = 0, **kw: object) -> None:
@@ -84,13 +84,52 @@ def test_an_alert_that_fired_meanwhile_is_left_triggered_not_paused() -> None:
     _add(alerts, 2)
 
     class FiresFirst(InMemoryAlerts):
-        def pause(self, tenant_id: str, alert_id: str) -> bool:
-            current = self.items[(tenant_id, alert_id)]
-            self.items[(tenant_id, alert_id)] = current.model_copy(update={"status": AlertStatus.TRIGGERED})
-            return super().pause(tenant_id, alert_id)
+        def pause_for_plan(self, alert: Alert) -> bool:
+            key = (alert.tenant_id, alert.alert_id)
+            self.items[key] = self.items[key].model_copy(update={"status": AlertStatus.TRIGGERED})
+            return super().pause_for_plan(alert)
 
     racing = FiresFirst(items=dict(alerts.items))
     report = PlanLimits(
         racing, InMemoryPlans([make_plan("starter", alerts=1)]), InMemoryNotifications(), FakeClock()
     ).apply(EVENT)
     assert report.paused == [] and racing.items[("ten_a", "alr_01")].status is AlertStatus.TRIGGERED
+
+
+UPGRADE = PlanChanged(event_id="plan:ten_a:pro:v5", tenant_id="ten_a", plan_id="pro", user_ids=("usr_a",))
+
+
+def test_an_upgrade_brings_back_what_the_plan_paused_oldest_first_as_far_as_the_limit_goes() -> None:
+    # Given seven alerts, five active and two paused by a downgrade, and one the user paused themselves
+    service, alerts, notes = _world(limit=5, pro_limit=6)
+    _add(alerts, 7)
+    service.apply(EVENT)
+    _add(alerts, 1, start=7, status=AlertStatus.PAUSED)
+    # When the tenant moves to a plan allowing six
+    report = service.apply(UPGRADE)
+    # Then the older of the two plan-paused alerts is active again; the other waits; the user's own stays paused
+    assert report.resumed == ["alr_05"] and report.paused == []
+    status = _status(alerts)
+    assert (status["alr_05"], status["alr_06"], status["alr_07"]) == (
+        AlertStatus.ACTIVE,
+        AlertStatus.PAUSED,
+        AlertStatus.PAUSED,
+    )
+    assert (
+        alerts.items[("ten_a", "alr_06")].paused_by_plan
+        and not alerts.items[("ten_a", "alr_07")].paused_by_plan
+    )
+    resumed = [n for n in notes.items.values() if n.kind == "alerts.resumed"]
+    assert len(resumed) == 1 and resumed[0].title == "1 alert active again"
+    assert resumed[0].data["alert_ids"] == ["alr_05"]
+
+
+def test_an_alert_the_user_re_activated_or_changed_is_no_longer_the_plans_to_resume() -> None:
+    service, alerts, _ = _world(limit=1)
+    _add(alerts, 2)
+    service.apply(EVENT)
+    # the user pauses it themselves (a PATCH clears the plan's mark)
+    key = ("ten_a", "alr_01")
+    alerts.items[key] = alerts.items[key].model_copy(update={"paused_by_plan": False})
+    assert service.apply(UPGRADE).resumed == []
+    assert alerts.items[key].status is AlertStatus.PAUSED

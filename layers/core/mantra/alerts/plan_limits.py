@@ -1,15 +1,16 @@
-"""A tenant's alerts after its plan changes: more active alerts than the new plan allows -> the newest are paused.
+"""A tenant's alerts after its plan changes.
 
 Alert counts are checked when an alert is created or re-activated; a downgrade (a cancelled subscription, a
 dunning sweep, a move to a smaller plan) would otherwise leave a tenant with every alert its old plan allowed.
-The oldest stay active, so what a user set up first keeps working; the rest are paused, not deleted, and the
-users whose alerts were paused get one inbox note saying how many and why. Re-activating one later goes through
-the usual limit check. Running the same event again pauses nothing more and writes no second note.
+So: more active alerts than the new plan allows -> the newest are paused (marked as paused by the plan), the
+oldest stay active, nothing is deleted. When a later plan allows more, the alerts the plan paused come back,
+oldest first, as far as the limit goes; alerts a user paused or changed themselves are left alone. Each user
+whose alerts moved gets one inbox note per event. Running the same event again changes nothing more.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import defaultdict
 
 from pydantic import BaseModel, Field
 
@@ -35,6 +36,7 @@ class LimitReport(BaseModel):
     limit: int
     active_before: int
     paused: list[str]
+    resumed: list[str] = []
 
 
 class PlanLimits:
@@ -50,47 +52,70 @@ class PlanLimits:
     def apply(self, event: PlanChanged) -> LimitReport:
         plan = self._plans.get(event.plan_id)
         limit = plan.limits.get("alerts", 0) if plan else 0
-        active = sorted(
-            (a for a in self._alerts.list(event.tenant_id) if a.status is AlertStatus.ACTIVE),
-            key=lambda a: (a.created_ms, a.alert_id),
-        )
-        over = active[limit:]
-        # conditional: an alert that fired or was paused meanwhile is left as it is
-        paused = [a for a in over if self._alerts.pause(a.tenant_id, a.alert_id)]
-        plan_name = plan.name if plan else event.plan_id
-        for user_id, count in Counter(a.user_id for a in paused).items():
-            self._notify(event, user_id, count, limit, plan_name, paused)
+        alerts = sorted(self._alerts.list(event.tenant_id), key=lambda a: (a.created_ms, a.alert_id))
+        active = [a for a in alerts if a.status is AlertStatus.ACTIVE]
+        # conditional writes: an alert that fired, or that its user changed, meanwhile is left as it is
+        paused = [a for a in active[limit:] if self._alerts.pause_for_plan(a)]
+        room = max(0, limit - len(active))
+        waiting = [a for a in alerts if a.status is AlertStatus.PAUSED and a.paused_by_plan][:room]
+        resumed = [a for a in waiting if self._alerts.resume_for_plan(a)]
+        name = plan.name if plan else event.plan_id
+        for user_id, mine in _by_user(paused).items():
+            self._notify(
+                event,
+                f"{user_id}:paused",
+                mine,
+                f"{len(mine)} alert{_s(mine)} paused",
+                f"Your {name} plan allows {limit} active alerts, so your newest {len(mine)} were paused. Nothing "
+                "was deleted: delete or pause others and re-activate these, or upgrade for more.",
+                limit,
+            )
+        for user_id, mine in _by_user(resumed).items():
+            self._notify(
+                event,
+                f"{user_id}:resumed",
+                mine,
+                f"{len(mine)} alert{_s(mine)} active again",
+                f"Your {name} plan allows {limit} active alerts, so the {len(mine)} paused by your earlier "
+                "plan's limit are watching again.",
+                limit,
+            )
         return LimitReport(
             tenant_id=event.tenant_id,
             plan_id=event.plan_id,
             limit=limit,
             active_before=len(active),
             paused=[a.alert_id for a in paused],
+            resumed=[a.alert_id for a in resumed],
         )
 
     def _notify(
-        self, event: PlanChanged, user_id: str, count: int, limit: int, plan_name: str, paused: list[Alert]
+        self, event: PlanChanged, key: str, mine: list[Alert], title: str, body: str, limit: int
     ) -> None:
         # keyed by the event: a redelivery (or a retry after a partial run) finds the note already there
         now = self._clock.now_ms()
         self._notifications.put_if_absent(
             Notification(
-                notification_id=f"{event.event_id}:{user_id}",
+                notification_id=f"{event.event_id}:{key}",
                 tenant_id=event.tenant_id,
-                user_id=user_id,
-                kind="alerts.paused",
-                title=f"{count} alert{'s' if count != 1 else ''} paused",
-                body=(
-                    f"Your {plan_name} plan allows {limit} active alerts, so your newest {count} were paused. "
-                    "Nothing was deleted: delete or pause others and re-activate these, or upgrade for more."
-                ),
-                data={
-                    "plan_id": event.plan_id,
-                    "limit": limit,
-                    "alert_ids": [a.alert_id for a in paused if a.user_id == user_id],
-                },
+                user_id=mine[0].user_id,
+                kind="alerts.paused" if key.endswith(":paused") else "alerts.resumed",
+                title=title,
+                body=body,
+                data={"plan_id": event.plan_id, "limit": limit, "alert_ids": [a.alert_id for a in mine]},
                 read=False,
                 created_ms=now,
                 delivered_ms=now,
             )
         )
+
+
+def _by_user(alerts: list[Alert]) -> dict[str, list[Alert]]:
+    out: dict[str, list[Alert]] = defaultdict(list)
+    for a in alerts:
+        out[a.user_id].append(a)
+    return out
+
+
+def _s(items: list[Alert]) -> str:
+    return "" if len(items) == 1 else "s"

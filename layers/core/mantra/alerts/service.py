@@ -154,7 +154,8 @@ class AlertService:
                 raise Invalid("status: set active or paused; triggered is the platform's to set")
             if wanted is AlertStatus.ACTIVE and current.status is not AlertStatus.ACTIVE:
                 self._check_limit(user)
-        merged = Alert.model_validate({**current.model_dump(), **changes})  # validated, unlike model_copy
+        # validated, unlike model_copy; the user's own status choice ends a pause made by the plan's limit
+        merged = Alert.model_validate({**current.model_dump(), **changes, "paused_by_plan": False})
         rule = RuleSpec(**merged.model_dump(include=set(RuleSpec.model_fields)))
         check_rule(rule)
         self._check_scanner_language(user, rule)

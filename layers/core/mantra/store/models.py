@@ -224,6 +224,7 @@ class AlertItem(BaseModel):
     timeframe = UnicodeAttribute(null=True)
     scanner_id = UnicodeAttribute(null=True)
     watch_symbol = UnicodeAttribute(null=True)
+    paused_by_plan = BooleanAttribute(null=True)
     active_by_symbol = ActiveAlertIndex()
 
 

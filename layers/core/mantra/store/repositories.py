@@ -282,6 +282,7 @@ class DynamoAlertRepository:
         actions.append(
             AlertItem.watch_symbol.set(alert.watch_key) if live else AlertItem.watch_symbol.remove()
         )
+        actions.append(AlertItem.paused_by_plan.remove())  # the user's own choice of status from now on
         try:
             AlertItem(tenant_id=alert.tenant_id, alert_id=alert.alert_id).update(
                 actions=actions, condition=AlertItem.alert_id.exists()
@@ -304,11 +305,33 @@ class DynamoAlertRepository:
     def count_active(self, tenant_id: str) -> int:
         return AlertItem.count(tenant_id, filter_condition=AlertItem.status == AlertStatus.ACTIVE.value)
 
-    def pause(self, tenant_id: str, alert_id: str) -> bool:
+    def pause_for_plan(self, alert: Alert) -> bool:
+        return self._set_status(
+            alert,
+            [
+                AlertItem.status.set(AlertStatus.PAUSED.value),
+                AlertItem.watch_symbol.remove(),
+                AlertItem.paused_by_plan.set(True),
+            ],
+            AlertItem.status == AlertStatus.ACTIVE.value,
+        )
+
+    def resume_for_plan(self, alert: Alert) -> bool:
+        return self._set_status(
+            alert,
+            [
+                AlertItem.status.set(AlertStatus.ACTIVE.value),
+                AlertItem.watch_symbol.set(alert.watch_key),
+                AlertItem.paused_by_plan.remove(),
+            ],
+            (AlertItem.status == AlertStatus.PAUSED.value) & (AlertItem.paused_by_plan == True),  # noqa: E712
+        )
+
+    @staticmethod
+    def _set_status(alert: Alert, actions: builtins.list[Action], condition: Any) -> bool:
         try:
-            AlertItem(tenant_id=tenant_id, alert_id=alert_id).update(
-                actions=[AlertItem.status.set(AlertStatus.PAUSED.value), AlertItem.watch_symbol.remove()],
-                condition=AlertItem.status == AlertStatus.ACTIVE.value,
+            AlertItem(tenant_id=alert.tenant_id, alert_id=alert.alert_id).update(
+                actions=actions, condition=condition
             )
             return True
         except UpdateError as exc:
@@ -401,6 +424,7 @@ class DynamoAlertRepository:
             expression=item.expression,
             timeframe=item.timeframe,
             scanner_id=item.scanner_id,
+            paused_by_plan=bool(item.paused_by_plan),
         )
 
 
