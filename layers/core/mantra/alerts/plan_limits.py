@@ -63,7 +63,8 @@ class PlanLimits:
         for user_id, mine in _by_user(paused).items():
             self._notify(
                 event,
-                f"{user_id}:paused",
+                "paused",
+                user_id,
                 mine,
                 f"{len(mine)} alert{_s(mine)} paused",
                 f"Your {name} plan allows {limit} active alerts, so your newest {len(mine)} were paused. Nothing "
@@ -73,7 +74,8 @@ class PlanLimits:
         for user_id, mine in _by_user(resumed).items():
             self._notify(
                 event,
-                f"{user_id}:resumed",
+                "resumed",
+                user_id,
                 mine,
                 f"{len(mine)} alert{_s(mine)} active again",
                 f"Your {name} plan allows {limit} active alerts, so the {len(mine)} paused by your earlier "
@@ -90,16 +92,23 @@ class PlanLimits:
         )
 
     def _notify(
-        self, event: PlanChanged, key: str, mine: list[Alert], title: str, body: str, limit: int
+        self,
+        event: PlanChanged,
+        what: str,
+        user_id: str,
+        mine: list[Alert],
+        title: str,
+        body: str,
+        limit: int,
     ) -> None:
         # keyed by the event: a redelivery (or a retry after a partial run) finds the note already there
         now = self._clock.now_ms()
         self._notifications.put_if_absent(
             Notification(
-                notification_id=f"{event.event_id}:{key}",
+                notification_id=f"{event.event_id}:{user_id}:{what}",
                 tenant_id=event.tenant_id,
-                user_id=mine[0].user_id,
-                kind="alerts.paused" if key.endswith(":paused") else "alerts.resumed",
+                user_id=user_id,
+                kind=f"alerts.{what}",
                 title=title,
                 body=body,
                 data={"plan_id": event.plan_id, "limit": limit, "alert_ids": [a.alert_id for a in mine]},

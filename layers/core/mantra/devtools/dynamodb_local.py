@@ -7,8 +7,8 @@ Measured on the local platform: GetRecords went from ~5 ms at start to ~700 ms a
 other request queued behind it. With the indexes it stays at a few milliseconds.
 
 So the local platform never uses ``-inMemory`` (an in-memory database cannot be reached from outside): an
-"in memory" run keeps the database file on tmpfs (``/dev/shm``) instead, which is as fast, and ``provision``
-adds the indexes once the tables exist, before any traffic.
+"in memory" run keeps the database file on tmpfs (``/dev/shm``) instead, which is as fast, and the stand-ins
+add the indexes as soon as DynamoDB Local has made its database, before any traffic.
 """
 
 from __future__ import annotations

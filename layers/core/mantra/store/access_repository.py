@@ -5,8 +5,6 @@ from __future__ import annotations
 import builtins
 from datetime import UTC, datetime
 
-from pynamodb.exceptions import UpdateError
-
 from mantra.access.apikeys import ApiKey
 from mantra.store import repositories  # first: it loads store.models, which access_models needs loaded
 from mantra.store.access_models import ApiKeyItem, RateCounterItem
@@ -55,29 +53,20 @@ class DynamoApiKeyRepository:
 
     def revoke(self, tenant_id: str, key_id: str, at_ms: int) -> ApiKey | None:
         item = ApiKeyItem(tenant_id=tenant_id, key_id=key_id)
-        try:
-            item.update(
-                actions=[
-                    ApiKeyItem.revoked_ms.set(ApiKeyItem.revoked_ms | at_ms)
-                ],  # the first revocation stays
-                condition=ApiKeyItem.key_id.exists(),
-            )
-        except UpdateError as exc:
-            if _conditional_failed(exc):
-                return None
-            raise
+        # the first revocation stays
+        revoked = ApiKeyItem.revoked_ms.set(ApiKeyItem.revoked_ms | at_ms)
+        if not repositories.update_if(item, [revoked], ApiKeyItem.key_id.exists()):
+            return None
         return _key(item)
 
     def touch(self, tenant_id: str, key_id: str, at_ms: int, stale_before_ms: int) -> None:
         stale = ApiKeyItem.last_used_ms.does_not_exist() | (ApiKeyItem.last_used_ms < stale_before_ms)
-        try:
-            ApiKeyItem(tenant_id=tenant_id, key_id=key_id).update(
-                actions=[ApiKeyItem.last_used_ms.set(at_ms)],
-                condition=ApiKeyItem.key_id.exists() & stale,
-            )
-        except UpdateError as exc:
-            if not _conditional_failed(exc):
-                raise
+        # not stale (or revoked and gone): nothing to write
+        repositories.update_if(
+            ApiKeyItem(tenant_id=tenant_id, key_id=key_id),
+            [ApiKeyItem.last_used_ms.set(at_ms)],
+            ApiKeyItem.key_id.exists() & stale,
+        )
 
 
 class DynamoRateCounter:

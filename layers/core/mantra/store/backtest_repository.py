@@ -6,14 +6,14 @@ import json
 import zlib
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from mantra.backtests.models import ACTIVE, BacktestJob, JobStatus
 from mantra.store.backtest_models import BacktestJobItem
 from mantra.store.models import OutboxItem
-from mantra.store.repositories import _conditional_failed, _connection, _expiry
+from mantra.store.repositories import _connection, _expiry, update_if
 
 
 class DynamoBacktestJobRepository:
@@ -66,20 +66,15 @@ class DynamoBacktestJobRepository:
 
     def claim(self, tenant_id: str, job_id: str, now_ms: int) -> bool:
         """queued -> running, once: a redelivered message finds the job already claimed."""
-        try:
-            BacktestJobItem(tenant_id=tenant_id, job_id=job_id).update(
-                actions=[
-                    BacktestJobItem.status.set(JobStatus.RUNNING.value),
-                    BacktestJobItem.started_ms.set(now_ms),
-                    BacktestJobItem.attempts.add(1),
-                ],
-                condition=BacktestJobItem.status == JobStatus.QUEUED.value,
-            )
-            return True
-        except UpdateError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
+        return update_if(
+            BacktestJobItem(tenant_id=tenant_id, job_id=job_id),
+            [
+                BacktestJobItem.status.set(JobStatus.RUNNING.value),
+                BacktestJobItem.started_ms.set(now_ms),
+                BacktestJobItem.attempts.add(1),
+            ],
+            BacktestJobItem.status == JobStatus.QUEUED.value,
+        )
 
     def finish(
         self,

@@ -48,6 +48,17 @@ def _conditional_failed(exc: Exception) -> bool:
     return cause == "ConditionalCheckFailedException"
 
 
+def update_if(item: Any, actions: Sequence[Action], condition: Any) -> bool:
+    """One conditional UpdateItem: False when the condition does not hold (a refusal, not an error)."""
+    try:
+        item.update(actions=list(actions), condition=condition)
+        return True
+    except UpdateError as exc:
+        if _conditional_failed(exc):
+            return False
+        raise
+
+
 def _n(value: Any) -> int:
     return int(value)
 
@@ -283,15 +294,7 @@ class DynamoAlertRepository:
             AlertItem.watch_symbol.set(alert.watch_key) if live else AlertItem.watch_symbol.remove()
         )
         actions.append(AlertItem.paused_by_plan.remove())  # the user's own choice of status from now on
-        try:
-            AlertItem(tenant_id=alert.tenant_id, alert_id=alert.alert_id).update(
-                actions=actions, condition=AlertItem.alert_id.exists()
-            )
-            return True
-        except UpdateError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
+        return update_if(_alert_key(alert), actions, AlertItem.alert_id.exists())
 
     def get(self, tenant_id: str, alert_id: str) -> Alert | None:
         try:
@@ -306,8 +309,8 @@ class DynamoAlertRepository:
         return AlertItem.count(tenant_id, filter_condition=AlertItem.status == AlertStatus.ACTIVE.value)
 
     def pause_for_plan(self, alert: Alert) -> bool:
-        return self._set_status(
-            alert,
+        return update_if(
+            _alert_key(alert),
             [
                 AlertItem.status.set(AlertStatus.PAUSED.value),
                 AlertItem.watch_symbol.remove(),
@@ -317,8 +320,8 @@ class DynamoAlertRepository:
         )
 
     def resume_for_plan(self, alert: Alert) -> bool:
-        return self._set_status(
-            alert,
+        return update_if(
+            _alert_key(alert),
             [
                 AlertItem.status.set(AlertStatus.ACTIVE.value),
                 AlertItem.watch_symbol.set(alert.watch_key),
@@ -326,18 +329,6 @@ class DynamoAlertRepository:
             ],
             (AlertItem.status == AlertStatus.PAUSED.value) & (AlertItem.paused_by_plan == True),  # noqa: E712
         )
-
-    @staticmethod
-    def _set_status(alert: Alert, actions: builtins.list[Action], condition: Any) -> bool:
-        try:
-            AlertItem(tenant_id=alert.tenant_id, alert_id=alert.alert_id).update(
-                actions=actions, condition=condition
-            )
-            return True
-        except UpdateError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
 
     def delete(self, tenant_id: str, alert_id: str) -> bool:
         try:
@@ -521,13 +512,12 @@ class DynamoOutboxRepository:
 
     def mark_published(self, event_ids: Sequence[str], at_ms: int) -> None:
         def mark(event_id: str) -> None:
-            try:
-                OutboxItem(event_id=event_id).update(
-                    actions=[OutboxItem.published_ms.set(at_ms)], condition=OutboxItem.event_id.exists()
-                )
-            except UpdateError as exc:
-                if not _conditional_failed(exc):  # gone (expired): nothing left to mark
-                    raise
+            # a row gone (expired) has nothing left to mark
+            update_if(
+                OutboxItem(event_id=event_id),
+                [OutboxItem.published_ms.set(at_ms)],
+                OutboxItem.event_id.exists(),
+            )
 
         list(_READS.map(mark, event_ids))  # side by side, and any error is raised here
 
@@ -679,6 +669,10 @@ def _sort_key(n: Notification) -> str:
 
 _CONNECTIONS: dict[str, Connection] = {}
 _READS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="reads")  # concurrent independent reads
+
+
+def _alert_key(alert: Alert) -> AlertItem:
+    return AlertItem(tenant_id=alert.tenant_id, alert_id=alert.alert_id)
 
 
 def _connection(model: type[Any]) -> Connection:

@@ -6,7 +6,7 @@ import builtins
 from collections.abc import Sequence
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, PutError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError
 from pynamodb.expressions.update import Action
 
 from mantra.alerts.webhooks.models import (
@@ -17,7 +17,7 @@ from mantra.alerts.webhooks.models import (
     SigningSecret,
     WebhookEndpoint,
 )
-from mantra.store.repositories import _conditional_failed, _expiry
+from mantra.store.repositories import _conditional_failed, _expiry, update_if
 from mantra.store.webhook_models import DUE, WebhookDeliveryItem, WebhookEndpointItem
 
 
@@ -76,15 +76,11 @@ class DynamoWebhookEndpointRepository:
 
     @staticmethod
     def _update(tenant_id: str, endpoint_id: str, actions: builtins.list[Action]) -> bool:
-        try:
-            WebhookEndpointItem(tenant_id=tenant_id, endpoint_id=endpoint_id).update(
-                actions=actions, condition=WebhookEndpointItem.endpoint_id.exists()
-            )
-            return True
-        except UpdateError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
+        return update_if(
+            WebhookEndpointItem(tenant_id=tenant_id, endpoint_id=endpoint_id),
+            actions,
+            WebhookEndpointItem.endpoint_id.exists(),
+        )
 
 
 class DynamoWebhookDeliveryRepository:
@@ -125,17 +121,12 @@ class DynamoWebhookDeliveryRepository:
         return [_delivery(i) for i in items]
 
     def claim(self, message_id: str, expected_next_ms: int, lease_until_ms: int) -> bool:
-        try:
-            WebhookDeliveryItem(message_id=message_id).update(
-                actions=[WebhookDeliveryItem.next_attempt_ms.set(lease_until_ms)],
-                condition=(WebhookDeliveryItem.status == DeliveryStatus.PENDING.value)
-                & (WebhookDeliveryItem.next_attempt_ms == expected_next_ms),
-            )
-            return True
-        except UpdateError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
+        return update_if(
+            WebhookDeliveryItem(message_id=message_id),
+            [WebhookDeliveryItem.next_attempt_ms.set(lease_until_ms)],
+            (WebhookDeliveryItem.status == DeliveryStatus.PENDING.value)
+            & (WebhookDeliveryItem.next_attempt_ms == expected_next_ms),
+        )
 
     def record(
         self,
@@ -152,17 +143,12 @@ class DynamoWebhookDeliveryRepository:
             actions += [WebhookDeliveryItem.next_attempt_ms.remove(), WebhookDeliveryItem.due.remove()]
         else:
             actions.append(WebhookDeliveryItem.next_attempt_ms.set(next_attempt_ms))
-        try:
-            WebhookDeliveryItem(message_id=message_id).update(
-                actions=actions,
-                condition=(WebhookDeliveryItem.status == DeliveryStatus.PENDING.value)
-                & (WebhookDeliveryItem.next_attempt_ms == lease_until_ms),
-            )
-            return True
-        except UpdateError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
+        return update_if(
+            WebhookDeliveryItem(message_id=message_id),
+            actions,
+            (WebhookDeliveryItem.status == DeliveryStatus.PENDING.value)
+            & (WebhookDeliveryItem.next_attempt_ms == lease_until_ms),
+        )
 
     def for_endpoint(self, tenant_id: str, endpoint_id: str, limit: int) -> builtins.list[Delivery]:
         items = WebhookDeliveryItem.by_endpoint.query(

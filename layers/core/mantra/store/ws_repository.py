@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from pynamodb.exceptions import DeleteError, UpdateError
+from pynamodb.exceptions import DeleteError
 
 from mantra.domain import Candle, Notification, Quote
 from mantra.settings import Settings
@@ -18,6 +18,7 @@ from mantra.store.repositories import (
     DynamoNotificationRepository,
     DynamoQuoteRepository,
     _conditional_failed,
+    update_if,
 )
 from mantra.store.ws_models import WsConnectionItem, WsTopicItem
 from mantra.ws.models import WsConnection, owner_key
@@ -47,15 +48,12 @@ class DynamoConnectionRepository:
         wanted = set(topics)
         if not wanted:
             return True
-        try:
-            WsConnectionItem(connection_id=connection_id).update(
-                actions=[WsConnectionItem.topics.add(wanted)],
-                condition=WsConnectionItem.connection_id.exists(),
-            )
-        except UpdateError as exc:
-            if _conditional_failed(exc):
-                return False
-            raise
+        if not update_if(
+            WsConnectionItem(connection_id=connection_id),
+            [WsConnectionItem.topics.add(wanted)],
+            WsConnectionItem.connection_id.exists(),
+        ):
+            return False
         for topic in sorted(wanted):
             WsTopicItem(topic=topic).update(actions=[WsTopicItem.connections.add({connection_id})])
         return True
@@ -64,14 +62,11 @@ class DynamoConnectionRepository:
         gone = set(topics)
         if not gone:
             return
-        try:
-            WsConnectionItem(connection_id=connection_id).update(
-                actions=[WsConnectionItem.topics.delete(gone)],
-                condition=WsConnectionItem.connection_id.exists(),
-            )
-        except UpdateError as exc:
-            if not _conditional_failed(exc):
-                raise
+        update_if(  # a connection already gone has no topics to drop
+            WsConnectionItem(connection_id=connection_id),
+            [WsConnectionItem.topics.delete(gone)],
+            WsConnectionItem.connection_id.exists(),
+        )
         for topic in sorted(gone):
             self.drop_members(topic, [connection_id])
 
