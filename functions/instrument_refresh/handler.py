@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from mantra.clock import ist_from_ms
 from mantra.container import get_container
 from mantra.market.instrument_master import load_dump, refresh
 from mantra.observability import powertools
@@ -22,7 +23,9 @@ logger, tracer, metrics = powertools("instrument_refresh")
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     ScheduledInvocation.model_validate(event)
     settings = get_settings()
-    report = refresh(get_container(settings).instruments, load_dump(settings.instrument_source))
+    container = get_container(settings)
+    today = ist_from_ms(container.clock.now_ms()).date()
+    report = refresh(container.instruments, load_dump(settings.instrument_source), today)
     logger.info("instrument master refreshed", extra=report.model_dump())
     metrics.add_metric(name="InstrumentsLoaded", unit=MetricUnit.Count, value=report.loaded)
     metrics.add_metric(name="InstrumentsWritten", unit=MetricUnit.Count, value=report.written)

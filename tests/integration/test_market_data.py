@@ -7,7 +7,7 @@ import random
 from datetime import datetime
 from typing import Any
 
-from mantra.clock import IST, SystemClock
+from mantra.clock import IST, SystemClock, ist_from_ms
 from mantra.devtools.bootstrap import simulated_option_contracts
 from mantra.domain import Tick
 from mantra.market.instrument_master import (
@@ -47,29 +47,39 @@ def _tick(symbol: str, seq: int, ts_ms: int, price: int, qty: int = 1) -> Tick:
 
 def test_refresh_loads_the_dump_and_the_chain_is_an_index_query(platform: Settings) -> None:
     repo = DynamoInstrumentRepository()
+    now_ms = SystemClock().now_ms()
+    today = ist_from_ms(now_ms).date().isoformat()
+    simulated = {i.symbol: i for i in simulated_option_contracts(platform, now_ms)}
+    angel, kite = load_dump(platform.instrument_source), load_dump(BUNDLED_KITE)
+    live = {i.symbol: i for i in angel.instruments if i.expiry is None or i.expiry >= today}
     # Given the master seeded at start-up (the Angel sample, the demo set and today's simulated option chains)
-    # When the Angel sample is loaded again, then the Kite one
-    first = refresh(repo, load_dump(platform.instrument_source))
-    second = refresh(repo, load_dump(BUNDLED_KITE))
-    # Then the first finds every row already there (the demo set's names differ), the second only changes
-    # tokens and names, and nothing is removed: the simulated contracts stay, reported as not in the dump
-    assert first.added == 0 and first.added + first.changed + first.unchanged == first.loaded
-    assert first.not_in_dump == len(simulated_option_contracts(platform, SystemClock().now_ms()))
+    # When the Angel sample is loaded again, then the Kite one, on today's date
+    first = refresh(repo, angel, ist_from_ms(now_ms).date())
+    second = refresh(repo, kite, ist_from_ms(now_ms).date())
+    # Then the first finds every live row already there (the demo set's names differ), skips the contracts that
+    # expired before today, and removes nothing: the simulated contracts the dump lacks stay, reported as such
+    assert first.added == 0 and first.added + first.changed + first.unchanged == first.loaded == len(live)
+    assert first.skipped.get("expired", 0) == len(angel.instruments) - len(live)
+    assert first.not_in_dump == len(set(simulated) - set(live))
     assert second.added == 0 and second.loaded == first.loaded
     reliance = repo.get("RELIANCE")
     assert reliance is not None and reliance.isin == "INE002A01018"
     # And each broker's own token is kept, so failing over from Angel One to Kite subscribes the right one
     assert reliance.token_for("angel") == "2885" and reliance.token_for("kite") == KITE_RELIANCE
     assert reliance.token == "2885"
-    # And a chain of one expiry comes from the by_underlying index
-    chain = repo.by_underlying("NIFTY", "2026-12-29")
-    assert len(chain) == 43 and {i.instrument_type for i in chain} == {"CE", "PE", "FUT"}
+    # And a chain of one expiry (the dump's last live NIFTY expiry, or the simulated one once the dump's have
+    # passed) comes from the by_underlying index, and no expired contract is in it
+    nifty = [i for i in [*live.values(), *simulated.values()] if i.underlying == "NIFTY" and i.expiry]
+    expiry = max(i.expiry for i in nifty if i.expiry)
+    chain = repo.by_underlying("NIFTY", expiry)
+    assert len(chain) == len({i.symbol for i in nifty if i.expiry == expiry}) > 0
+    assert all(i.expiry is not None and i.expiry >= today for i in repo.by_underlying("NIFTY"))
     # And text search keeps answering RELI with exactly RELIANCE
     catalog = InstrumentCatalog(repo)
     assert [i.symbol for i in catalog.search(InstrumentQuery("RELI"))] == ["RELIANCE"]
-    simulated = {i.symbol for i in simulated_option_contracts(platform, SystemClock().now_ms())}
     puts = catalog.search(InstrumentQuery(underlying="BANKNIFTY", instrument_type="PE", limit=500))
-    assert len([i for i in puts if i.symbol not in simulated]) == 50  # the dump's, beside today's simulated
+    dump_puts = {s for s, i in live.items() if i.underlying == "BANKNIFTY" and i.instrument_type == "PE"}
+    assert {i.symbol for i in puts} == dump_puts | {s for s, i in simulated.items() if i.underlying == "BANKNIFTY" and i.instrument_type == "PE"}  # fmt: skip
 
 
 def test_reordered_and_duplicated_ticks_through_real_transactions_give_the_clean_candles(

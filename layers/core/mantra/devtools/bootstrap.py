@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 from mantra.auth.passwords import hash_password
 from mantra.billing.plans import load_catalogs
 from mantra.catalog import FUNCTIONS, SECRETS, STREAMS, DynamoStreamTrigger, KinesisTrigger, event_queues
-from mantra.clock import SystemClock
+from mantra.clock import SystemClock, ist_from_ms
 from mantra.domain import Instrument, Role, User
 from mantra.feed.options_sim import CHAINS, chain_instruments, expiry_for
 from mantra.market.instrument_master import BUNDLED_KITE, load_dump, refresh
@@ -168,10 +168,12 @@ def seed(settings: Settings) -> dict[str, int]:
     instruments = DynamoInstrumentRepository()
     # the demo set the simulated market trades, then the brokers' dumps (equities, indices, NFO contracts),
     # each adding its own tokens, then today's simulated option contracts
+    now_ms = SystemClock().now_ms()
+    today = ist_from_ms(now_ms).date()
     n_instruments = instruments.put_many(i for i, _ in demo_instruments())
     for source in dict.fromkeys([settings.instrument_source, BUNDLED_KITE]):
-        n_instruments += refresh(instruments, load_dump(source)).added
-    n_instruments += instruments.put_many(simulated_option_contracts(settings, SystemClock().now_ms()))
+        n_instruments += refresh(instruments, load_dump(source), today).added
+    n_instruments += instruments.put_many(simulated_option_contracts(settings, now_ms))
     plans = load_catalogs()
     DynamoPlanRepository().put_many(plans)
     users_repo = DynamoUserRepository()

@@ -314,11 +314,20 @@ class RefreshReport(BaseModel):
     by_type: dict[str, int]
 
 
-def refresh(store: MasterStore, dump: ParsedDump) -> RefreshReport:
-    """Upsert the dump: write only what is new or changed; keep fields the dump lacks (ISIN); remove nothing."""
+def refresh(store: MasterStore, dump: ParsedDump, today: date | None = None) -> RefreshReport:
+    """Upsert the dump: write only what is new or changed; keep fields the dump lacks (ISIN); remove nothing.
+
+    A contract that expired before ``today`` (the IST session date, from the caller's clock) is skipped: a
+    broker's dump of the day lists none, and an old or bundled dump must not bring dead expiries back.
+    """
     current = {i.symbol: i for i in store.all()}
     seen: dict[str, Instrument] = {}
+    skipped = Counter(dump.skipped)
+    cutoff = today.isoformat() if today is not None else None
     for inst in dump.instruments:
+        if cutoff is not None and inst.expiry is not None and inst.expiry < cutoff:
+            skipped["expired"] += 1
+            continue
         old = current.get(inst.symbol)
         # keep every broker's token: the dump adds its own beside those loaded from the other brokers' dumps
         tokens = {**(old.broker_tokens if old else {}), dump.fmt: inst.token}
@@ -338,7 +347,7 @@ def refresh(store: MasterStore, dump: ParsedDump) -> RefreshReport:
         unchanged=len(seen) - len(added) - len(changed),
         written=written,
         not_in_dump=sum(1 for s in current if s not in seen),
-        skipped=dict(dump.skipped),
+        skipped=dict(skipped),
         by_type=dict(Counter(i.instrument_type for i in seen.values())),
     )
 
