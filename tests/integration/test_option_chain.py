@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from mantra.clock import IST, SystemClock
+from mantra.clock import IST, ManualClock, SystemClock
 from mantra.container import Container
 from mantra.domain import Instrument, Quote
 from mantra.market.option_chain import OptionChainService
@@ -25,11 +25,6 @@ NOW_MS = int(NOW.timestamp() * 1000)
 EXPIRY, LATER = "2026-11-26", "2026-12-31"
 STRIKES = [23800, 23900, 24000, 24100, 24200]
 SPOT = 24010.0
-
-
-class FixedClock:
-    def now_ms(self) -> int:
-        return NOW_MS
 
 
 def _years(expiry: str) -> float:
@@ -107,7 +102,7 @@ def service(platform: Settings) -> OptionChainService:
     return OptionChainService(
         DynamoOptionContractRepository(),
         DynamoQuoteRepository(),
-        FixedClock(),
+        ManualClock(NOW_MS),
         0.065,
         {"ITNIFTY": "ITNIFTY 50"},
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from core_fakes import (
     SESSION_10AM,
-    FakeClock,
     InMemoryAlerts,
     InMemoryNotifications,
     InMemoryPlans,
@@ -12,13 +11,14 @@ from core_fakes import (
     make_plan,
 )
 from mantra.alerts.plan_limits import PlanChanged, PlanLimits
+from mantra.clock import ManualClock
 from mantra.domain import Alert, AlertStatus
 
 
 def _world(limit: int, pro_limit: int = 100) -> tuple[PlanLimits, InMemoryAlerts, InMemoryNotifications]:
     alerts, notes = InMemoryAlerts(), InMemoryNotifications()
     plans = InMemoryPlans([make_plan("starter", alerts=limit), make_plan("pro", alerts=pro_limit)])
-    return PlanLimits(alerts, plans, notes, FakeClock()), alerts, notes
+    return PlanLimits(alerts, plans, notes, ManualClock(SESSION_10AM)), alerts, notes
 
 
 def _add(alerts: InMemoryAlerts, n: int, user_id: str = "usr_a", start: int = 0, **kw: object) -> None:
@@ -91,7 +91,10 @@ def test_an_alert_that_fired_meanwhile_is_left_triggered_not_paused() -> None:
 
     racing = FiresFirst(items=dict(alerts.items))
     report = PlanLimits(
-        racing, InMemoryPlans([make_plan("starter", alerts=1)]), InMemoryNotifications(), FakeClock()
+        racing,
+        InMemoryPlans([make_plan("starter", alerts=1)]),
+        InMemoryNotifications(),
+        ManualClock(SESSION_10AM),
     ).apply(EVENT)
     assert report.paused == [] and racing.items[("ten_a", "alr_01")].status is AlertStatus.TRIGGERED
 
