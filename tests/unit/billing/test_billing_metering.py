@@ -142,3 +142,46 @@ def test_an_open_month_cannot_be_metered(metering) -> None:
     svc, _, _ = metering
     with pytest.raises(Invalid, match="has not ended"):
         svc.run("2026-11")
+
+
+def test_a_run_resumed_after_stripe_forgot_the_key_adopts_the_posted_item_instead_of_posting_again(
+    metering,
+) -> None:
+    svc, store, gateway = metering
+    # Given a run whose first invoice item reached Stripe but whose answer was lost (the run died there)
+    gateway.fail_after_post = True
+    assert svc.run("2026-10").failed == ["tnt_a"]
+    [lost] = gateway.invoice_items_
+    assert {c.stream: c.state for c in store.charges("tnt_a", "2026-10")}[
+        lost["metadata"]["stream"]
+    ] == "pending"
+    # When more than a day passes (Stripe keeps idempotency keys ~24 h) and the run resumes
+    gateway.forget_keys()
+    report = svc.run("2026-10")
+    # Then the item already posted is found by its metadata and adopted; the others are posted once each
+    streams = [i["metadata"]["stream"] for i in gateway.invoice_items_]
+    assert sorted(streams) == ["profit_share", "success_fee", "trade_fee"]
+    assert (report.invoice_items_adopted, report.invoice_items_posted) == (1, 2)
+    charges = {c.stream: c for c in store.charges("tnt_a", "2026-10")}
+    assert charges[lost["metadata"]["stream"]].stripe_invoice_item == lost["id"]
+    assert all(c.state == "posted" for c in charges.values())
+
+
+def test_an_item_of_another_month_or_tenant_is_not_taken_for_this_one(metering) -> None:
+    svc, store, gateway = metering
+    # Given the customer already has a trade-fee item for September and one that names another tenant
+    for period, tenant in (("2026-09", "tnt_a"), ("2026-10", "tnt_other")):
+        gateway.invoice_items_.append(
+            {
+                "id": f"ii_{period}_{tenant}",
+                "customer_id": "cus_a",
+                "amount_minor": 1_000,
+                "metadata": {"tenant_id": tenant, "period": period, "stream": "trade_fee"},
+            }
+        )
+    # When October is metered
+    report = svc.run("2026-10")
+    # Then October's trade fee is posted as its own item
+    assert (report.invoice_items_adopted, report.invoice_items_posted) == (0, 3)
+    trade_fee = next(c for c in store.charges("tnt_a", "2026-10") if c.stream == "trade_fee")
+    assert trade_fee.stripe_invoice_item not in ("ii_2026-09_tnt_a", "ii_2026-10_tnt_other")
