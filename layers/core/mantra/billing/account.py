@@ -45,6 +45,9 @@ class InvoiceMark(BaseModel):
     invoice_id: str
     subscription_id: str | None = None
     created_s: int  # the invoice's own creation time: a later invoice is a newer one
+    number_seq: int = (
+        0  # the sequence in Stripe's invoice number (PREFIX-0007): orders invoices of one second
+    )
     due_s: int  # when it was finalized and first attempted: a grace period counts from here
     status: str  # Stripe's invoice status: open (failed, retrying) | paid | void | uncollectible
     attempts: int = 0
@@ -57,14 +60,9 @@ class InvoiceMark(BaseModel):
     def paid(self) -> bool:
         return self.status in ("paid", "void")
 
-    def order(self) -> tuple[int, str, int, int, int]:
-        return (
-            self.created_s,
-            self.invoice_id,
-            INVOICE_STAGE.get(self.status, 1),
-            self.attempts,
-            self.as_of_s,
-        )
+    def order(self) -> tuple[int, int, str, int, int, int]:
+        stage = INVOICE_STAGE.get(self.status, 1)
+        return (self.created_s, self.number_seq, self.invoice_id, stage, self.attempts, self.as_of_s)
 
 
 class BillingAccount(BaseModel):
@@ -192,6 +190,7 @@ def invoice_mark(inv: dict[str, Any], event_created_s: int, failed: bool) -> Inv
         invoice_id=str(inv["id"]),
         subscription_id=str(sub) if sub else None,
         created_s=created,
+        number_seq=_number_seq(inv.get("number")),
         due_s=_int(transitions.get("finalized_at")) or created,
         status=status,
         attempts=_int(inv.get("attempt_count")) or 0,
@@ -200,6 +199,11 @@ def invoice_mark(inv: dict[str, Any], event_created_s: int, failed: bool) -> Inv
         amount_due_minor=_int(inv.get("amount_due")) or 0,
         currency=str(inv.get("currency") or "inr").lower(),
     )
+
+
+def _number_seq(number: Any) -> int:
+    tail = str(number or "").rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
 
 
 def is_newer_invoice(account: BillingAccount, mark: InvoiceMark) -> bool:

@@ -221,13 +221,14 @@ class StripeApiGateway:
         found = self.v1.invoice_items.list(
             {"customer": customer_id, "created": {"gte": created_gte_s}, "limit": 100}
         )
+        items = [_plain(i) for i in found.auto_paging_iter()]
         return [
             InvoiceItemRef(
-                item_id=str(i.id),
-                amount_minor=int(i.amount),
-                metadata={str(k): str(v) for k, v in (i.metadata or {}).items()},
+                item_id=str(i["id"]),
+                amount_minor=int(i["amount"]),
+                metadata={str(k): str(v) for k, v in (i.get("metadata") or {}).items()},
             )
-            for i in found.auto_paging_iter()
+            for i in items
         ]
 
 

@@ -13,7 +13,7 @@ pending charge to Stripe with the key ``tm-usage-{tenant}-{period}-{stream}``, a
 
 A run that died between the two (or whose answer from Stripe was lost) resumes safely even days later: Stripe
 keeps idempotency keys for about 24 hours only, so before posting, the run lists the customer's invoice items
-created since the month closed and adopts one already posted for that tenant, month and stream (by its
+created since the month began and adopts one already posted for that tenant, month and stream (by its
 metadata) instead of relying on the key alone.
 """
 
@@ -199,10 +199,12 @@ class UsageMetering:
         pending = [c for c in charges if c.state == "pending"]
         if not pending:
             return
-        _, closed = period_bounds(period)
+        opened, _ = period_bounds(
+            period
+        )  # a month's items are posted after it closes: never before it opened
         posted = {
             item.metadata.get("stream"): item.item_id
-            for item in self._gateway.invoice_items(account.customer_id, closed // 1000)
+            for item in self._gateway.invoice_items(account.customer_id, opened // 1000)
             if item.metadata.get("tenant_id") == account.tenant_id and item.metadata.get("period") == period
         }
         for c in pending:
