@@ -423,3 +423,23 @@ def test_the_sweep_downgrades_without_cancelling_twice_when_stripe_already_cance
     # Then the tenant is downgraded and Stripe is not asked to cancel again
     assert world.dunning.run().downgraded == ["tnt_a"]
     assert world.gateway.named("cancel_now") == [] and world.plan_of_users() == {"starter"}
+
+
+def test_subscription_events_arriving_after_the_sweep_cancelled_it_do_not_undo_the_downgrade(
+    world: World,
+) -> None:
+    # Given only a failed renewal was heard (its subscription's events are late) and Stripe has it unpaid
+    world.store.save_customer("tnt_a", "cus_a", "INR")
+    world.deliver(renewal("invoice.payment_failed", T0 + 30 * DAY + 60))
+    world.gateway.stripe_has("sub_1", "past_due", latest_invoice_status="open")
+    world.clock.now = (T0 + 40 * DAY) * 1000
+    # When the sweep cancels it, and then the subscription's older events arrive, then its deletion
+    assert world.dunning.run().downgraded == ["tnt_a"]
+    world.deliver(sub_event("created", "active", T0))
+    world.deliver(sub_event("updated", "past_due", T0 + 30 * DAY + 60))
+    world.deliver(sub_event("deleted", "canceled", T0 + 40 * DAY, ended_at=T0 + 40 * DAY))
+    # Then the tenant stays downgraded on the free plan, cancelled once, told once
+    account = world.store.account("tnt_a")
+    assert account is not None and account.downgraded_ms is not None and not account.in_dunning
+    assert world.plan_of_users() == {"starter"} and len(world.gateway.named("cancel_now")) == 1
+    assert [n.kind for n in world.store.outbox.values()].count("downgraded") == 1

@@ -168,10 +168,12 @@ def apply_subscription(
             "ended_s": snap.ended_s,
         }
     )
-    if fresh_subscription:  # a new subscription: dunning ends and a dunning downgrade is undone
+    dunned = account.latest_invoice.subscription_id if account.latest_invoice else account.subscription_id
+    if fresh_subscription and snap.subscription_id != dunned:
+        # a new subscription: dunning ends and a dunning downgrade is undone. Not the subscription the dunning
+        # was about (its first events can arrive after the sweep cancelled it), and not a later state of the
+        # same one: the sweep cancelled that at Stripe, so only its paid latest invoice undoes the downgrade.
         return clear_dunning(updated)
-    if snap.status in ("active", "trialing"):  # paid up: a dunning downgrade is undone (dunning itself
-        updated = updated.model_copy(update={"downgraded_ms": None})  # follows ``wants_dunning``)
     return updated
 
 

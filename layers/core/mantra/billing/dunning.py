@@ -94,7 +94,9 @@ class DunningService:
             expected_version=account.version,
             notices=[
                 Notice(
-                    notice_id=f"dunning:{account.tenant_id}:{since}:downgraded",
+                    # one per downgrade: the account version guards the commit (a dunning for the same
+                    # invoice can end and start again when its events arrive out of order)
+                    notice_id=f"dunning:{account.tenant_id}:{since}:v{account.version}:downgraded",
                     tenant_id=account.tenant_id,
                     kind="downgraded",
                     created_ms=now_ms,
