@@ -443,6 +443,36 @@ def test_the_sweep_rereads_stripe_and_spares_a_customer_whose_payment_webhook_is
     _wait_plan(container, user, "pro", "active")
 
 
+def test_an_invoice_record_is_never_put_back_to_an_earlier_state_by_a_concurrent_writer(
+    container: Container,
+) -> None:
+    from mantra.billing.records import BillingChange, InvoiceRecord
+
+    def record(status: str, as_of_s: int) -> BillingChange:
+        inv = InvoiceRecord(
+            tenant_id="tnt_it_invoice_race",
+            invoice_id="in_it_race",
+            status=status,
+            currency="INR",
+            amount_due_minor=299_900,
+            amount_paid_minor=299_900 if status == "paid" else 0,
+            created_s=1_790_000_000,
+            as_of_s=as_of_s,
+        )
+        return BillingChange(received_ms=1, invoice=inv)
+
+    store = container.billing_store
+    # Given the invoice's second failure, then its payment, are stored
+    assert store.commit(record("payment_failed", 1_790_000_100))
+    assert store.commit(record("paid", 1_790_000_200))
+    # When a writer that read before them stores the first failure, or the same paid state again
+    # Then DynamoDB refuses both (the webhook then re-reads and finds them stale), and the record stays paid
+    assert store.commit(record("payment_failed", 1_790_000_050)) is False
+    assert store.commit(record("paid", 1_790_000_200)) is False
+    stored = store.invoice("tnt_it_invoice_race", "in_it_race")
+    assert stored is not None and (stored.status, stored.as_of_s) == ("paid", 1_790_000_200)
+
+
 class _DiesAfterPosting:
     """The real billing store, except that the first ``mark_posted`` dies (the Lambda timed out there)."""
 

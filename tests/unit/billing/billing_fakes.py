@@ -100,6 +100,10 @@ class MemoryBillingStore:
                 return False
         if any(n.notice_id in self.outbox for n in change.notices):
             return False
+        if change.invoice is not None and not _invoice_is_older(
+            self.invoices_.get((change.invoice.tenant_id, change.invoice.invoice_id)), change.invoice
+        ):
+            return False  # as the repository's condition: a later state of the invoice is never undone
         self.commits += 1
         if change.event is not None:
             self.events[change.event.event_id] = change.event.payload
@@ -166,6 +170,14 @@ class MemoryBillingStore:
                 "version": current.version + 1,
             }
         )
+
+
+def _invoice_is_older(stored: InvoiceRecord | None, new: InvoiceRecord) -> bool:
+    if stored is None:
+        return True
+    if new.status == "paid":
+        return stored.status != "paid" or stored.as_of_s < new.as_of_s
+    return stored.status != "paid" and stored.as_of_s < new.as_of_s
 
 
 class FakeGateway:

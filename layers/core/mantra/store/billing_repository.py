@@ -76,6 +76,15 @@ def _domain(cls: type[D], item: Any) -> D:
     return cls.model_validate(values)
 
 
+def _invoice_is_older(inv: InvoiceRecord) -> Any:
+    """The stored record of this invoice is absent or earlier in the invoice's own life than ``inv``: failed
+    attempts by time, then paid (final)."""
+    absent = InvoiceRecordItem.invoice_id.does_not_exist()
+    if inv.status == "paid":
+        return absent | (InvoiceRecordItem.status != "paid") | (InvoiceRecordItem.as_of_s < inv.as_of_s)
+    return absent | ((InvoiceRecordItem.status != "paid") & (InvoiceRecordItem.as_of_s < inv.as_of_s))
+
+
 class DynamoBillingRepository:
     # accounts
     def account(self, tenant_id: str) -> BillingAccount | None:
@@ -156,7 +165,8 @@ class DynamoBillingRepository:
                         created_s=inv.created_s,
                         as_of_s=inv.as_of_s,
                         lines=[line.model_dump() for line in inv.lines],
-                    )
+                    ),
+                    condition=_invoice_is_older(inv),  # a concurrent later state of it is never undone
                 )
             for notice in change.notices:
                 outbox = OutboxItem(
