@@ -22,5 +22,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     ScheduledInvocation.model_validate(event)
     report = get_container(get_settings()).dunning.run()
     metrics.add_metric(name="dunning_downgrades", unit=MetricUnit.Count, value=len(report.downgraded))
+    # due here but paid at Stripe: a payment webhook is late (or lost); the sweep cancelled nothing
+    metrics.add_metric(name="dunning_paid_at_stripe", unit=MetricUnit.Count, value=len(report.paid_at_stripe))
     logger.info("dunning sweep", extra=report.model_dump())
     return report.model_dump(mode="json")

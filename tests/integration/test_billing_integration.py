@@ -348,3 +348,193 @@ def test_a_cancelled_subscription_pauses_the_alerts_over_the_free_limit(
     assert [n.title for n in container.inbox.list(pro_user) if n.kind == "alerts.resumed"] == [
         "2 alerts active again"
     ]
+
+
+# events in any order over the real stand-in: late deliveries are the stand-in holding webhooks back
+STRIPE_AUTH = {"Authorization": "Bearer sk_test_local"}
+
+
+def _paying_customer(gateway: str, platform: Settings, container: Container, tenant: str) -> tuple[User, str]:
+    """A tenant on Pro, past its trial, with its first period paid: (user, subscription id)."""
+    user = _user(container, tenant)
+    auth = _token(gateway, user)
+    stripe = f"http://127.0.0.1:{platform.stripe_port}"
+    session = httpx.post(f"{gateway}/api/billing/checkout", json={"plan_id": "pro"}, headers=auth).json()
+    httpx.post(f"{stripe}/_test/checkout/{session['session_id']}/complete").raise_for_status()
+    _wait_plan(container, user, "pro", "trialing")
+    account = container.billing_store.account(user.tenant_id)
+    assert account is not None and account.subscription_id
+    httpx.post(f"{stripe}/_test/subscriptions/{account.subscription_id}/advance").raise_for_status()
+    _wait_plan(container, user, "pro", "active")
+    return user, account.subscription_id
+
+
+def _sweep_after_grace(platform: Settings, container: Container) -> Any:
+    later = ShiftedClock((platform.billing_grace_days + 1) * DAY_MS)
+    return DunningService(container.billing_store, container.plans, container.stripe, platform, later).run()
+
+
+def test_a_late_payment_failed_after_invoice_paid_leaves_the_customer_paid_and_the_sweep_cancels_nothing(
+    gateway: str, platform: Settings, container: Container
+) -> None:
+    stripe = f"http://127.0.0.1:{platform.stripe_port}"
+    # Given a paying Pro customer, and the network delaying invoice.payment_failed deliveries
+    user, sub_id = _paying_customer(gateway, platform, container, "tnt_it_late_failure")
+    httpx.post(f"{stripe}/_test/webhooks/hold", params={"type": "invoice.payment_failed"}).raise_for_status()
+    try:
+        # When the renewal fails at Stripe, and an hour later the customer pays that invoice
+        invoice = httpx.post(f"{stripe}/_test/subscriptions/{sub_id}/fail_payment").json()["invoice"]
+        httpx.post(f"{stripe}/_test/clock/advance", params={"seconds": "3600"}).raise_for_status()
+        httpx.post(f"{stripe}/v1/invoices/{invoice['id']}/pay", headers=STRIPE_AUTH).raise_for_status()
+
+        def paid_applied() -> bool:
+            a = container.billing_store.account(user.tenant_id)
+            inv = a.latest_invoice if a else None
+            return bool(a and a.status == "active" and inv and inv.invoice_id == invoice["id"] and inv.paid)
+
+        until(paid_applied, timeout_s=20)
+    finally:
+        # And only then does the (older) invoice.payment_failed arrive
+        [late] = httpx.post(f"{stripe}/_test/webhooks/release").json()["released"]
+    until(lambda: container.billing_store.event_seen(late), timeout_s=20)
+    events = httpx.get(f"{stripe}/_test/events", params={"type": "invoice.payment_failed"}).json()["data"]
+    assert next(e for e in events if e["id"] == late)["delivery"]["status"] == "delivered"  # answered 2xx
+
+    # Then the customer stays paid: no dunning, the invoice recorded as paid, every user still on Pro
+    account = container.billing_store.account(user.tenant_id)
+    assert account is not None and not account.in_dunning and account.downgraded_ms is None
+    record = container.billing_store.invoice(user.tenant_id, invoice["id"])
+    assert record is not None and record.status == "paid"
+    assert container.users.get(user.user_id).plan_id == "pro"  # type: ignore[union-attr]
+    # And the dunning sweep, past any grace period, cancels nothing: the subscription is active at Stripe
+    report = _sweep_after_grace(platform, container)
+    assert user.tenant_id not in report.downgraded
+    assert container.stripe.subscription_standing(sub_id).status == "active"
+
+
+def test_the_sweep_rereads_stripe_and_spares_a_customer_whose_payment_webhook_is_late(
+    gateway: str, platform: Settings, container: Container
+) -> None:
+    stripe = f"http://127.0.0.1:{platform.stripe_port}"
+    # Given a paying customer whose renewal failed (heard: the account is in dunning)
+    user, sub_id = _paying_customer(gateway, platform, container, "tnt_it_late_paid")
+    invoice = httpx.post(f"{stripe}/_test/subscriptions/{sub_id}/fail_payment").json()["invoice"]
+    until(lambda: (a := container.billing_store.account(user.tenant_id)) is not None and a.in_dunning, 20)
+    # When they pay an hour later, but every webhook saying so is delayed, and the sweep runs after the grace
+    httpx.post(f"{stripe}/_test/webhooks/hold").raise_for_status()
+    try:
+        httpx.post(f"{stripe}/_test/clock/advance", params={"seconds": "3600"}).raise_for_status()
+        httpx.post(f"{stripe}/v1/invoices/{invoice['id']}/pay", headers=STRIPE_AUTH).raise_for_status()
+        report = _sweep_after_grace(platform, container)
+    finally:
+        httpx.post(f"{stripe}/_test/webhooks/release").raise_for_status()
+    # Then the sweep read Stripe first and cancelled nothing
+    assert user.tenant_id in report.paid_at_stripe and user.tenant_id not in report.downgraded
+    assert container.stripe.subscription_standing(sub_id).status == "active"
+    # And the late webhooks end the dunning; the plan never left Pro
+    until(lambda: (a := container.billing_store.account(user.tenant_id)) is not None and not a.in_dunning, 20)
+    _wait_plan(container, user, "pro", "active")
+
+
+def test_an_invoice_record_is_never_put_back_to_an_earlier_state_by_a_concurrent_writer(
+    container: Container,
+) -> None:
+    from mantra.billing.records import BillingChange, InvoiceRecord
+
+    def record(status: str, as_of_s: int) -> BillingChange:
+        inv = InvoiceRecord(
+            tenant_id="tnt_it_invoice_race",
+            invoice_id="in_it_race",
+            status=status,
+            currency="INR",
+            amount_due_minor=299_900,
+            amount_paid_minor=299_900 if status == "paid" else 0,
+            created_s=1_790_000_000,
+            as_of_s=as_of_s,
+        )
+        return BillingChange(received_ms=1, invoice=inv)
+
+    store = container.billing_store
+    # Given the invoice's second failure, then its payment, are stored
+    assert store.commit(record("payment_failed", 1_790_000_100))
+    assert store.commit(record("paid", 1_790_000_200))
+    # When a writer that read before them stores the first failure, or the same paid state again
+    # Then DynamoDB refuses both (the webhook then re-reads and finds them stale), and the record stays paid
+    assert store.commit(record("payment_failed", 1_790_000_050)) is False
+    assert store.commit(record("paid", 1_790_000_200)) is False
+    stored = store.invoice("tnt_it_invoice_race", "in_it_race")
+    assert stored is not None and (stored.status, stored.as_of_s) == ("paid", 1_790_000_200)
+
+
+class _DiesAfterPosting:
+    """The real billing store, except that the first ``mark_posted`` dies (the Lambda timed out there)."""
+
+    def __init__(self, store: Any) -> None:
+        self._store, self.died = store, False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def mark_posted(self, *args: Any) -> None:
+        if not self.died:
+            self.died = True
+            raise TimeoutError("the run died after Stripe created the invoice item")
+        self._store.mark_posted(*args)
+
+
+def test_metering_resumed_after_more_than_a_day_posts_no_duplicate_invoice_item(
+    platform: Settings, container: Container
+) -> None:
+    # (last in this module: it moves the shared stand-in's clock a day on; the tests above move it an hour)
+    stripe = f"http://127.0.0.1:{platform.stripe_port}"
+    # Given a metered tenant with live trades this month, and a Stripe customer
+    user = _user(container, "tnt_it_meter_resume")
+    customer = container.stripe.ensure_customer(user.tenant_id, user.email, user.name)
+    container.billing_store.save_customer(user.tenant_id, customer, "INR")
+    now_ms = int(time.time() * 1000)
+    for n, pnl in enumerate([250_000, 10_000]):
+        container.billing_store.put_trade(
+            Trade(
+                tenant_id=user.tenant_id,
+                trade_id=f"resume-{n}",
+                user_id=user.user_id,
+                symbol="SBIN",
+                side="SELL",
+                quantity=1,
+                price_paise=80_000,
+                pnl_paise=pnl,
+                executed_ms=now_ms - n * 1000,
+            )
+        )
+    period = time.strftime("%Y-%m", time.gmtime(now_ms / 1000 + 19_800))  # this IST month
+    later = ShiftedClock(40 * DAY_MS)
+    dying = _DiesAfterPosting(container.billing_store)
+    # When the run dies right after Stripe created the first invoice item
+    first = UsageMetering(dying, container.plans, container.stripe, later, platform.billing_free_plan).run(
+        period
+    )  # type: ignore[arg-type]
+    assert first.failed == [user.tenant_id] and dying.died
+    # And it resumes more than a day later, when Stripe no longer knows the idempotency key
+    httpx.post(f"{stripe}/_test/clock/advance", params={"seconds": str(25 * 3_600)}).raise_for_status()
+    metering = UsageMetering(
+        container.billing_store, container.plans, container.stripe, later, platform.billing_free_plan
+    )
+    resumed = metering.run(period)
+    # Then each stream is at Stripe exactly once, and the item posted before the crash is the one recorded
+    items = httpx.get(
+        f"{stripe}/v1/invoiceitems", params={"customer": customer, "limit": "100"}, headers=STRIPE_AUTH
+    ).json()["data"]
+    streams = sorted(i["metadata"]["stream"] for i in items)
+    assert streams == ["success_fee", "trade_fee"]
+    assert resumed.invoice_items_adopted == 1 and resumed.invoice_items_posted == 1
+    charges = {c.stream: c for c in container.billing_store.charges(user.tenant_id, period)}
+    assert {charges[s].stripe_invoice_item for s in streams} == {i["id"] for i in items}
+    assert all(c.state == "posted" for c in charges.values())
+    # And the key had really expired: posting again with it makes a new item (so the lookup is what saved us)
+    key = f"tm-usage-{user.tenant_id}-{period}-trade_fee"
+    replay = httpx.post(
+        f"{stripe}/v1/invoiceitems",
+        data={"customer": customer, "amount": "1", "currency": "inr"},
+        headers={**STRIPE_AUTH, "Idempotency-Key": key},
+    )
+    assert replay.json()["id"] not in {i["id"] for i in items}

@@ -7,7 +7,7 @@ import copy
 from typing import Any
 
 from mantra.billing.account import BillingAccount
-from mantra.billing.gateway import CheckoutSession
+from mantra.billing.gateway import CheckoutSession, InvoiceItemRef, SubscriptionStanding, standing
 from mantra.billing.plans import load_catalogs
 from mantra.billing.records import (
     BillingChange,
@@ -92,6 +92,10 @@ class MemoryBillingStore:
                 return False
         if any(n.notice_id in self.outbox for n in change.notices):
             return False
+        if change.invoice is not None and not _invoice_is_older(
+            self.invoices_.get((change.invoice.tenant_id, change.invoice.invoice_id)), change.invoice
+        ):
+            return False  # as the repository's condition: a later state of the invoice is never undone
         self.commits += 1
         if change.event is not None:
             self.events[change.event.event_id] = change.event.payload
@@ -114,6 +118,9 @@ class MemoryBillingStore:
 
     def invoices(self, tenant_id: str | None = None) -> list[InvoiceRecord]:
         return [i for (t, _), i in self.invoices_.items() if tenant_id is None or t == tenant_id]
+
+    def invoice(self, tenant_id: str, invoice_id: str) -> InvoiceRecord | None:
+        return self.invoices_.get((tenant_id, invoice_id))
 
     def trades(self, tenant_id: str, start_ms: int, end_ms: int) -> builtins.list[Trade]:
         return [t for t in self.trades_ if t.tenant_id == tenant_id and start_ms <= t.executed_ms < end_ms]
@@ -157,14 +164,42 @@ class MemoryBillingStore:
         )
 
 
+def _invoice_is_older(stored: InvoiceRecord | None, new: InvoiceRecord) -> bool:
+    if stored is None:
+        return True
+    if new.status == "paid":
+        return stored.status != "paid" or stored.as_of_s < new.as_of_s
+    return stored.status != "paid" and stored.as_of_s < new.as_of_s
+
+
 class FakeGateway:
-    """Records calls; an idempotency key seen before returns the first answer (as Stripe does)."""
+    """Records calls; an idempotency key seen before returns the first answer (as Stripe does, for about a day:
+    ``forget_keys`` is that day passing). ``subscriptions`` is Stripe's truth the sweep re-reads: set it with
+    ``stripe_has``; ``invoice_items_`` is every invoice item posted, with its metadata."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.keys: dict[str, Any] = {}
         self.fail_next = False
+        self.fail_after_post = False  # the item is created, then the answer is lost (a timeout, a crash)
         self.on_cancel: Any = None  # e.g. deliver the subscription.deleted webhook, as Stripe would, mid-call
+        self.subscriptions: dict[str, dict[str, Any]] = {}
+        self.invoice_items_: list[dict[str, Any]] = []
+
+    def stripe_has(self, subscription_id: str, status: str, latest_invoice_status: str | None) -> None:
+        latest = (
+            {"id": f"in_{subscription_id}", "status": latest_invoice_status}
+            if latest_invoice_status
+            else None
+        )
+        self.subscriptions[subscription_id] = {
+            "id": subscription_id,
+            "status": status,
+            "latest_invoice": latest,
+        }
+
+    def forget_keys(self) -> None:
+        self.keys.clear()
 
     def _once(self, key: str, name: str, args: dict[str, Any], result: Any) -> Any:
         if key in self.keys:
@@ -198,7 +233,11 @@ class FakeGateway:
         return f"https://portal.test/{customer_id}"
 
     def retrieve_subscription(self, subscription_id: str) -> dict[str, Any]:
-        return {"id": subscription_id}
+        return copy.deepcopy(self.subscriptions.get(subscription_id) or {"id": subscription_id})
+
+    def subscription_standing(self, subscription_id: str) -> SubscriptionStanding:
+        self.calls.append(("standing", {"subscription": subscription_id}))
+        return standing(self.subscriptions[subscription_id])
 
     def change_price(self, subscription_id: str, price_id: str, plan_id: str, idempotency_key: str) -> dict:
         args = {"subscription": subscription_id, "price": price_id, "plan": plan_id}
@@ -216,12 +255,29 @@ class FakeGateway:
         result = dict(
             self._once(idempotency_key, "cancel_now", args, {"id": subscription_id, "status": "canceled"})
         )
+        if first and subscription_id in self.subscriptions:
+            self.subscriptions[subscription_id]["status"] = "canceled"
         if first and self.on_cancel is not None:
             self.on_cancel(subscription_id)
         return result
 
     def create_invoice_item(self, **kw: Any) -> str:
-        return str(self._once(kw["idempotency_key"], "invoice_item", kw, f"ii_{len(self.calls)}"))
+        fresh = kw["idempotency_key"] not in self.keys
+        item_id = str(self._once(kw["idempotency_key"], "invoice_item", kw, f"ii_{len(self.calls)}"))
+        if fresh:
+            self.invoice_items_.append({"id": item_id, **kw})
+        if fresh and self.fail_after_post:
+            self.fail_after_post = False
+            raise ConnectionError("stripe timed out after creating the item")
+        return item_id
+
+    def invoice_items(self, customer_id: str, created_gte_s: int) -> list[InvoiceItemRef]:
+        self.calls.append(("list_invoice_items", {"customer": customer_id, "created_gte_s": created_gte_s}))
+        return [
+            InvoiceItemRef(item_id=i["id"], amount_minor=i["amount_minor"], metadata=i["metadata"])
+            for i in self.invoice_items_
+            if i["customer_id"] == customer_id
+        ]
 
     def named(self, name: str) -> list[dict[str, Any]]:
         return [args for n, args in self.calls if n == name]

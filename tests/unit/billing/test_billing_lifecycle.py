@@ -140,11 +140,16 @@ def test_same_second_tie_goes_to_the_later_life_stage(world: World) -> None:
 
 
 def test_payment_failed_starts_dunning_with_an_email_notice_and_keeps_the_plan(world: World) -> None:
+    # Given an active subscription whose renewal invoice fails at T0 + 1 day
     world.deliver(sub_event("created", "active", T0))
-    world.deliver(invoice_event("invoice.payment_failed", T0 + 30 * DAY, 299_900, status="open"))
+    failed = invoice_event("invoice.payment_failed", T0 + DAY, 299_900, status="open")
+    # When the failure is heard two days late (Stripe retried the delivery)
+    world.clock.now = (T0 + 3 * DAY) * 1000
+    world.deliver(failed, sign_at=T0 + 3 * DAY)
+    # Then dunning runs, and the grace period counts from the invoice's own time, not from when we heard
     account = world.store.account("tnt_a")
     assert account is not None and account.in_dunning
-    assert account.grace_until_ms == T0 * 1000 + 7 * DAY * 1000
+    assert account.grace_until_ms == (T0 + DAY) * 1000 + 7 * DAY * 1000
     assert world.plan_of_users() == {"pro"}
     notices = [n for n in world.store.outbox.values() if n.kind == "payment_failed"]
     assert len(notices) == 1 and "₹2,999.00" in notices[0].body
@@ -153,6 +158,7 @@ def test_payment_failed_starts_dunning_with_an_email_notice_and_keeps_the_plan(w
 def test_dunning_downgrades_after_the_grace_period_and_cancels_stripe_once(world: World) -> None:
     world.deliver(sub_event("created", "active", T0))
     world.deliver(invoice_event("invoice.payment_failed", T0 + DAY, 299_900, status="open"))
+    world.gateway.stripe_has("sub_1", "past_due", latest_invoice_status="open")  # still unpaid at Stripe
     world.clock.now += 6 * DAY * 1000
     assert world.dunning.run().downgraded == []  # still in grace
     world.clock.now += 2 * DAY * 1000
@@ -169,6 +175,7 @@ def test_the_cancellation_webhook_racing_the_sweep_still_ends_downgraded_with_on
 ) -> None:
     world.deliver(sub_event("created", "active", T0))
     world.deliver(invoice_event("invoice.payment_failed", T0 + DAY, 299_900, status="open"))
+    world.gateway.stripe_has("sub_1", "past_due", latest_invoice_status="open")
     world.clock.now += 8 * DAY * 1000
     # Stripe answers the cancel and, before the sweep writes, its subscription.deleted webhook lands
     world.gateway.on_cancel = lambda _: world.deliver(
@@ -295,3 +302,145 @@ def test_a_redelivered_notice_is_emailed_once() -> None:
     clock.now += 60_000  # redelivered a minute later
     assert notices.deliver(notice).already_sent == ["usr_a"]
     assert mail.sent == ["usr_a@example.in"] and len(inbox.items) == 1
+
+
+# invoices in any order: the invoice's own state and time decide, and the sweep re-reads Stripe first
+def renewal(kind: str, created: int, invoice_id: str = "in_renewal", attempts: int = 1) -> dict[str, Any]:
+    """An event for one renewal invoice (same id across its life), created at T0 + 30 days."""
+    event = invoice_event(kind, created, 299_900, status="paid" if kind == "invoice.paid" else "open")
+    inv = event["data"]["object"]
+    inv.update(id=invoice_id, created=T0 + 30 * DAY, attempt_count=attempts)
+    inv["status_transitions"]["finalized_at"] = T0 + 30 * DAY
+    return event
+
+
+def test_a_late_payment_failed_after_its_invoice_was_paid_is_acknowledged_and_changes_nothing(
+    world: World,
+) -> None:
+    # Given a paying customer whose renewal failed once and was then paid; the failure's delivery was delayed
+    world.deliver(sub_event("created", "active", T0))
+    failed = renewal("invoice.payment_failed", T0 + 30 * DAY + 60)
+    world.deliver(renewal("invoice.paid", T0 + 30 * DAY + 3_600))
+    before = world.store.account("tnt_a")
+    # When the failure finally arrives, after the paid
+    world.clock.now = (T0 + 31 * DAY) * 1000
+    result = world.deliver(failed)
+    # Then it is acknowledged and recorded, but nothing changes: no dunning, no e-mail, the invoice stays paid
+    assert (result.duplicate, result.handled, result.applied) == (False, True, False)
+    assert world.store.event_seen(failed["id"])
+    assert world.store.account("tnt_a") == before
+    assert before is not None and not before.in_dunning
+    assert [i.status for i in world.store.invoices("tnt_a")] == ["paid"]
+    assert not any(n.kind == "payment_failed" for n in world.store.outbox.values())
+    # And the dunning sweep, however much later, cancels nothing
+    world.gateway.stripe_has("sub_1", "active", latest_invoice_status="paid")
+    world.clock.now += 30 * DAY * 1000
+    assert world.dunning.run().downgraded == []
+    assert world.gateway.named("cancel_now") == [] and world.plan_of_users() == {"pro"}
+
+
+def test_a_failure_of_an_older_invoice_after_a_newer_one_was_paid_starts_no_dunning(world: World) -> None:
+    # Given the November invoice is paid
+    world.deliver(sub_event("created", "active", T0))
+    november = renewal("invoice.paid", T0 + 60 * DAY, invoice_id="in_november")
+    november["data"]["object"]["created"] = T0 + 60 * DAY
+    world.deliver(november)
+    # When a failure of the (older) October invoice arrives late
+    result = world.deliver(renewal("invoice.payment_failed", T0 + 30 * DAY, invoice_id="in_october"))
+    # Then the account keeps following November: no dunning, and the October record says what October did
+    account = world.store.account("tnt_a")
+    assert result.applied is False and account is not None and not account.in_dunning
+    assert account.latest_invoice is not None and account.latest_invoice.invoice_id == "in_november"
+    assert {i.invoice_id: i.status for i in world.store.invoices("tnt_a")} == {
+        "in_november": "paid",
+        "in_october": "payment_failed",
+    }
+
+
+def test_retries_of_one_invoice_arriving_in_reverse_keep_the_latest_attempt(world: World) -> None:
+    # Given the renewal failed twice; the second failure arrives first
+    world.deliver(sub_event("created", "active", T0))
+    world.deliver(renewal("invoice.payment_failed", T0 + 33 * DAY, attempts=2))
+    first = world.store.account("tnt_a")
+    # When the first failure arrives
+    result = world.deliver(renewal("invoice.payment_failed", T0 + 30 * DAY, attempts=1))
+    # Then it is stale: one dunning, one e-mail, the grace period from the invoice's due time
+    assert result.applied is False and world.store.account("tnt_a") == first
+    assert first is not None and first.in_dunning
+    assert first.grace_until_ms == (T0 + 30 * DAY) * 1000 + 7 * DAY * 1000
+    assert [n.kind for n in world.store.outbox.values()] == ["payment_failed"]
+
+
+def test_a_failure_heard_after_the_subscription_was_active_again_starts_no_dunning(world: World) -> None:
+    # Given the subscription's state after the customer paid (active again) arrived first
+    world.deliver(sub_event("created", "active", T0))
+    world.deliver(sub_event("updated", "active", T0 + 31 * DAY))
+    # When the earlier failure of the renewal arrives
+    world.deliver(renewal("invoice.payment_failed", T0 + 30 * DAY + 60))
+    # Then no dunning starts and nobody is e-mailed
+    account = world.store.account("tnt_a")
+    assert account is not None and not account.in_dunning
+    assert world.store.outbox == {}
+
+
+def test_a_payment_failed_before_any_subscription_event_still_starts_dunning(world: World) -> None:
+    # Given the tenant checked out (the customer is linked) and the renewal failed
+    world.store.save_customer("tnt_a", "cus_a", "INR")
+    # When the failure arrives before any subscription event, then the past_due subscription
+    world.deliver(renewal("invoice.payment_failed", T0 + 30 * DAY + 60))
+    world.deliver(sub_event("updated", "past_due", T0 + 30 * DAY + 60))
+    # Then the account is in dunning for that subscription, from the invoice's due time
+    account = world.store.account("tnt_a")
+    assert account is not None and account.in_dunning and account.status == "past_due"
+    assert account.past_due_since_ms == (T0 + 30 * DAY) * 1000
+
+
+def test_the_sweep_cancels_nobody_whom_stripe_says_has_paid(world: World) -> None:
+    # Given an account in dunning here, but Stripe already has the invoice paid (its webhook is late)
+    world.deliver(sub_event("created", "active", T0))
+    world.deliver(renewal("invoice.payment_failed", T0 + 30 * DAY + 60))
+    world.gateway.stripe_has("sub_1", "active", latest_invoice_status="paid")
+    # When the grace period has run out and the sweep runs
+    world.clock.now = (T0 + 40 * DAY) * 1000
+    report = world.dunning.run()
+    # Then it re-read Stripe, cancelled nothing and downgraded nobody
+    assert (report.downgraded, report.paid_at_stripe) == ([], ["tnt_a"])
+    assert world.gateway.named("standing") == [{"subscription": "sub_1"}]
+    assert world.gateway.named("cancel_now") == [] and world.plan_of_users() == {"pro"}
+    # And when the late invoice.paid lands, the dunning ends with a "payment received" note
+    world.deliver(renewal("invoice.paid", T0 + 35 * DAY), sign_at=world.clock.now // 1000)
+    account = world.store.account("tnt_a")
+    assert account is not None and not account.in_dunning
+    assert sorted(n.kind for n in world.store.outbox.values()) == ["payment_failed", "payment_received"]
+
+
+def test_the_sweep_downgrades_without_cancelling_twice_when_stripe_already_cancelled(world: World) -> None:
+    # Given an unpaid account whose subscription Stripe has already cancelled (a crash after the cancel)
+    world.deliver(sub_event("created", "active", T0))
+    world.deliver(renewal("invoice.payment_failed", T0 + 30 * DAY + 60))
+    world.gateway.stripe_has("sub_1", "canceled", latest_invoice_status="open")
+    # When the sweep runs after the grace period
+    world.clock.now = (T0 + 40 * DAY) * 1000
+    # Then the tenant is downgraded and Stripe is not asked to cancel again
+    assert world.dunning.run().downgraded == ["tnt_a"]
+    assert world.gateway.named("cancel_now") == [] and world.plan_of_users() == {"starter"}
+
+
+def test_subscription_events_arriving_after_the_sweep_cancelled_it_do_not_undo_the_downgrade(
+    world: World,
+) -> None:
+    # Given only a failed renewal was heard (its subscription's events are late) and Stripe has it unpaid
+    world.store.save_customer("tnt_a", "cus_a", "INR")
+    world.deliver(renewal("invoice.payment_failed", T0 + 30 * DAY + 60))
+    world.gateway.stripe_has("sub_1", "past_due", latest_invoice_status="open")
+    world.clock.now = (T0 + 40 * DAY) * 1000
+    # When the sweep cancels it, and then the subscription's older events arrive, then its deletion
+    assert world.dunning.run().downgraded == ["tnt_a"]
+    world.deliver(sub_event("created", "active", T0))
+    world.deliver(sub_event("updated", "past_due", T0 + 30 * DAY + 60))
+    world.deliver(sub_event("deleted", "canceled", T0 + 40 * DAY, ended_at=T0 + 40 * DAY))
+    # Then the tenant stays downgraded on the free plan, cancelled once, told once
+    account = world.store.account("tnt_a")
+    assert account is not None and account.downgraded_ms is not None and not account.in_dunning
+    assert world.plan_of_users() == {"starter"} and len(world.gateway.named("cancel_now")) == 1
+    assert [n.kind for n in world.store.outbox.values()].count("downgraded") == 1

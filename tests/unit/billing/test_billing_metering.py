@@ -6,6 +6,8 @@ from datetime import datetime
 
 import pytest
 from billing_fakes import FakeGateway, MemoryBillingStore, MemoryPlans
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mantra.billing.account import BillingAccount
 from mantra.billing.metering import UsageMetering, compute_charges, period_bounds, previous_period
 from mantra.billing.records import StrategyDeployment, Trade
@@ -142,3 +144,85 @@ def test_an_open_month_cannot_be_metered(metering) -> None:
     svc, _, _ = metering
     with pytest.raises(Invalid, match="has not ended"):
         svc.run("2026-11")
+
+
+def test_a_run_resumed_after_stripe_forgot_the_key_adopts_the_posted_item_instead_of_posting_again(
+    metering,
+) -> None:
+    svc, store, gateway = metering
+    # Given a run whose first invoice item reached Stripe but whose answer was lost (the run died there)
+    gateway.fail_after_post = True
+    assert svc.run("2026-10").failed == ["tnt_a"]
+    [lost] = gateway.invoice_items_
+    assert {c.stream: c.state for c in store.charges("tnt_a", "2026-10")}[
+        lost["metadata"]["stream"]
+    ] == "pending"
+    # When more than a day passes (Stripe keeps idempotency keys ~24 h) and the run resumes
+    gateway.forget_keys()
+    report = svc.run("2026-10")
+    # Then the item already posted is found by its metadata and adopted; the others are posted once each
+    streams = [i["metadata"]["stream"] for i in gateway.invoice_items_]
+    assert sorted(streams) == ["profit_share", "success_fee", "trade_fee"]
+    assert (report.invoice_items_adopted, report.invoice_items_posted) == (1, 2)
+    charges = {c.stream: c for c in store.charges("tnt_a", "2026-10")}
+    assert charges[lost["metadata"]["stream"]].stripe_invoice_item == lost["id"]
+    assert all(c.state == "posted" for c in charges.values())
+
+
+def test_an_item_of_another_month_or_tenant_is_not_taken_for_this_one(metering) -> None:
+    svc, store, gateway = metering
+    # Given the customer already has a trade-fee item for September and one that names another tenant
+    for period, tenant in (("2026-09", "tnt_a"), ("2026-10", "tnt_other")):
+        gateway.invoice_items_.append(
+            {
+                "id": f"ii_{period}_{tenant}",
+                "customer_id": "cus_a",
+                "amount_minor": 1_000,
+                "metadata": {"tenant_id": tenant, "period": period, "stream": "trade_fee"},
+            }
+        )
+    # When October is metered
+    report = svc.run("2026-10")
+    # Then October's trade fee is posted as its own item
+    assert (report.invoice_items_adopted, report.invoice_items_posted) == (0, 3)
+    trade_fee = next(c for c in store.charges("tnt_a", "2026-10") if c.stream == "trade_fee")
+    assert trade_fee.stripe_invoice_item not in ("ii_2026-09_tnt_a", "ii_2026-10_tnt_other")
+
+
+FAULTS = st.sampled_from(["none", "unreachable", "answer_lost"])
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(
+    pnls=st.lists(st.one_of(st.none(), st.integers(-500_000, 500_000)), max_size=6),
+    runs=st.lists(st.tuples(FAULTS, st.booleans()), max_size=6),
+)
+def test_metering_through_any_faults_and_day_long_gaps_posts_each_stream_exactly_once(
+    pnls: list[int | None], runs: list[tuple[str, bool]]
+) -> None:
+    # Given a month of live trades
+    store = MemoryBillingStore()
+    store.accounts_["tnt_a"] = account()
+    store.trades_ = [trade(n, pnl, ms(2026, 10, 2 + n)) for n, pnl in enumerate(pnls)]
+    gateway = FakeGateway()
+    svc = UsageMetering(store, MemoryPlans(), gateway, ManualClock(ms(2026, 11, 1, 1)), "starter")
+    expected, _ = compute_charges(account(), 1500, "2026-10", store.trades_, [], now_ms=0)
+    # When runs die at Stripe in any way, with more than a day (Stripe forgetting the keys) between some
+    for fault, a_day_passes in runs:
+        if a_day_passes:
+            gateway.forget_keys()
+        gateway.fail_next = fault == "unreachable"
+        gateway.fail_after_post = fault == "answer_lost"
+        svc.run("2026-10")
+    gateway.fail_next = gateway.fail_after_post = False
+    gateway.forget_keys()
+    svc.run("2026-10")  # and, at last, a run that goes through
+    # Then Stripe holds one item per charged stream, for the right amount, and each charge names its item
+    posted = {i["metadata"]["stream"]: i for i in gateway.invoice_items_}
+    assert len(posted) == len(gateway.invoice_items_)
+    assert {k: i["amount_minor"] for k, i in posted.items()} == {
+        c.stream: c.amount_minor for c in expected if c.amount_minor > 0
+    }
+    for c in store.charges("tnt_a", "2026-10"):
+        assert c.state == "posted"
+        assert c.stripe_invoice_item == (posted[c.stream]["id"] if c.amount_minor > 0 else None)

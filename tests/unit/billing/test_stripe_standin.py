@@ -321,6 +321,93 @@ def test_failed_payment_makes_the_subscription_past_due(
     assert recorder.events()[3]["data"]["object"]["next_payment_attempt"] is not None
 
 
+def test_an_idempotency_key_is_forgotten_after_24_hours_as_stripe_forgets_it(
+    client: TestClient, clock: Clock
+) -> None:
+    # Given an invoice item posted with a key
+    customer = client.post("/v1/customers", data={"email": "a@b.in"}).json()
+    form = {"customer": customer["id"], "amount": "5000", "currency": "inr"}
+    first = client.post("/v1/invoiceitems", data=form, headers={"Idempotency-Key": "fee-2026-01"}).json()
+    # When the same key comes back 23 hours later, and again after 24 hours
+    clock.now += 23 * 3_600
+    replayed = client.post("/v1/invoiceitems", data=form, headers={"Idempotency-Key": "fee-2026-01"})
+    clock.now += 3_600
+    expired = client.post("/v1/invoiceitems", data=form, headers={"Idempotency-Key": "fee-2026-01"})
+    # Then the first is a replay, the second makes a new item (the key had expired)
+    assert replayed.headers["Idempotent-Replayed"] == "true" and replayed.json()["id"] == first["id"]
+    assert "Idempotent-Replayed" not in expired.headers and expired.json()["id"] != first["id"]
+
+
+def test_the_test_clock_moves_object_times_and_key_expiry_forward(client: TestClient) -> None:
+    customer = client.post("/v1/customers", data={"email": "a@b.in"}).json()
+    form = {"customer": customer["id"], "amount": "5000", "currency": "inr"}
+    first = client.post("/v1/invoiceitems", data=form, headers={"Idempotency-Key": "k"}).json()
+    moved = client.post("/_test/clock/advance", params={"seconds": str(25 * 3_600)}).json()
+    later = client.post("/v1/invoiceitems", data=form, headers={"Idempotency-Key": "k"}).json()
+    assert moved["offset_s"] == 25 * 3_600
+    assert later["id"] != first["id"] and later["date"] == first["date"] + 25 * 3_600
+    assert client.post("/_test/clock/advance", params={"seconds": "-1"}).status_code == 400
+
+
+def test_invoice_items_list_newest_first_by_created_range_in_pages(client: TestClient, clock: Clock) -> None:
+    customer = client.post("/v1/customers", data={"email": "a@b.in"}).json()["id"]
+    made = []
+    for n in range(5):
+        clock.now += 60
+        made.append(
+            client.post(
+                "/v1/invoiceitems", data={"customer": customer, "amount": str(n), "currency": "inr"}
+            ).json()
+        )
+    since = {"customer": customer, "created[gte]": str(made[1]["date"]), "limit": "2"}
+    page1 = client.get("/v1/invoiceitems", params=since).json()
+    page2 = client.get("/v1/invoiceitems", params={**since, "starting_after": page1["data"][-1]["id"]}).json()
+    assert [i["amount"] for i in page1["data"]] == [4, 3] and page1["has_more"] is True
+    assert [i["amount"] for i in page2["data"]] == [2, 1] and page2["has_more"] is False
+
+
+def test_paying_the_open_invoice_ends_past_due_with_paid_then_updated(
+    client: TestClient, standin: StripeStandin, recorder: Recorder
+) -> None:
+    # Given a subscription past_due on a failed renewal
+    _, price, sub = _subscribe(client)
+    failed = client.post(f"/_test/subscriptions/{sub['id']}/fail_payment").json()["invoice"]
+    # When the customer pays that invoice
+    paid = client.post(f"/v1/invoices/{failed['id']}/pay").json()
+    # Then it is paid, the subscription is active again, and its latest invoice expands to the paid one
+    assert (paid["status"], paid["amount_paid"], paid["attempt_count"]) == ("paid", price["unit_amount"], 2)
+    now = client.get(f"/v1/subscriptions/{sub['id']}", params={"expand[0]": "latest_invoice"}).json()
+    assert now["status"] == "active" and now["latest_invoice"]["id"] == failed["id"]
+    assert now["latest_invoice"]["status"] == "paid"
+    assert client.get(f"/v1/subscriptions/{sub['id']}").json()["latest_invoice"] == failed["id"]
+    assert client.post(f"/v1/invoices/{failed['id']}/pay").status_code == 400
+    assert standin.deliverer.wait_idle()
+    assert [e["type"] for e in recorder.events()][-2:] == ["invoice.paid", "customer.subscription.updated"]
+
+
+def test_held_webhooks_are_sent_on_release_after_the_ones_not_held(
+    client: TestClient, standin: StripeStandin, recorder: Recorder
+) -> None:
+    # Given a subscription, and the network holding back payment failures
+    _, _, sub = _subscribe(client)
+    assert client.post("/_test/webhooks/hold", params={"type": "invoice.payment_failed"}).status_code == 200
+    # When a payment fails and is then paid, and the hold is released
+    failed = client.post(f"/_test/subscriptions/{sub['id']}/fail_payment").json()["invoice"]
+    client.post(f"/v1/invoices/{failed['id']}/pay")
+    assert standin.deliverer.wait_idle()
+    before_release = [e["type"] for e in recorder.events()][3:]
+    released = client.post("/_test/webhooks/release").json()["released"]
+    assert standin.deliverer.wait_idle()
+    # Then the failure arrives last: after the paid it came before
+    assert before_release == [
+        "customer.subscription.updated",
+        "invoice.paid",
+        "customer.subscription.updated",
+    ]
+    assert [e["type"] for e in recorder.events()][-1] == "invoice.payment_failed"
+    assert released == [recorder.events()[-1]["id"]]
+
+
 def test_trial_will_end_needs_a_trial(client: TestClient) -> None:
     _, _, active = _subscribe(client)
     resp = client.post(f"/_test/subscriptions/{active['id']}/trial_will_end")
@@ -450,6 +537,11 @@ def test_platform_gateway_runs_its_whole_flow_against_the_standin(
         idempotency_key="tm-ps-t1-2026-01",
     )
     assert item.startswith("ii_")
+    listed = gw.invoice_items(customer, created_gte_s=0)
+    assert [(i.item_id, i.metadata) for i in listed if i.item_id == item] == [(item, {"period": "2026-01"})]
+    assert len(listed) == 3  # the two prorations too
+    standing = gw.subscription_standing(sub_id)
+    assert (standing.status, standing.latest_invoice_status, standing.paid) == ("active", "paid", True)
     canceled = gw.cancel_now(sub_id, "tm-cancel-now-1")
     assert canceled["status"] == "canceled" and canceled["ended_at"] is not None
     with pytest.raises(Exception, match="lookup key"):

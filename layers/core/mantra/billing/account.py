@@ -4,6 +4,12 @@ Stripe may deliver events late, twice or out of order. The account therefore fol
 (the subscription snapshot inside the event) and applies a snapshot only if it is newer than the one it holds:
 newer by the event's ``created`` time, and on a tie by how far along the subscription's life the status is
 (a cancellation is final). A ``deleted`` that arrives before its ``created`` ends canceled, as it should.
+
+Invoices are ordered the same way, by the invoice's own state and time (``InvoiceMark``): the account keeps the
+latest invoice it has seen, and an event for an older invoice, or for the same invoice in a state no further
+along (a failure after it was paid), is stale. Dunning is then derived from the two objects' truth
+(``wants_dunning``): the latest invoice of the current subscription is unpaid and no newer subscription state
+says the subscription is paid up again.
 """
 
 from __future__ import annotations
@@ -30,6 +36,35 @@ PAYING = frozenset({"active", "past_due"})
 DAY_MS = 86_400_000
 
 
+INVOICE_STAGE = {"draft": 0, "open": 1, "uncollectible": 2, "paid": 3, "void": 3}  # paid and void are final
+
+
+class InvoiceMark(BaseModel):
+    """What the account keeps of the latest invoice it has seen: enough to order the next invoice event."""
+
+    invoice_id: str
+    subscription_id: str | None = None
+    created_s: int  # the invoice's own creation time: a later invoice is a newer one
+    number_seq: int = (
+        0  # the sequence in Stripe's invoice number (PREFIX-0007): orders invoices of one second
+    )
+    due_s: int  # when it was finalized and first attempted: a grace period counts from here
+    status: str  # Stripe's invoice status: open (failed, retrying) | paid | void | uncollectible
+    attempts: int = 0
+    as_of_s: int  # Stripe time of the event that brought this state
+    failed_s: int | None = None  # Stripe time of the latest failed attempt applied
+    amount_due_minor: int = 0
+    currency: str = "inr"
+
+    @property
+    def paid(self) -> bool:
+        return self.status in ("paid", "void")
+
+    def order(self) -> tuple[int, int, str, int, int, int]:
+        stage = INVOICE_STAGE.get(self.status, 1)
+        return (self.created_s, self.number_seq, self.invoice_id, stage, self.attempts, self.as_of_s)
+
+
 class BillingAccount(BaseModel):
     tenant_id: str
     customer_id: str | None = None
@@ -49,6 +84,7 @@ class BillingAccount(BaseModel):
     past_due_since_ms: int | None = None
     grace_until_ms: int | None = None
     downgraded_ms: int | None = None
+    latest_invoice: InvoiceMark | None = None  # the newest invoice seen, by the invoice's own order
     hwm_paise: int = 0  # profit-share high-water mark of cumulative live P&L
     cum_pnl_paise: int = 0  # cumulative live P&L metered so far
     version: int = 0
@@ -132,28 +168,87 @@ def apply_subscription(
             "ended_s": snap.ended_s,
         }
     )
-    if snap.status in ("active", "trialing") or fresh_subscription:
-        # paid up (or a new subscription): dunning ends and a dunning downgrade is undone
-        updated = updated.model_copy(
-            update={
-                "in_dunning": False,
-                "past_due_since_ms": None,
-                "grace_until_ms": None,
-                "downgraded_ms": None,
-            }
-        )
+    dunned = account.latest_invoice.subscription_id if account.latest_invoice else account.subscription_id
+    if fresh_subscription and snap.subscription_id != dunned:
+        # a new subscription: dunning ends and a dunning downgrade is undone. Not the subscription the dunning
+        # was about (its first events can arrive after the sweep cancelled it), and not a later state of the
+        # same one: the sweep cancelled that at Stripe, so only its paid latest invoice undoes the downgrade.
+        return clear_dunning(updated)
     return updated
 
 
+def invoice_mark(inv: dict[str, Any], event_created_s: int, failed: bool) -> InvoiceMark:
+    """Read an invoice object (from ``invoice.paid`` or ``invoice.payment_failed``) as the account keeps it."""
+    transitions = inv.get("status_transitions") or {}
+    created = _int(inv.get("created")) or event_created_s
+    parent = ((inv.get("parent") or {}).get("subscription_details") or {}).get("subscription")
+    sub = inv.get("subscription") or parent
+    if isinstance(sub, dict):
+        sub = sub.get("id")
+    status = str(inv.get("status") or ("open" if failed else "paid"))
+    if failed and status == "paid":  # a failure event carries the invoice as it was then: unpaid
+        status = "open"
+    return InvoiceMark(
+        invoice_id=str(inv["id"]),
+        subscription_id=str(sub) if sub else None,
+        created_s=created,
+        number_seq=_number_seq(inv.get("number")),
+        due_s=_int(transitions.get("finalized_at")) or created,
+        status=status,
+        attempts=_int(inv.get("attempt_count")) or 0,
+        as_of_s=event_created_s,
+        failed_s=event_created_s if failed else None,
+        amount_due_minor=_int(inv.get("amount_due")) or 0,
+        currency=str(inv.get("currency") or "inr").lower(),
+    )
+
+
+def _number_seq(number: Any) -> int:
+    tail = str(number or "").rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+def is_newer_invoice(account: BillingAccount, mark: InvoiceMark) -> bool:
+    """A later invoice, or the same invoice further along its life (more attempts, then paid). Ties: stale."""
+    return account.latest_invoice is None or mark.order() > account.latest_invoice.order()
+
+
+def wants_dunning(account: BillingAccount) -> bool:
+    """The objects' truth, as far as the account has seen it: the current subscription's latest invoice is
+    unpaid, the subscription is not over, and no subscription state newer than the failure says it is paid up."""
+    inv = account.latest_invoice
+    if inv is None or inv.paid or inv.failed_s is None or account.status == "canceled":
+        return False
+    if account.subscription_id and inv.subscription_id and inv.subscription_id != account.subscription_id:
+        return False  # an invoice of an earlier subscription
+    return not paid_up(account)
+
+
+def paid_up(account: BillingAccount) -> bool:
+    """Positive evidence that a dunning is over: the latest invoice is paid, or a subscription state newer than
+    its failure says the subscription is active again. (A cancellation is not: the sweep finishes that dunning.)"""
+    inv = account.latest_invoice
+    live = account.status in ("active", "trialing")
+    if inv is None:
+        return live  # an account from before invoices were ordered: as it always was
+    if inv.paid:
+        return True
+    return live and inv.failed_s is not None and account.as_of_s > inv.failed_s
+
+
 def start_dunning(account: BillingAccount, now_ms: int, grace_days: int) -> BillingAccount:
-    """Payment failed: the plan stays for ``grace_days``, then the daily sweep downgrades. Idempotent."""
+    """Payment failed: the plan stays for ``grace_days``, then the daily sweep downgrades. Idempotent.
+
+    The grace period counts from the unpaid invoice's own due time when the account knows it (so a failure
+    heard late, or events in any order, give the same deadline), else from ``now_ms``."""
     if account.in_dunning or account.downgraded_ms is not None:
         return account
+    since = account.latest_invoice.due_s * 1000 if account.latest_invoice else now_ms
     return account.model_copy(
         update={
             "in_dunning": True,
-            "past_due_since_ms": now_ms,
-            "grace_until_ms": now_ms + grace_days * DAY_MS,
+            "past_due_since_ms": since,
+            "grace_until_ms": since + grace_days * DAY_MS,
         }
     )
 

@@ -3,6 +3,10 @@
 The webhook starts dunning (``invoice.payment_failed``) and e-mails the tenant; this daily sweep ends it for
 accounts whose grace period has run out: Stripe's subscription is cancelled (idempotently, so a re-run repeats
 nothing), the users move to the free plan, and they get an e-mail saying so.
+
+Webhooks arrive late and out of order, so the account may still say "unpaid" when Stripe already knows better.
+Before anything destructive the sweep therefore re-reads the subscription and its latest invoice from Stripe and
+stops if they are paid: nobody who paid is ever cancelled. (The late webhook then ends the dunning.)
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import logging
 from pydantic import BaseModel
 
 from mantra.billing.account import BillingAccount, downgrade
-from mantra.billing.gateway import StripeGateway
+from mantra.billing.gateway import StripeGateway, SubscriptionStanding
 from mantra.billing.plans import free_plan_id
 from mantra.billing.ports import BillingStore, PlanSource
 from mantra.billing.records import BillingChange, Notice
@@ -26,6 +30,7 @@ log = logging.getLogger(__name__)
 class DunningReport(BaseModel):
     downgraded: list[str]
     failed: list[str]
+    paid_at_stripe: list[str] = []  # due here, paid at Stripe: left alone (the webhook saying so is late)
 
 
 class DunningService:
@@ -40,19 +45,38 @@ class DunningService:
         report = DunningReport(downgraded=[], failed=[])
         for account in self._store.dunning_due(now):
             try:
-                if self._downgrade(account, now):
+                standing = self._standing(account)
+                if standing is not None and standing.paid:
+                    report.paid_at_stripe.append(account.tenant_id)
+                elif self._downgrade(account, now, standing):
                     report.downgraded.append(account.tenant_id)
             except Exception:  # one account's failure never stops the sweep; the next run retries it
                 log.exception("dunning downgrade failed for %s", account.tenant_id)
                 report.failed.append(account.tenant_id)
         return report
 
-    def _downgrade(self, account: BillingAccount, now_ms: int) -> bool:
-        if account.subscription_id and account.status != "canceled":
-            # first, so a re-run after a crash cancels nothing twice (same key) and still downgrades
-            self._gateway.cancel_now(
-                account.subscription_id, idempotency_key=f"tm-dunning-cancel-{account.subscription_id}"
+    def _standing(self, account: BillingAccount) -> SubscriptionStanding | None:
+        """The subscription and its latest invoice as Stripe has them now (None: no subscription to read)."""
+        subscription_id = _subscription_of(account)
+        if subscription_id is None:
+            return None
+        standing = self._gateway.subscription_standing(subscription_id)
+        if standing.paid:
+            log.warning(
+                "dunning: %s is due here but %s is %s at Stripe (latest invoice %s %s): not cancelled",
+                account.tenant_id,
+                subscription_id,
+                standing.status,
+                standing.latest_invoice_id,
+                standing.latest_invoice_status,
             )
+        return standing
+
+    def _downgrade(self, account: BillingAccount, now_ms: int, standing: SubscriptionStanding | None) -> bool:
+        if standing is not None and standing.status != "canceled":
+            # first, so a re-run after a crash cancels nothing twice (same key) and still downgrades
+            key = f"tm-dunning-cancel-{standing.subscription_id}"
+            self._gateway.cancel_now(standing.subscription_id, idempotency_key=key)
         since = account.past_due_since_ms or now_ms
         for _ in range(5):  # the cancellation's own webhook may move the account meanwhile: re-read, re-apply
             if self._store.commit(self._change(account, since, now_ms)):
@@ -70,7 +94,9 @@ class DunningService:
             expected_version=account.version,
             notices=[
                 Notice(
-                    notice_id=f"dunning:{account.tenant_id}:{since}:downgraded",
+                    # one per downgrade: the account version guards the commit (a dunning for the same
+                    # invoice can end and start again when its events arrive out of order)
+                    notice_id=f"dunning:{account.tenant_id}:{since}:v{account.version}:downgraded",
                     tenant_id=account.tenant_id,
                     kind="downgraded",
                     created_ms=now_ms,
@@ -87,3 +113,9 @@ class DunningService:
 
     def _free_plan(self, account: BillingAccount) -> str:
         return free_plan_id(self._plans.all(), account.catalog, self._settings.billing_free_plan)
+
+
+def _subscription_of(account: BillingAccount) -> str | None:
+    if account.subscription_id:
+        return account.subscription_id
+    return account.latest_invoice.subscription_id if account.latest_invoice else None

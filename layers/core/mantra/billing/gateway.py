@@ -20,6 +20,43 @@ class CheckoutSession(BaseModel):
     url: str
 
 
+class SubscriptionStanding(BaseModel):
+    """A subscription and its latest invoice as Stripe holds them now: read before any destructive step."""
+
+    subscription_id: str
+    status: str
+    latest_invoice_id: str | None = None
+    latest_invoice_status: str | None = None
+
+    @property
+    def paid(self) -> bool:
+        """Paid up: the subscription is active (or trialing), or its latest invoice is paid."""
+        return self.status in ("active", "trialing") or self.latest_invoice_status in ("paid", "void")
+
+
+class InvoiceItemRef(BaseModel):
+    """An invoice item already at Stripe: its id and the metadata it was posted with."""
+
+    item_id: str
+    amount_minor: int
+    metadata: dict[str, str]
+
+
+def standing(subscription: dict[str, Any]) -> SubscriptionStanding:
+    """Read a subscription object, with ``latest_invoice`` expanded (an object) or not (an id)."""
+    latest = subscription.get("latest_invoice")
+    if isinstance(latest, dict):
+        invoice_id, invoice_status = latest.get("id"), latest.get("status")
+    else:
+        invoice_id, invoice_status = latest, None
+    return SubscriptionStanding(
+        subscription_id=str(subscription["id"]),
+        status=str(subscription.get("status") or "incomplete"),
+        latest_invoice_id=str(invoice_id) if invoice_id else None,
+        latest_invoice_status=str(invoice_status) if invoice_status else None,
+    )
+
+
 class StripeGateway(Protocol):
     def ensure_customer(self, tenant_id: str, email: str, name: str) -> str: ...
     def price_id(self, lookup_key: str) -> str: ...
@@ -37,6 +74,7 @@ class StripeGateway(Protocol):
     ) -> CheckoutSession: ...
     def create_portal_session(self, customer_id: str, return_url: str) -> str: ...
     def retrieve_subscription(self, subscription_id: str) -> dict[str, Any]: ...
+    def subscription_standing(self, subscription_id: str) -> SubscriptionStanding: ...
     def change_price(
         self, subscription_id: str, price_id: str, plan_id: str, idempotency_key: str
     ) -> dict[str, Any]: ...
@@ -54,6 +92,7 @@ class StripeGateway(Protocol):
         metadata: dict[str, str],
         idempotency_key: str,
     ) -> str: ...
+    def invoice_items(self, customer_id: str, created_gte_s: int) -> list[InvoiceItemRef]: ...
 
 
 class StripeApiGateway:
@@ -123,6 +162,10 @@ class StripeApiGateway:
     def retrieve_subscription(self, subscription_id: str) -> dict[str, Any]:
         return _plain(self.v1.subscriptions.retrieve(subscription_id, {"expand": ["items.data.price"]}))
 
+    def subscription_standing(self, subscription_id: str) -> SubscriptionStanding:
+        sub = self.v1.subscriptions.retrieve(subscription_id, {"expand": ["latest_invoice"]})
+        return standing(_plain(sub))
+
     def change_price(
         self, subscription_id: str, price_id: str, plan_id: str, idempotency_key: str
     ) -> dict[str, Any]:
@@ -172,6 +215,21 @@ class StripeApiGateway:
             {"idempotency_key": idempotency_key},
         )
         return str(item.id)
+
+    def invoice_items(self, customer_id: str, created_gte_s: int) -> list[InvoiceItemRef]:
+        """Every invoice item of the customer created since then, pending or invoiced (all pages)."""
+        found = self.v1.invoice_items.list(
+            {"customer": customer_id, "created": {"gte": created_gte_s}, "limit": 100}
+        )
+        items = [_plain(i) for i in found.auto_paging_iter()]
+        return [
+            InvoiceItemRef(
+                item_id=str(i["id"]),
+                amount_minor=int(i["amount"]),
+                metadata={str(k): str(v) for k, v in (i.get("metadata") or {}).items()},
+            )
+            for i in items
+        ]
 
 
 def _plain(obj: Any) -> dict[str, Any]:

@@ -9,8 +9,12 @@ The roadmap's streams (amounts in paise, integers only):
 
 A run first writes the month's charges (all four, zero ones too, as the record that the month is metered) and
 the new high-water mark in one transaction: a second run finds them and computes nothing. Then it posts each
-pending charge to Stripe with the key ``tm-usage-{tenant}-{period}-{stream}``, and marks it posted; a run that
-died between the two posts again with the same key, and Stripe answers with the first invoice item.
+pending charge to Stripe with the key ``tm-usage-{tenant}-{period}-{stream}``, and marks it posted.
+
+A run that died between the two (or whose answer from Stripe was lost) resumes safely even days later: Stripe
+keeps idempotency keys for about 24 hours only, so before posting, the run lists the customer's invoice items
+created since the month began and adopts one already posted for that tenant, month and stream (by its
+metadata) instead of relying on the key alone.
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ class MeteringReport(BaseModel):
     charges_created: int
     invoice_items_posted: int
     amount_posted_paise: int
+    invoice_items_adopted: int = (
+        0  # found already at Stripe (an earlier run's answer was lost): not posted again
+    )
     failed: list[str]
 
 
@@ -189,8 +196,23 @@ class UsageMetering:
             charges = self._store.charges(account.tenant_id, period)  # someone else metered it, or
             account = self._store.account(account.tenant_id) or account  # the account moved: recompute
         assert account.customer_id is not None
-        for c in charges:
-            if c.state != "pending":
+        pending = [c for c in charges if c.state == "pending"]
+        if not pending:
+            return
+        opened, _ = period_bounds(
+            period
+        )  # a month's items are posted after it closes: never before it opened
+        posted = {
+            item.metadata.get("stream"): item.item_id
+            for item in self._gateway.invoice_items(account.customer_id, opened // 1000)
+            if item.metadata.get("tenant_id") == account.tenant_id and item.metadata.get("period") == period
+        }
+        for c in pending:
+            found = posted.get(c.stream)
+            if found is not None:  # posted by an earlier run whose answer was lost: adopt it, post nothing
+                log.info("metering %s %s %s: adopting invoice item %s", c.tenant_id, period, c.stream, found)
+                self._store.mark_posted(c, found, now)
+                report.invoice_items_adopted += 1
                 continue
             item_id = self._gateway.create_invoice_item(
                 customer_id=account.customer_id,

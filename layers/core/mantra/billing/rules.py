@@ -8,15 +8,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mantra.billing.account import (
+    INVOICE_STAGE,
     BillingAccount,
     SubscriptionSnapshot,
     apply_subscription,
     clear_dunning,
     entitled_plan_id,
+    invoice_mark,
     is_newer,
+    is_newer_invoice,
+    paid_up,
     plans_by_price,
     snapshot,
     start_dunning,
+    wants_dunning,
 )
 from mantra.billing.plans import free_plan_id
 from mantra.billing.ports import BillingStore, PlanSource
@@ -105,16 +110,34 @@ class BillingRules:
         return change
 
     def _invoice_paid(self, event: dict[str, Any], now_ms: int) -> BillingChange:
+        return self._invoice_event(event, now_ms, failed=False)
+
+    def _invoice_failed(self, event: dict[str, Any], now_ms: int) -> BillingChange:
+        return self._invoice_event(event, now_ms, failed=True)
+
+    def _invoice_event(self, event: dict[str, Any], now_ms: int, *, failed: bool) -> BillingChange:
+        """Invoices in any order: the invoice record follows its own invoice's life (a failure after it was
+        paid changes nothing); the account follows only its latest invoice (an older invoice's event is
+        recorded and changes no dunning state)."""
         inv = _object(event)
         account = self._account_for_invoice(inv)
         if account is None:
             return self._unmatched(event, now_ms, f"invoice {inv.get('id')} has no known customer")
         change = self._change(event, now_ms, None, account.version)
-        change.invoice = self._invoice(account.tenant_id, inv, "paid", event)
-        if account.in_dunning or account.downgraded_ms is not None:
-            recovered = clear_dunning(account).model_copy(update={"version": account.version + 1})
-            change.account = recovered
-            change.plan_for_users = users_to_move(self._store, recovered.tenant_id, self._entitled(recovered))
+        record = self._invoice(account.tenant_id, inv, "payment_failed" if failed else "paid", event)
+        stored = self._store.invoice(account.tenant_id, record.invoice_id)
+        if stored is None or _record_order(record) > _record_order(stored):
+            change.invoice = record
+        mark = invoice_mark(inv, int(event.get("created", 0)), failed)
+        if not is_newer_invoice(account, mark):
+            log.info(
+                "stripe event %s: invoice %s is stale for %s", event["id"], mark.invoice_id, account.tenant_id
+            )
+            return change
+        updated = account.model_copy(update={"latest_invoice": mark, "version": account.version + 1})
+        if mark.paid and (account.in_dunning or account.downgraded_ms is not None):
+            updated = clear_dunning(updated)
+            change.plan_for_users = users_to_move(self._store, updated.tenant_id, self._entitled(updated))
             change.notices.append(
                 self._notice(
                     event,
@@ -124,18 +147,18 @@ class BillingRules:
                     f"Thank you: we received {_money(inv.get('amount_paid'), inv.get('currency'))}.",
                 )
             )
+        change.account = self._follow_dunning(change, event, updated, now_ms)
         return change
 
-    def _invoice_failed(self, event: dict[str, Any], now_ms: int) -> BillingChange:
-        inv = _object(event)
-        account = self._account_for_invoice(inv)
-        if account is None:
-            return self._unmatched(event, now_ms, f"invoice {inv.get('id')} has no known customer")
-        change = self._change(event, now_ms, None, account.version)
-        change.invoice = self._invoice(account.tenant_id, inv, "payment_failed", event)
-        dunning = start_dunning(account, now_ms, self._settings.billing_grace_days)
-        if dunning is not account and account.status != "canceled":
-            change.account = dunning.model_copy(update={"version": account.version + 1})
+    def _follow_dunning(
+        self, change: BillingChange, event: dict[str, Any], account: BillingAccount, now_ms: int
+    ) -> BillingAccount:
+        """Dunning as the subscription and its latest invoice say: start it (with the e-mail) or end it."""
+        wanted = wants_dunning(account)
+        if wanted and not account.in_dunning and account.downgraded_ms is None:
+            dunning = start_dunning(account, now_ms, self._settings.billing_grace_days)
+            inv = account.latest_invoice
+            assert inv is not None
             until = _date((dunning.grace_until_ms or now_ms) // 1000)
             change.notices.append(
                 self._notice(
@@ -143,12 +166,15 @@ class BillingRules:
                     account.tenant_id,
                     "payment_failed",
                     "Payment failed: please update your card",
-                    f"We could not collect {_money(inv.get('amount_due'), inv.get('currency'))}. Your plan stays "
+                    f"We could not collect {_money(inv.amount_due_minor, inv.currency)}. Your plan stays "
                     f"active until {until}; after that the account moves to the free plan (nothing is deleted). "
                     "Update your card in the billing portal.",
                 )
             )
-        return change
+            return dunning
+        if account.in_dunning and paid_up(account):
+            return clear_dunning(account)
+        return account
 
     # helpers
     def _with_subscription(
@@ -165,6 +191,7 @@ class BillingRules:
         plan = self._plan(snap.plan_id)
         updated = apply_subscription(base, snap, created, plan.catalog if plan else None)
         updated = updated.model_copy(update={"version": before.version + 1})
+        updated = self._follow_dunning(change, event, updated, int(event.get("created", 0)) * 1000)
         change.account = updated
         change.history.append(
             HistoryRow(
@@ -278,6 +305,11 @@ class BillingRules:
             as_of_s=int(event.get("created") or 0),
             lines=lines,
         )
+
+
+def _record_order(record: InvoiceRecord) -> tuple[int, int]:
+    """One invoice's states in its own order: failed attempts by time, then paid (final)."""
+    return (INVOICE_STAGE["paid"] if record.status == "paid" else INVOICE_STAGE["open"], record.as_of_s)
 
 
 def users_to_move(store: BillingStore, tenant_id: str, plan_id: str) -> tuple[tuple[str, ...], str] | None:

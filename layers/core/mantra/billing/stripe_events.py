@@ -190,8 +190,10 @@ def invoice(
     attempt_count: int = 1,
     next_payment_attempt: int | None = None,
     metadata: dict[str, str] | None = None,
+    number: str | None = None,
 ) -> dict[str, Any]:
-    """An invoice; ``amount_paid`` is the total when paid, else 0. The subscription id is both at the top
+    """An invoice; ``amount_paid`` is the total when paid, else 0. ``number`` is Stripe's sequential invoice
+    number (``{customer's invoice prefix}-{NNNN}``), set when the invoice is finalized. The subscription id is both at the top
     (older API versions) and under ``parent.subscription_details`` (current)."""
     total = sum(int(line["amount"]) for line in lines)
     paid = status == "paid"
@@ -211,6 +213,7 @@ def invoice(
         "livemode": False,
         "metadata": dict(metadata or {}),
         "next_payment_attempt": next_payment_attempt,
+        "number": number,
         "paid": paid,
         "parent": {
             "type": "subscription_details",

@@ -5,7 +5,9 @@ Speaks Stripe's wire format (form-encoded bodies with ``a[b][0]=`` keys, Bearer 
 ``Idempotency-Key`` replays, ``{"error": {...}}`` bodies) so the real ``stripe`` SDK works against it
 unchanged. Stateful operations send webhooks signed exactly as Stripe signs them, from a background thread
 with retries, never blocking the API response. Test helpers under ``/_test`` play the parts of time and the
-card network: complete a checkout, end a trial or renew a period, fail a payment.
+card network: complete a checkout, end a trial or renew a period, fail a payment; and of the network and the
+calendar: hold webhooks of some types and release them later (a late delivery), move the stand-in's clock on
+(idempotency keys are kept for 24 hours, as Stripe keeps them).
 
 Run: ``python -m mantra.devtools.stripe_standin --port 8103 --webhook-url URL [--webhook-secret S] [--state F]``.
 Without ``--webhook-secret`` the secret is read, when first needed, from the local Secrets Manager secret
@@ -50,6 +52,7 @@ COLLECTIONS = (
 )
 RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 8.0)  # after the first attempt: six attempts in ~15 s
 DUNNING_ATTEMPTS = 4  # after this many failed attempts Stripe stops retrying (next_payment_attempt null)
+IDEMPOTENCY_TTL_S = 24 * 3_600  # Stripe prunes keys once they are at least 24 hours old
 
 
 class StripeError(Exception):
@@ -156,14 +159,36 @@ class Deliverer:
         self._busy = 0
         self._cond = threading.Condition()
         self._stopped = False
+        self._holding = False
+        self._hold: set[str] | None = None
+        self._held: list[Json] = []
         self._thread = threading.Thread(target=self._run, name="stripe-webhooks", daemon=True)
         self._thread.start()
+
+    def hold(self, types: set[str] | None) -> None:
+        """Keep back events of these types (None: every type) until ``release``: a delivery that is late."""
+        with self._cond:
+            self._hold = set(types) if types is not None else None
+            self._holding = True
+
+    def release(self) -> list[str]:
+        """Stop holding and send what was held, in the order it was made. Returns the event ids released."""
+        with self._cond:
+            held, self._held, self._holding = self._held, [], False
+            for event in held:
+                self._seq += 1
+                heapq.heappush(self._heap, (time.monotonic(), self._seq, event, 0))
+            self._cond.notify()
+        return [e["id"] for e in held]
 
     def enqueue(self, event: Json) -> None:
         if not self._url:
             self._on_result(event["id"], {"status": "not_sent", "last_error": "no --webhook-url"})
             return
         with self._cond:
+            if self._holding and (self._hold is None or event["type"] in self._hold):
+                self._held.append(event)
+                return
             self._seq += 1
             heapq.heappush(self._heap, (time.monotonic(), self._seq, event, 0))
             self._cond.notify()
@@ -267,7 +292,22 @@ class StripeStandin:
 
     # ---- state ----------------------------------------------------------------------------------------
     def now(self) -> int:
-        return int(self._clock())
+        return int(self._clock()) + int(self.state.get("clock_offset_s", 0))
+
+    def advance_clock(self, seconds: int) -> Json:
+        """Time passes for the stand-in (object times, idempotency-key expiry); signatures keep real time."""
+        if seconds < 0:
+            raise StripeError("The clock only moves forward.", param="seconds")
+        self.state["clock_offset_s"] = int(self.state.get("clock_offset_s", 0)) + seconds
+        return {"now": self.now(), "offset_s": self.state["clock_offset_s"]}
+
+    def replay(self, slot: str) -> Json | None:
+        """The saved answer for an idempotency key, unless it is 24 hours old (then it is forgotten)."""
+        saved: Json | None = self.state["idempotency"].get(slot)
+        if saved is not None and self.now() - int(saved.get("created", self.now())) >= IDEMPOTENCY_TTL_S:
+            del self.state["idempotency"][slot]
+            return None
+        return saved
 
     def _save(self) -> None:
         if self._state_file is None:
@@ -324,6 +364,7 @@ class StripeStandin:
             "object": "customer",
             "created": self.now(),
             "email": p.get("email"),
+            "invoice_prefix": se.new_id("x")[2:10].upper(),
             "name": p.get("name"),
             "description": p.get("description"),
             "livemode": False,
@@ -625,14 +666,17 @@ class StripeStandin:
         return item
 
     def list_invoice_items(self, q: Json) -> list[Json]:
+        """Stripe's list: by customer, invoice, pending and ``created`` (on the item's ``date``), newest first."""
         pending = _bool(q["pending"], "pending") if "pending" in q else None
-        return [
+        found = [
             x
             for x in self.state["invoiceitems"].values()
             if (not q.get("customer") or x["customer"] == q["customer"])
             and (not q.get("invoice") or x["invoice"] == q["invoice"])
             and (pending is None or (x["invoice"] is None) == pending)
+            and _in_range(x["date"], q.get("created"), "created")
         ]
+        return sorted(found, key=lambda x: -int(x["date"]))
 
     def list_invoices(self, q: Json) -> list[Json]:
         return [
@@ -642,6 +686,42 @@ class StripeStandin:
             and (not q.get("subscription") or x["subscription"] == q["subscription"])
             and (not q.get("status") or x["status"] == q["status"])
         ]
+
+    def pay_invoice(self, invoice_id: str, ctx: Json) -> Json:
+        """``POST /v1/invoices/{id}/pay``: the open invoice is collected (the customer fixed their card).
+        ``invoice.paid``, then, if its subscription was past_due on it, ``customer.subscription.updated``."""
+        inv = self._get("invoices", invoice_id)
+        if inv["status"] == "paid":
+            raise StripeError("Invoice is already paid.", code="invoice_already_paid")
+        if inv["status"] != "open":
+            raise StripeError(f"Invoice {invoice_id} is {inv['status']}; only open invoices can be paid.")
+        now = self.now()
+        inv.update(
+            status="paid",
+            paid=True,
+            amount_paid=inv["amount_due"],
+            amount_remaining=0,
+            attempt_count=inv["attempt_count"] + 1,
+            attempted=True,
+            next_payment_attempt=None,
+            last_payment_error=None,
+        )
+        inv["status_transitions"]["paid_at"] = now
+        self._emit("invoice.paid", inv, ctx)
+        sub = self.state["subscriptions"].get(inv.get("subscription") or "")
+        if sub is not None and sub["status"] == "past_due" and sub["latest_invoice"] == inv["id"]:
+            sub["status"] = "active"
+            self._emit("customer.subscription.updated", sub, ctx, {"status": "past_due"})
+        return inv
+
+    def subscription(self, sub_id: str, q: Json) -> Json:
+        """A subscription, with ``expand[]=latest_invoice`` answered as Stripe does (the object in place)."""
+        sub = self._get("subscriptions", sub_id)
+        expand = q.get("expand") or []
+        expand = expand if isinstance(expand, list) else [expand]
+        if "latest_invoice" in expand and sub.get("latest_invoice"):
+            return {**sub, "latest_invoice": se._copy(self._get("invoices", sub["latest_invoice"]))}
+        return sub
 
     # ---- test helpers: time passes, cards fail ---------------------------------------------------------
     def advance(self, sub_id: str, ctx: Json) -> Json:
@@ -758,9 +838,17 @@ class StripeStandin:
             billing_reason=reason,
             attempt_count=attempt_count,
             metadata=sub["metadata"],
+            number=self._next_invoice_number(sub["customer"]),
         )
         self.state["invoices"][inv["id"]] = inv
         return inv
+
+    def _next_invoice_number(self, customer_id: str) -> str:
+        """Stripe numbers a customer's invoices in sequence behind the customer's invoice prefix."""
+        customer = self.state["customers"].get(customer_id) or {}
+        prefix = customer.get("invoice_prefix") or customer_id.split("_")[-1][:8].upper()
+        count = sum(1 for x in self.state["invoices"].values() if x["customer"] == customer_id)
+        return f"{prefix}-{count + 1:04d}"
 
     # ---- HTTP ------------------------------------------------------------------------------------------
     def _build_app(self) -> Starlette:
@@ -785,7 +873,7 @@ class StripeStandin:
                 slot = f"{request.method} {request.url.path} {key}" if key and idempotent else None
                 if request.method in ("POST", "DELETE") and slot:
                     with s._lock:
-                        saved = s.state["idempotency"].get(slot)
+                        saved = s.replay(slot)
                     if saved is not None:
                         return JSONResponse(
                             saved["body"],
@@ -799,7 +887,12 @@ class StripeStandin:
                 def operation() -> Any:
                     body = handler(request, params, ctx)
                     if request.method in ("POST", "DELETE") and slot:
-                        s.state["idempotency"][slot] = {"status": 200, "body": body, "request_id": request_id}
+                        s.state["idempotency"][slot] = {
+                            "status": 200,
+                            "body": body,
+                            "request_id": request_id,
+                            "created": s.now(),
+                        }
                     return body
 
                 try:
@@ -825,7 +918,13 @@ class StripeStandin:
             return str(request.path_params["id"])
 
         def listing(url: str, data: list[Json], params: Json) -> Json:
-            limit = _int(params.get("limit", 100), "limit")
+            limit = _int(params.get("limit", 10), "limit")
+            after = params.get("starting_after")
+            if after:  # cursor pagination, as the SDK's auto_paging_iter asks for the next page
+                ids = [x["id"] for x in data]
+                if after not in ids:
+                    raise StripeError(f"No such object: '{after}'", 404, param="starting_after")
+                data = data[ids.index(after) + 1 :]
             return {
                 "object": "list",
                 "data": [_public(x) for x in data[:limit]],
@@ -898,6 +997,15 @@ class StripeStandin:
                 }
             )
 
+        async def hold(request: Request) -> Response:
+            """``?type=invoice.payment_failed&type=...`` (none: every type) is held back until released."""
+            types = set(request.query_params.getlist("type")) or None
+            s.deliverer.hold(types)
+            return JSONResponse({"holding": sorted(types) if types else "all"})
+
+        async def release(request: Request) -> Response:
+            return JSONResponse({"released": s.deliverer.release()})
+
         routes = [
             Route("/v1/customers", api(lambda r, p, c: s.create_customer(p)), methods=["POST"]),
             Route("/v1/customers/{id}", api(lambda r, p, c: s._get("customers", pid(r))), methods=["GET"]),
@@ -941,7 +1049,7 @@ class StripeStandin:
             ),
             Route(
                 "/v1/subscriptions/{id}",
-                api(lambda r, p, c: s._get("subscriptions", pid(r))),
+                api(lambda r, p, c: s.subscription(pid(r), p)),
                 methods=["GET"],
             ),
             Route(
@@ -966,6 +1074,7 @@ class StripeStandin:
                 methods=["GET"],
             ),
             Route("/v1/invoices/{id}", api(lambda r, p, c: s._get("invoices", pid(r))), methods=["GET"]),
+            Route("/v1/invoices/{id}/pay", api(lambda r, p, c: s.pay_invoice(pid(r), c)), methods=["POST"]),
             Route("/checkout/{id}", checkout_page, methods=["GET"]),
             Route("/checkout/{id}/complete", checkout_complete_form, methods=["POST"]),
             Route("/portal/{id}", portal_page, methods=["GET"]),
@@ -990,9 +1099,33 @@ class StripeStandin:
                 methods=["POST"],
             ),
             Route("/_test/events", events, methods=["GET"]),
+            Route("/_test/webhooks/hold", hold, methods=["POST"]),
+            Route("/_test/webhooks/release", release, methods=["POST"]),
+            Route(
+                "/_test/clock/advance", helper(lambda r, c: s.advance_clock(_seconds(r))), methods=["POST"]
+            ),
             Route("/_test/health", lambda r: JSONResponse({"ok": True}), methods=["GET"]),
         ]
         return Starlette(routes=routes)
+
+
+def _in_range(value: int, bounds: Any, param: str) -> bool:
+    """Stripe's range filters: ``created=<ts>`` or ``created[gte|gt|lte|lt]=<ts>``."""
+    if bounds is None or bounds == "":
+        return True
+    if not isinstance(bounds, dict):
+        return value == _int(bounds, param)
+    checks = {"gte": value.__ge__, "gt": value.__gt__, "lte": value.__le__, "lt": value.__lt__}
+    for op, limit in bounds.items():
+        if op not in checks:
+            raise StripeError(f"Invalid {param}[{op}]", param=f"{param}[{op}]")
+        if not checks[op](_int(limit, f"{param}[{op}]")):
+            return False
+    return True
+
+
+def _seconds(request: Request) -> int:
+    return _int(request.query_params.get("seconds", "0"), "seconds")
 
 
 def _public(obj: Any) -> Any:

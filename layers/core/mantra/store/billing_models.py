@@ -58,6 +58,7 @@ class BillingAccountItem(BaseModel):
     past_due_since_ms = NumberAttribute(null=True)
     grace_until_ms = NumberAttribute(null=True)
     downgraded_ms = NumberAttribute(null=True)
+    latest_invoice = JSONAttribute(null=True)  # InvoiceMark: the newest invoice seen, to order invoice events
     hwm_paise = NumberAttribute(null=True)  # profit-share high-water mark
     cum_pnl_paise = NumberAttribute(null=True)  # cumulative live P&L metered so far
     version = NumberAttribute(default=0)

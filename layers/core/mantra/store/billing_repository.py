@@ -14,7 +14,7 @@ from pynamodb.transactions import TransactWrite
 
 import mantra.store.models  # noqa: F401 - first: the billing models extend its table list
 from mantra.alerts.plan_limits import PLAN_CHANGED, PlanChanged
-from mantra.billing.account import BillingAccount
+from mantra.billing.account import BillingAccount, InvoiceMark
 from mantra.billing.records import (
     BillingChange,
     HistoryRow,
@@ -74,6 +74,15 @@ def _domain(cls: type[D], item: Any) -> D:
     """A stored item as the domain record of the same field names (PynamoDB gives numbers back as int)."""
     values = {k: v for k, v in item.attribute_values.items() if k in cls.model_fields}
     return cls.model_validate(values)
+
+
+def _invoice_is_older(inv: InvoiceRecord) -> Any:
+    """The stored record of this invoice is absent or earlier in the invoice's own life than ``inv``: failed
+    attempts by time, then paid (final)."""
+    absent = InvoiceRecordItem.invoice_id.does_not_exist()
+    if inv.status == "paid":
+        return absent | (InvoiceRecordItem.status != "paid") | (InvoiceRecordItem.as_of_s < inv.as_of_s)
+    return absent | ((InvoiceRecordItem.status != "paid") & (InvoiceRecordItem.as_of_s < inv.as_of_s))
 
 
 class DynamoBillingRepository:
@@ -156,7 +165,8 @@ class DynamoBillingRepository:
                         created_s=inv.created_s,
                         as_of_s=inv.as_of_s,
                         lines=[line.model_dump() for line in inv.lines],
-                    )
+                    ),
+                    condition=_invoice_is_older(inv),  # a concurrent later state of it is never undone
                 )
             for notice in change.notices:
                 outbox = OutboxItem(
@@ -200,6 +210,12 @@ class DynamoBillingRepository:
     def invoices(self, tenant_id: str | None = None) -> list[InvoiceRecord]:
         items = InvoiceRecordItem.query(tenant_id) if tenant_id else InvoiceRecordItem.scan()
         return [_domain(InvoiceRecord, i) for i in items]
+
+    def invoice(self, tenant_id: str, invoice_id: str) -> InvoiceRecord | None:
+        try:
+            return _domain(InvoiceRecord, InvoiceRecordItem.get(tenant_id, invoice_id, consistent_read=True))
+        except InvoiceRecordItem.DoesNotExist:
+            return None
 
     # ledgers (the trading engine writes; metering reads)
     def put_trade(self, trade: Trade) -> None:
@@ -275,6 +291,8 @@ class DynamoBillingRepository:
     def _item(a: BillingAccount) -> BillingAccountItem:
         data = {k: getattr(a, k) for k in _ACCOUNT_FIELDS}
         item = BillingAccountItem(tenant_id=a.tenant_id, version=a.version, **data)
+        if a.latest_invoice is not None:
+            item.latest_invoice = a.latest_invoice.model_dump()
         if a.in_dunning and a.grace_until_ms is not None:
             item.dunning = "past_due"  # sparse index: present only while in dunning
         return item
@@ -300,6 +318,7 @@ class DynamoBillingRepository:
             past_due_since_ms=_opt(i.past_due_since_ms),
             grace_until_ms=_opt(i.grace_until_ms),
             downgraded_ms=_opt(i.downgraded_ms),
+            latest_invoice=InvoiceMark.model_validate(i.latest_invoice) if i.latest_invoice else None,
             hwm_paise=_opt(i.hwm_paise) or 0,
             cum_pnl_paise=_opt(i.cum_pnl_paise) or 0,
             version=_opt(i.version) or 0,
