@@ -167,7 +167,7 @@ def test_two_deliveries_of_one_event_side_by_side_leave_one_note() -> None:
     assert first.paused == ["alr_05"]
     # And the user has one note, not one per delivery
     (note,) = [n for n in world.notes.items.values() if n.kind == "alerts.paused"]
-    assert set(note.data["alert_ids"]) <= {"alr_05", "alr_06"}  # type: ignore[arg-type]
+    assert set(note.data["alert_ids"]) <= {"alr_05", "alr_06"}
 
 
 def test_a_notes_inbox_time_is_the_billing_changes_time_not_the_deliverys() -> None:
