@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 STANDINS := .standins/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: run test setup unit integration infra e2e lint format bench synth layer clean
+.PHONY: run test test-future setup unit integration infra e2e lint format bench synth layer clean
 
 run: setup ## start the whole platform locally (Ctrl-C stops it)
 	$(BIN)/mantra dev
@@ -17,6 +17,14 @@ test: setup ## every suite: unit, integration (stand-ins), infra (CDK), e2e (the
 	$(BIN)/pytest tests/integration -q
 	$(BIN)/pytest tests/infra -q
 	$(BIN)/pytest tests/e2e -q
+
+# The moment test-future runs at: about four years and four months ahead, at 09:17 IST (the first minutes of a
+# session, when a weekday), so the weekday moves with the calendar. Override: make test-future FUTURE=2031-...+05:30
+FUTURE ?= $(shell python3 -c "import datetime as d; t = d.datetime.now(d.UTC) + d.timedelta(days=1573); print(t.replace(hour=3, minute=47, second=0, microsecond=0).isoformat())")
+
+test-future: setup ## unit + integration with every process's clock (stand-ins too) moved years ahead
+	.ci/in-future.sh "$(FUTURE)" $(BIN)/pytest tests/unit -q -p no:cacheprovider
+	.ci/in-future.sh "$(FUTURE)" $(BIN)/pytest tests/integration -q -p no:cacheprovider
 
 setup: $(STAMP) $(STANDINS)
 

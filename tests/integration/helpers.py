@@ -5,13 +5,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import timebase
 from mantra.domain import Tick
 
 
 def tick(
     symbol: str, seq: int, price: int, qty: int = 10, ts_ms: int | None = None, token: str = "3045"
 ) -> Tick:
-    ts = ts_ms if ts_ms is not None else 1_795_400_000_000 + seq  # a Monday in the session
+    ts = ts_ms if ts_ms is not None else timebase.SESSION_10AM + seq  # a Monday in the session
     return Tick(
         tick_id=f"{token}-{seq}",
         seq=seq,

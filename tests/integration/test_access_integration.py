@@ -7,9 +7,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import timebase
 from fastapi.testclient import TestClient
 from mantra.access.apikeys import hash_key
 from mantra.access.ratelimit import RateLimiter, counter_key, window_start
+from mantra.clock import ManualClock
 from mantra.container import Container
 from mantra.errors import NotFound, RateLimited
 from mantra.settings import Settings
@@ -20,24 +22,13 @@ from mantra.store.repositories import DynamoPlanRepository
 from frontend_api.app import create_app
 
 
-class MovableClock:
-    def __init__(self) -> None:
-        self.now = time.time_ns() // 1_000_000
-
-    def now_ms(self) -> int:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += int(seconds * 1000)
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(timebase.NOW_MS)
 
 
 @pytest.fixture
-def clock() -> MovableClock:
-    return MovableClock()
-
-
-@pytest.fixture
-def client(platform: Settings, clock: MovableClock) -> tuple[TestClient, Container]:
+def client(platform: Settings, clock: ManualClock) -> tuple[TestClient, Container]:
     container = Container(platform, clock)
     return TestClient(create_app(platform, container)), container
 
@@ -62,7 +53,7 @@ def test_an_api_key_round_trip_over_http_stores_only_its_hash(client, clock) -> 
     assert key not in str(item.attribute_values)
     # When a client calls /v1 with it, twice within a minute
     first = api.get("/v1/me", headers={"X-API-Key": key})
-    clock.advance(10)
+    clock.advance_s(10)
     second = api.get("/v1/quotes/RELIANCE", headers={"X-API-Key": key})
     # Then both are served as the key's user, with the rate-limit headers
     assert first.status_code == 200, first.text
@@ -120,5 +111,5 @@ def test_the_hourly_counter_is_atomic_under_concurrent_calls_and_expires_after_i
     assert int(item.count) == 120
     assert int(item.expires_at.timestamp()) == start + 3600 + 3 * 3600
     # And the next window starts from one
-    clock.advance(3600)
+    clock.advance_s(3600)
     assert limiter.hit(tenant, starter).remaining == 99  # type: ignore[union-attr]

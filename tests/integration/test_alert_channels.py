@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import timebase
 from fastapi.testclient import TestClient
 from mantra.alerts.dispatch import AlertTriggered, ChannelsFailed
 from mantra.clock import SystemClock
@@ -131,7 +132,7 @@ def test_recurring_alert_cooldown_is_enforced_by_the_table(platform: Settings):
         user, "HDFCBANK", AlertCondition.ABOVE, 100, (Channel.IN_APP,), None, recurring=True, cooldown_s=600
     )
     repo = DynamoAlertRepository()
-    t0 = 1_795_400_000_000
+    t0 = timebase.SESSION_10AM
     assert repo.trigger(alert, "trg_rec_1", t0, "alert.triggered", {}) is True
     assert repo.trigger(alert, "trg_rec_2", t0 + 599_000, "alert.triggered", {}) is False  # cooling down
     assert repo.trigger(alert, "trg_rec_3", t0 + 600_000, "alert.triggered", {}) is True
@@ -217,7 +218,7 @@ def test_expression_pattern_and_scanner_rules_over_the_api_and_their_evaluation(
         tenant_id=creator.tenant_id,
         symbol="TCS",
         price="3901.50",
-        detected_ms=1_795_400_000_000,
+        detected_ms=timebase.SESSION_10AM,
     )
     assert services.signal_alerts.match(signal) == 1
     events = [

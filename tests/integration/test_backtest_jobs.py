@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+import timebase
 from helpers import until
 from mantra.backtests.models import BacktestRequest, JobStatus
 from mantra.catalog import DynamoStreamTrigger, EventTrigger, function
@@ -72,7 +73,10 @@ def test_plan_limits_concurrent_jobs_and_history_length(platform: Settings):
     services = get_container(platform)
     starter = DynamoUserRepository().by_email("starter@demo.trademantra.in")[0]  # type: ignore[index]
     recent = BacktestRequest(
-        strategy="sma_cross", symbols=["TCS"], start=date(2026, 6, 1), end=date(2026, 11, 1)
+        strategy="sma_cross",
+        symbols=["TCS"],
+        start=timebase.TODAY - timedelta(days=180),
+        end=timebase.TODAY - timedelta(days=30),
     )
     # Given the Starter plan (1 concurrent backtest, 365 days of history)
     services.backtests.submit(starter, recent)
@@ -80,7 +84,7 @@ def test_plan_limits_concurrent_jobs_and_history_length(platform: Settings):
     with pytest.raises(LimitExceeded, match="1 backtest"):
         services.backtests.submit(starter, recent)
     # Then it is refused; and so is a range older than the plan's history
-    old = recent.model_copy(update={"start": date(2015, 1, 1)})
+    old = recent.model_copy(update={"start": timebase.TODAY - timedelta(days=366 * 10)})
     with pytest.raises(LimitExceeded, match="365 days"):
         services.backtests.submit(starter, old)
 

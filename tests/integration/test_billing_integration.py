@@ -19,6 +19,7 @@ from mantra.billing import stripe_events as se
 from mantra.billing.dunning import DunningService
 from mantra.billing.metering import UsageMetering
 from mantra.billing.records import Notice, Trade
+from mantra.clock import OffsetClock
 from mantra.container import Container
 from mantra.domain import Role, User
 from mantra.settings import Settings
@@ -26,14 +27,6 @@ from mantra.store.aws import read_secret
 
 pytestmark = pytest.mark.integration
 DAY_MS = 86_400_000
-
-
-class ShiftedClock:
-    def __init__(self, offset_ms: int) -> None:
-        self.offset_ms = offset_ms
-
-    def now_ms(self) -> int:
-        return int(time.time() * 1000) + self.offset_ms
 
 
 @pytest.fixture(scope="module")
@@ -231,7 +224,7 @@ def test_trial_paid_upgrade_payment_failed_dunning_downgrade_and_metering(
     assert sum("Payment failed" in p.read_text(errors="replace") for p in mail) == 1
 
     # the grace period runs out: the sweep cancels Stripe once and moves the tenant to Starter, keeping data
-    later = ShiftedClock(platform.billing_grace_days * DAY_MS + 60_000)
+    later = OffsetClock(platform.billing_grace_days * DAY_MS + 60_000)
     sweep = DunningService(container.billing_store, container.plans, container.stripe, platform, later)
     assert user.tenant_id in sweep.run().downgraded
     assert sweep.run().downgraded == []
@@ -266,7 +259,7 @@ def test_trial_paid_upgrade_payment_failed_dunning_downgrade_and_metering(
         container.billing_store,
         container.plans,
         container.stripe,
-        ShiftedClock(40 * DAY_MS),
+        OffsetClock(40 * DAY_MS),
         platform.billing_free_plan,
     )
     report = metering.run(period)

@@ -3,13 +3,15 @@ and GET /api/option-chain/{symbol}."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 import pytest
+import timebase
 from fastapi.testclient import TestClient
-from mantra.clock import IST, SystemClock
+from mantra.clock import IST, ManualClock, SystemClock
 from mantra.container import Container
 from mantra.domain import Instrument, Quote
+from mantra.errors import NotFound
 from mantra.market.option_chain import OptionChainService
 from mantra.quant.options import black_scholes
 from mantra.settings import Settings
@@ -20,16 +22,17 @@ from frontend_api.app import create_app
 
 pytestmark = pytest.mark.integration
 
-NOW = datetime(2026, 11, 23, 11, 0, tzinfo=IST)
+# a Monday 11:00 IST after the suite's moment; a Thursday expiry that week and one five weeks on
+NOW = datetime.combine(timebase.SESSION_DAY, time(11, 0), tzinfo=IST)
 NOW_MS = int(NOW.timestamp() * 1000)
-EXPIRY, LATER = "2026-11-26", "2026-12-31"
+EXPIRY, LATER = (
+    (timebase.SESSION_DAY + timedelta(days=3)).isoformat(),
+    (timebase.SESSION_DAY + timedelta(days=38)).isoformat(),
+)
+NOT_AN_EXPIRY = (timebase.SESSION_DAY + timedelta(days=4)).isoformat()  # that Friday
+NOT_ISO = datetime.fromisoformat(NOT_AN_EXPIRY).strftime("%d-%m-%Y")
 STRIKES = [23800, 23900, 24000, 24100, 24200]
 SPOT = 24010.0
-
-
-class FixedClock:
-    def now_ms(self) -> int:
-        return NOW_MS
 
 
 def _years(expiry: str) -> float:
@@ -74,7 +77,7 @@ def _seed() -> None:
                         tick_ts_ms=NOW_MS,
                         tick_id=f"{sym}-1",
                         seq=1,
-                        session_date="2026-11-23",
+                        session_date=timebase.SESSION_DAY.isoformat(),
                         oi=oi,
                         oi_open=oi - 500,
                     )
@@ -94,7 +97,7 @@ def _seed() -> None:
             tick_ts_ms=NOW_MS,
             tick_id="spot-1",
             seq=1,
-            session_date="2026-11-23",
+            session_date=timebase.SESSION_DAY.isoformat(),
         )
     )
     DynamoInstrumentRepository().put_many(instruments)
@@ -107,7 +110,7 @@ def service(platform: Settings) -> OptionChainService:
     return OptionChainService(
         DynamoOptionContractRepository(),
         DynamoQuoteRepository(),
-        FixedClock(),
+        ManualClock(NOW_MS),
         0.065,
         {"ITNIFTY": "ITNIFTY 50"},
     )
@@ -142,9 +145,9 @@ def test_service_rejects_an_unknown_expiry_listing_the_known_ones(service: Optio
     from mantra.errors import Invalid, NotFound
 
     with pytest.raises(NotFound, match=f"known expiries: {EXPIRY}, {LATER}"):
-        service.chain("ITNIFTY", "2026-11-27")
+        service.chain("ITNIFTY", NOT_AN_EXPIRY)
     with pytest.raises(Invalid, match="expiry:"):
-        service.chain("ITNIFTY", "26-11-2026")
+        service.chain("ITNIFTY", NOT_ISO)
 
 
 def test_route_serves_the_chain_in_rupees_and_maps_errors(
@@ -165,7 +168,35 @@ def test_route_serves_the_chain_in_rupees_and_maps_errors(
     row = body["strikes"][2]
     assert row["strike"] == "24000.00" and row["call"]["iv_status"] == "ok"
     assert 12.0 < row["call"]["iv"] < 14.0 and row["put"]["oi_change"] == 500
-    missing = client.get("/api/option-chain/ITNIFTY", params={"expiry": "2026-11-27"}, headers=auth)
+    missing = client.get("/api/option-chain/ITNIFTY", params={"expiry": NOT_AN_EXPIRY}, headers=auth)
     assert missing.status_code == 404 and EXPIRY in missing.json()["detail"]
-    bad = client.get("/api/option-chain/ITNIFTY", params={"expiry": "27-11-2026"}, headers=auth)
+    bad = client.get("/api/option-chain/ITNIFTY", params={"expiry": NOT_ISO}, headers=auth)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"].endswith("expiry")
+
+
+def test_a_passed_expiry_is_never_offered_and_the_chain_moves_to_the_next(
+    service: OptionChainService,
+) -> None:
+    # Given the same contracts, seen the evening after the nearest expiry closed (15:30 IST that day)
+    after = int(datetime.combine(date.fromisoformat(EXPIRY), time(18, 0), tzinfo=IST).timestamp() * 1000)
+    later = OptionChainService(
+        DynamoOptionContractRepository(),
+        DynamoQuoteRepository(),
+        ManualClock(after),
+        0.065,
+        {"ITNIFTY": "ITNIFTY 50"},
+    )
+    # When the chain is asked for without an expiry, and for the passed one by name
+    chain = later.chain("ITNIFTY")
+    # Then it is the next live expiry, the passed one is not listed, and asking for it says it has passed
+    assert chain.expiry == LATER and chain.expiries == (LATER,)
+    with pytest.raises(NotFound, match=f"expiry {EXPIRY} has passed; live expiries: {LATER}"):
+        later.chain("ITNIFTY", EXPIRY)
+    # And once every expiry has passed, there is no chain rather than a chain of nulls
+    gone = int(datetime.combine(date.fromisoformat(LATER), time(16, 0), tzinfo=IST).timestamp() * 1000)
+    with pytest.raises(
+        NotFound, match=f"every ITNIFTY expiry in the master has passed \\(the last was {LATER}\\)"
+    ):
+        OptionChainService(
+            DynamoOptionContractRepository(), DynamoQuoteRepository(), ManualClock(gone), 0.065, {}
+        ).chain("ITNIFTY")

@@ -5,29 +5,19 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import timebase
 from fastapi.testclient import TestClient
 from mantra.alerts.webhooks import signing
+from mantra.clock import ManualClock
 from mantra.container import Container
 from mantra.settings import Settings
 
 from frontend_api.app import create_app
-
-
-class MovableClock:
-    def __init__(self) -> None:
-        self.now = time.time_ns() // 1_000_000
-
-    def now_ms(self) -> int:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += int(seconds * 1000)
 
 
 @dataclass
@@ -73,7 +63,7 @@ def receiver() -> Iterator[Receiver]:
 class Api:
     client: TestClient
     container: Container
-    clock: MovableClock
+    clock: ManualClock
 
     def auth(self, email: str = "pro@demo.trademantra.in") -> dict[str, str]:
         resp = self.client.post("/auth/token", data={"username": email, "password": "mantra-demo"})
@@ -85,7 +75,7 @@ class Api:
 def api(platform: Settings) -> Api:
     # The session's Settings came from env at start; loopback receivers are allowed explicitly here.
     settings = platform.model_copy(update={"webhook_allowed_networks": ("127.0.0.0/8",)})
-    clock = MovableClock()
+    clock = ManualClock(timebase.NOW_MS)
     container = Container(settings, clock)
     return Api(TestClient(create_app(settings, container)), container, clock)
 
@@ -143,9 +133,9 @@ def test_a_receiver_failing_twice_gets_it_on_the_third_attempt_via_the_retry_swe
     ]
     retry = api.container.webhook_retry
     assert retry.run().outcomes.get("retry_scheduled") is None  # not due yet
-    api.clock.advance(40)
+    api.clock.advance_s(40)
     assert retry.run().outcomes.get("retry_scheduled") == 1
-    api.clock.advance(150)
+    api.clock.advance_s(150)
     assert retry.run().outcomes.get("delivered") == 1
     # Then three requests arrived with the same webhook-id, each verifiable
     got = receiver.received["/flaky"]

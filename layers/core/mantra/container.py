@@ -110,7 +110,7 @@ class Container:
 
     @cached_property
     def outbox_relay(self) -> OutboxRelay:
-        return OutboxRelay(self.event_publisher, self.outbox)
+        return OutboxRelay(self.event_publisher, self.outbox, self.clock)
 
     @cached_property
     def sns(self) -> aws.SnsSender:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, Field, field_validator
 
+from mantra.clock import Clock
 from mantra.ports import EventPublisher, OutboxMarks
 
 log = logging.getLogger(__name__)
@@ -38,16 +39,26 @@ def _entries(events: Sequence[OutboxEvent]) -> list[tuple[str, str, dict[str, ob
 
 
 class OutboxRelay:
-    def __init__(self, publisher: EventPublisher, marks: OutboxMarks) -> None:
-        self._publisher, self._marks = publisher, marks
+    def __init__(self, publisher: EventPublisher, marks: OutboxMarks, clock: Clock) -> None:
+        self._publisher, self._marks, self._clock = publisher, marks, clock
 
     def relay(self, events: Sequence[OutboxEvent]) -> list[str]:
-        """Publish the events their writer has not published already; return the ids the bus refused."""
+        """Publish the events nobody has published yet, and mark them, so a stream record delivered again (a
+        retry after a neighbour failed, a redriven batch) goes out once; return the ids the bus refused."""
         if not events:
             return []
         done = self._marks.published([e.event_id for e in events])
         todo = [e for e in events if e.event_id not in done]
-        return self._publisher.publish(_entries(todo)) if todo else []
+        if not todo:
+            return []
+        refused = self._publisher.publish(_entries(todo))
+        sent = [e.event_id for e in todo if e.event_id not in set(refused)]
+        try:
+            if sent:
+                self._marks.mark_published(sent, self._clock.now_ms())
+        except Exception:  # they are out; a redelivery may send them again, and consumers are idempotent
+            log.warning("marking %d relayed event(s) failed", len(sent), exc_info=True)
+        return refused
 
 
 class OutboxFastPath:

@@ -10,19 +10,9 @@ from mantra.access.apikeys import ApiKey, ApiKeyService
 from mantra.access.entitlements import PlanCatalog
 from mantra.access.ratelimit import RateLimiter
 from mantra.billing.plans import load_catalogs
+from mantra.clock import ManualClock
 from mantra.domain import Plan, Role, User
 from mantra.errors import NotFound
-
-
-class FakeClock:
-    def __init__(self, now_ms: int) -> None:
-        self.now = now_ms
-
-    def now_ms(self) -> int:
-        return self.now
-
-    def advance_s(self, seconds: float) -> None:
-        self.now += int(seconds * 1000)
 
 
 class InMemoryApiKeys:
@@ -132,7 +122,7 @@ class NoWebhooks:
 @dataclass
 class AccessContainer:
     # tokens are issued at this clock and PyJWT checks expiry on the wall clock: start them equal
-    clock: FakeClock = field(default_factory=lambda: FakeClock(int(time.time() * 1000)))
+    clock: ManualClock = field(default_factory=lambda: ManualClock(int(time.time() * 1000)))
 
     def __post_init__(self) -> None:
         self.users = Users(

@@ -5,22 +5,24 @@ from __future__ import annotations
 import re
 
 import pytest
-from access_fakes import FakeClock, InMemoryApiKeys, InMemoryRateCounter, Plans, user
+import timebase
+from access_fakes import InMemoryApiKeys, InMemoryRateCounter, Plans, user
 from mantra.access.apikeys import KEY_FORMAT, ApiKeyService, hash_key
 from mantra.access.entitlements import PlanCatalog
 from mantra.access.ratelimit import RateLimiter, decide, window_start
 from mantra.billing.plans import load_catalogs
+from mantra.clock import ManualClock
 from mantra.domain import Plan
 from mantra.errors import Forbidden, LimitExceeded, NotFound, RateLimited, Unauthorized
 
-T0 = 1_795_400_000_000  # ms
+T0 = timebase.SESSION_10AM  # ms
 INST = user("usr_inst", "institutional")
 OTHER = user("usr_other", "institutional")
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0)
+def clock() -> ManualClock:
+    return ManualClock(T0)
 
 
 @pytest.fixture
@@ -29,7 +31,7 @@ def store() -> InMemoryApiKeys:
 
 
 @pytest.fixture
-def keys(store: InMemoryApiKeys, clock: FakeClock) -> ApiKeyService:
+def keys(store: InMemoryApiKeys, clock: ManualClock) -> ApiKeyService:
     return ApiKeyService(store, clock)
 
 

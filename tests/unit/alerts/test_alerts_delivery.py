@@ -6,20 +6,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from mantra.clock import ManualClock
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
 
 from core_fakes import InMemoryNotifications, InMemoryUsers
 from mantra.alerts.dispatch import AlertDispatcher, AlertTriggered, ChannelsFailed
 from mantra.domain import Channel, Preferences, Role, User
-
-
-class Clock:
-    def __init__(self, ms: int) -> None:
-        self.ms = ms
-
-    def now_ms(self) -> int:
-        return self.ms
 
 
 class Email:
@@ -76,7 +69,7 @@ def setup(prefs: Preferences, sns: Sns | None = None, now: int = NOON_IST):  # t
     )
     users.save_preferences("u", prefs)
     email, sns, hooks = Email(), sns or Sns(), Hooks()
-    return AlertDispatcher(notes, users, email, Clock(now), sns, hooks), notes, email, sns, hooks
+    return AlertDispatcher(notes, users, email, ManualClock(now), sns, hooks), notes, email, sns, hooks
 
 
 def event(*channels: Channel) -> AlertTriggered:
@@ -147,7 +140,7 @@ def test_a_failing_sms_does_not_stop_email_push_or_webhook_and_is_retried_alone(
     assert failed.value.report.delivered == ["in_app", "email", "push", "webhook"]
     # the redelivered message, with SMS working again, sends only the SMS
     working = Sns()
-    retry = AlertDispatcher(notes, dispatcher._users, email, Clock(NOON_IST), working, hooks)
+    retry = AlertDispatcher(notes, dispatcher._users, email, ManualClock(NOON_IST), working, hooks)
     assert retry.deliver(event(*ALL)).delivered == ["in_app", "email", "sms", "push", "webhook"]
     assert working.sms == ["+919876543210"] and working.push == [] and len(email.sent) == 1
     assert hooks.calls == ["trg_1"]
@@ -162,7 +155,7 @@ def test_the_inbox_goes_first_on_its_own_and_a_redelivery_still_sends_only_what_
     with pytest.raises(ChannelsFailed):
         dispatcher.deliver(event(Channel.EMAIL, Channel.SMS), inbox_posted=True)
     # redelivered: the inbox is found (not posted again), outcomes are read back, only the SMS is retried
-    retry = AlertDispatcher(notes, dispatcher._users, email, Clock(NOON_IST), Sns(), None)
+    retry = AlertDispatcher(notes, dispatcher._users, email, ManualClock(NOON_IST), Sns(), None)
     assert retry.post_inbox(event(Channel.EMAIL, Channel.SMS)) is False
     assert retry.deliver(event(Channel.EMAIL, Channel.SMS), inbox_posted=False).delivered == [
         "in_app",

@@ -6,6 +6,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from mantra.clock import ManualClock
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
 
 from core_fakes import InMemoryAlerts, InMemoryInstruments
@@ -82,11 +84,6 @@ class Alerts(InMemoryAlerts):
         return out
 
 
-class Clock:
-    def now_ms(self) -> int:
-        return 1_795_400_000_000
-
-
 def rule(alert_id: str, condition: AlertCondition, symbol: str, threshold: int) -> Alert:
     return Alert(
         tenant_id="t",
@@ -136,7 +133,7 @@ def test_the_schedule_fires_the_rules_whose_figure_crossed_and_reads_each_chain_
     ):
         alerts.create(a)
     at = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
-    runner = OptionAlerts(alerts, chains, instruments, Clock())
+    runner = OptionAlerts(alerts, chains, instruments, ManualClock(1_795_400_000_000))
     first = runner.run(at)
     per_run = list(chains.calls)
     again = runner.run(at)

@@ -6,17 +6,14 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from mantra.clock import ManualClock
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
 
 from core_fakes import InMemoryAlerts
 from mantra.alerts.scheduled import ScheduledAlerts, SignalAlerts, SignalDetected
 from mantra.domain import Alert, AlertCondition, AlertStatus, Channel
 from mantra.scans.models import Hit, ScanRun
-
-
-class Clock:
-    def now_ms(self) -> int:
-        return 1_795_400_000_000
 
 
 def rule(alert_id: str, condition: AlertCondition, **kw: object) -> Alert:
@@ -89,7 +86,7 @@ def test_expression_rules_fire_for_their_symbol_once_per_bar():
     ):
         alerts.create(a)
     executor = Executor(["SBIN"])
-    runner = ScheduledAlerts(alerts, executor, Clock())
+    runner = ScheduledAlerts(alerts, executor, ManualClock(1_795_400_000_000))
     # When the schedule runs twice on the same bar
     first, second = runner.run(AT), runner.run(AT)
     # Then the expression ran once per schedule for both rules, and only SBIN's rule fired, once
@@ -105,7 +102,7 @@ def test_a_rule_whose_expression_no_longer_compiles_is_reported_not_fatal():
     alerts = Alerts()
     alerts.create(rule("bad", AlertCondition.PATTERN, expression='pattern("no such thing")', timeframe="1d"))
     alerts.create(rule("ok", AlertCondition.EXPRESSION, expression="close > 0", timeframe="1d"))
-    result = ScheduledAlerts(alerts, Executor(["SBIN"]), Clock()).run(AT)
+    result = ScheduledAlerts(alerts, Executor(["SBIN"]), ManualClock(1_795_400_000_000)).run(AT)
     assert result.failed == ["bad"] and result.fired == 1
 
 
@@ -128,7 +125,7 @@ def test_scanner_hits_fire_only_the_owning_tenants_rules_for_that_symbol_or_any(
         price="812.55",
         detected_ms=1_795_400_000_000,
     )
-    matcher = SignalAlerts(alerts, Clock())
+    matcher = SignalAlerts(alerts, ManualClock(1_795_400_000_000))
     assert matcher.match(signal) == 2
     assert matcher.match(signal) == 0  # the same event again: nothing twice
     fired = {d["alert_id"] for _, d in alerts.outbox.values()}

@@ -21,14 +21,6 @@ from mantra.billing.records import (
 from mantra.domain import Plan, Role, User
 
 
-class FakeClock:
-    def __init__(self, now_ms: int) -> None:
-        self.now = now_ms
-
-    def now_ms(self) -> int:
-        return self.now
-
-
 class MemoryPlans:
     def __init__(self) -> None:
         self._plans = {p.plan_id: p for p in load_catalogs()}

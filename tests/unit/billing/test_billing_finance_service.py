@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from billing_fakes import FakeClock, FakeGateway, MemoryBillingStore, MemoryPlans, user
+from billing_fakes import FakeGateway, MemoryBillingStore, MemoryPlans, user
 from mantra.billing.account import BillingAccount
 from mantra.billing.finance import FinanceReports, months, to_csv
 from mantra.billing.records import HistoryRow, InvoiceLine, InvoiceRecord, UsageCharge
 from mantra.billing.service import BillingService
-from mantra.clock import IST
+from mantra.clock import IST, ManualClock
 from mantra.errors import Conflict, Invalid, NotFound
 from mantra.settings import Settings
 
@@ -107,7 +107,7 @@ def test_month_ranges_are_checked() -> None:
 def billing() -> tuple[BillingService, MemoryBillingStore, FakeGateway]:
     store = MemoryBillingStore([user("tnt_a", "usr_a")])
     gateway = FakeGateway()
-    svc = BillingService(store, MemoryPlans(), gateway, Settings(), FakeClock(1_790_000_000_000))
+    svc = BillingService(store, MemoryPlans(), gateway, Settings(), ManualClock(1_790_000_000_000))
     return svc, store, gateway
 
 

@@ -6,10 +6,11 @@ import json
 from typing import Any
 
 import pytest
-from billing_fakes import FakeClock, FakeGateway, MemoryBillingStore, MemoryPlans, user
+from billing_fakes import FakeGateway, MemoryBillingStore, MemoryPlans, user
 from mantra.billing import stripe_events as se
 from mantra.billing.dunning import DunningService
 from mantra.billing.webhook import StripeWebhookService
+from mantra.clock import ManualClock
 from mantra.errors import Invalid
 from mantra.settings import Settings
 
@@ -20,7 +21,7 @@ DAY = 86_400
 
 class World:
     def __init__(self) -> None:
-        self.clock = FakeClock(T0 * 1000)
+        self.clock = ManualClock(T0 * 1000)
         self.store = MemoryBillingStore([user("tnt_a", "usr_a"), user("tnt_a", "usr_a2")])
         self.plans = MemoryPlans()
         self.settings = Settings(billing_grace_days=7)
@@ -280,7 +281,7 @@ def test_a_redelivered_notice_is_emailed_once() -> None:
         def send(self, to: str, subject: str, text: str, headers: dict[str, str]) -> None:
             self.sent.append(to)
 
-    inbox, mail, clock = Inbox(), Mail(), FakeClock(T0 * 1000)
+    inbox, mail, clock = Inbox(), Mail(), ManualClock(T0 * 1000)
     notices = BillingNotices(inbox, MemoryBillingStore([user()]), mail, clock)  # type: ignore[arg-type]
     notice = Notice(
         notice_id="evt_1:payment_failed",

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from billing_fakes import FakeClock, FakeGateway, MemoryBillingStore, MemoryPlans
+from billing_fakes import FakeGateway, MemoryBillingStore, MemoryPlans
 from mantra.billing.account import BillingAccount
 from mantra.billing.metering import UsageMetering, compute_charges, period_bounds, previous_period
 from mantra.billing.records import StrategyDeployment, Trade
-from mantra.clock import IST
+from mantra.clock import IST, ManualClock
 from mantra.errors import Invalid
 
 
@@ -102,7 +102,7 @@ def metering() -> tuple[UsageMetering, MemoryBillingStore, FakeGateway]:
     store.trades_ = [trade(1, 150_000, ms(2026, 10, 5)), trade(2, None, ms(2026, 10, 6))]
     gateway = FakeGateway()
     return (
-        UsageMetering(store, MemoryPlans(), gateway, FakeClock(ms(2026, 11, 1, 1)), "starter"),
+        UsageMetering(store, MemoryPlans(), gateway, ManualClock(ms(2026, 11, 1, 1)), "starter"),
         store,
         gateway,
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import timebase
 from mantra.clock import IST
 from mantra.domain import (
     Alert,
@@ -37,18 +38,7 @@ def ist_ms(y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0, ms: int
 
 
 # Monday 23 Nov 2026, 10:00 IST: inside the NSE session.
-SESSION_10AM = ist_ms(2026, 11, 23, 10, 0)
-
-
-class FakeClock:
-    def __init__(self, now_ms: int = SESSION_10AM) -> None:
-        self.now = now_ms
-
-    def now_ms(self) -> int:
-        return self.now
-
-    def advance(self, ms: int) -> None:
-        self.now += ms
+SESSION_10AM = timebase.SESSION_10AM  # a Monday in a full trading week after the test moment
 
 
 def make_tick(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from core_fakes import (
     SESSION_10AM,
-    FakeClock,
     InMemoryAlerts,
     InMemoryInstruments,
     InMemoryNotifications,
@@ -22,6 +21,7 @@ from mantra.alerts.dispatch import AlertDispatcher, AlertTriggered, ChannelsFail
 from mantra.alerts.evaluate import evaluate, fires, trigger_id
 from mantra.alerts.inbox import InboxService
 from mantra.alerts.service import AlertService
+from mantra.clock import ManualClock
 from mantra.domain import AlertCondition, AlertStatus, Channel
 from mantra.errors import Invalid, LimitExceeded, NotFound
 
@@ -98,7 +98,7 @@ def service_parts():
         alerts,
         InMemoryInstruments([make_instrument("RELIANCE")]),
         InMemoryPlans([make_plan("pro", alerts=2)]),
-        FakeClock(),
+        ManualClock(SESSION_10AM),
     )
     return svc, alerts
 
@@ -206,7 +206,7 @@ def _dispatcher(email: RecordingEmail, with_user: bool = True, notes: InMemoryNo
     users, notes = InMemoryUsers(), notes or InMemoryNotifications()
     if with_user:
         users.put(make_user(), "x", 0)
-    return AlertDispatcher(notes, users, email, FakeClock()), notes
+    return AlertDispatcher(notes, users, email, ManualClock(SESSION_10AM)), notes
 
 
 def test_dispatch_writes_the_inbox_and_sends_one_email_with_ist_time() -> None:

@@ -6,7 +6,8 @@ import itertools
 from collections import defaultdict
 
 import pytest
-from core_fakes import SESSION_10AM, FakeClock, InMemoryFeedStatus, RecordingTickPublisher, make_tick
+from core_fakes import SESSION_10AM, InMemoryFeedStatus, RecordingTickPublisher, make_tick
+from mantra.clock import ManualClock
 from mantra.feed.runner import FeedRunner
 from mantra.feed.simulated import SimulatedMarket, volume_profile
 from mantra.market.instruments import demo_instruments
@@ -98,7 +99,7 @@ class FixedProvider:
 
 def test_a_step_publishes_the_providers_ticks_and_tracks_the_latest_tick_time() -> None:
     provider = FixedProvider([[make_tick("A", 1, SESSION_10AM + 5), make_tick("B", 1, SESSION_10AM + 9)]])
-    publisher, clock = RecordingTickPublisher(), FakeClock()
+    publisher, clock = RecordingTickPublisher(), ManualClock(SESSION_10AM)
     runner = FeedRunner(provider, publisher, InMemoryFeedStatus(), clock, interval_ms=0)
     assert runner.step() == 2
     assert (runner.published, runner.last_tick_ms) == (2, SESSION_10AM + 9)
@@ -109,7 +110,7 @@ def test_a_step_publishes_the_providers_ticks_and_tracks_the_latest_tick_time() 
 def test_run_reports_degraded_when_publishing_fails_and_stopped_at_the_end() -> None:
     # Given a publisher that fails once, then recovers
     provider = FixedProvider([[make_tick("A", 1)], [make_tick("A", 2)], [make_tick("A", 3)]])
-    status, clock = InMemoryFeedStatus(), FakeClock()
+    status, clock = InMemoryFeedStatus(), ManualClock(SESSION_10AM)
     runner = FeedRunner(provider, RecordingTickPublisher(fail_times=1), status, clock, interval_ms=0)
     # When the loop runs three steps (the clock standing still)
     runner.run(max_steps=3)
@@ -121,7 +122,7 @@ def test_run_reports_degraded_when_publishing_fails_and_stopped_at_the_end() -> 
 
 
 def test_a_healthy_loop_beats_at_most_once_a_second() -> None:
-    status, clock = InMemoryFeedStatus(), FakeClock()
+    status, clock = InMemoryFeedStatus(), ManualClock(SESSION_10AM)
 
     class Ticking(FixedProvider):
         def next_ticks(self, now_ms: int) -> list:
@@ -137,7 +138,9 @@ def test_a_healthy_loop_beats_at_most_once_a_second() -> None:
 
 def test_stop_ends_the_loop_before_the_next_step() -> None:
     provider = FixedProvider([])
-    runner = FeedRunner(provider, RecordingTickPublisher(), InMemoryFeedStatus(), FakeClock(), interval_ms=0)
+    runner = FeedRunner(
+        provider, RecordingTickPublisher(), InMemoryFeedStatus(), ManualClock(SESSION_10AM), interval_ms=0
+    )
     runner.stop()
     runner.run()
     assert provider.asked == []

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import timebase
 from core_fakes import (
     SESSION_10AM,
-    FakeClock,
     InMemoryAlerts,
     InMemoryCandles,
     InMemoryFeedStatus,
@@ -27,6 +27,7 @@ from fastapi.testclient import TestClient
 from mantra.alerts.inbox import InboxService
 from mantra.alerts.service import AlertService
 from mantra.auth.passwords import hash_password
+from mantra.clock import ManualClock
 from mantra.domain import Candle, FeedStatus, Notification, Quote
 from mantra.health import HealthService
 from mantra.settings import Settings
@@ -47,7 +48,7 @@ class FakeContainer:
     """The attributes the routers use, backed by in-memory fakes."""
 
     # Tokens are issued at the container's clock but PyJWT checks expiry on the wall clock: keep them equal.
-    clock: FakeClock = field(default_factory=lambda: FakeClock(int(time.time() * 1000)))
+    clock: ManualClock = field(default_factory=lambda: ManualClock(int(time.time() * 1000)))
     users: InMemoryUsers = field(default_factory=InMemoryUsers)
     instruments: InMemoryInstruments = field(
         default_factory=lambda: InMemoryInstruments([make_instrument("RELIANCE"), make_instrument("TCS")])
@@ -282,7 +283,7 @@ def test_a_quote_is_served_in_rupees_with_the_change_from_previous_close(client,
                 tick_ts_ms=SESSION_10AM,
                 tick_id="t",
                 seq=3,
-                session_date="2026-11-23",
+                session_date=timebase.SESSION_DAY.isoformat(),
             )
         ]
     )
@@ -293,7 +294,7 @@ def test_a_quote_is_served_in_rupees_with_the_change_from_previous_close(client,
         "2.34",
         None,
     )
-    assert body["tick_time"].startswith("2026-11-23T04:30:00")
+    assert body["tick_time"].startswith(f"{timebase.SESSION_DAY.isoformat()}T04:30:00")  # 10:00 IST in UTC
     missing = client.get("/api/quotes/TCS", headers=auth_a)
     assert missing.status_code == 404 and "TCS" in missing.json()["detail"]
 
@@ -320,8 +321,8 @@ def test_candles_are_read_for_the_requested_window_and_timeframe(client, contain
         "/api/candles/tcs",
         params={
             "tf": "5m",
-            "from": "2026-11-23T09:15:00+05:30",
-            "to": "2026-11-23T15:30:00+05:30",
+            "from": f"{timebase.SESSION_DAY.isoformat()}T09:15:00+05:30",
+            "to": f"{timebase.SESSION_DAY.isoformat()}T15:30:00+05:30",
             "limit": 10,
         },
         headers=auth_a,

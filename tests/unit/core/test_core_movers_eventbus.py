@@ -6,7 +6,14 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from core_fakes import InMemoryOutbox, InMemoryOutboxMarks, InMemoryQuotes, RecordingEventPublisher
+from core_fakes import (
+    SESSION_10AM,
+    InMemoryOutbox,
+    InMemoryOutboxMarks,
+    InMemoryQuotes,
+    RecordingEventPublisher,
+)
+from mantra.clock import ManualClock
 from mantra.domain import Quote
 from mantra.eventbus import OutboxEvent, OutboxFastPath, OutboxRelay
 from mantra.market.movers import SIGNAL_DETECTED, MoversScan, change_bps
@@ -103,13 +110,15 @@ def _events(n: int, detail_type: str = "signal.detected") -> list[OutboxEvent]:
 
 def test_relay_publishes_every_event_with_its_id_type_and_detail_in_one_call() -> None:
     publisher = RecordingEventPublisher()
-    assert OutboxRelay(publisher, InMemoryOutboxMarks()).relay(_events(3)) == []
+    assert OutboxRelay(publisher, InMemoryOutboxMarks(), ManualClock(SESSION_10AM)).relay(_events(3)) == []
     assert publisher.calls == [[(f"e{i}", "signal.detected", {"i": i}) for i in range(3)]]
 
 
 def test_relay_returns_what_the_bus_refused_so_only_those_records_are_retried() -> None:
     publisher = RecordingEventPublisher(refuse={"e1"})
-    assert OutboxRelay(publisher, InMemoryOutboxMarks()).relay(_events(3)) == ["e1"]
+    assert OutboxRelay(publisher, InMemoryOutboxMarks(), ManualClock(SESSION_10AM)).relay(_events(3)) == [
+        "e1"
+    ]
 
 
 def test_relay_skips_what_its_writer_already_published() -> None:
@@ -118,18 +127,31 @@ def test_relay_skips_what_its_writer_already_published() -> None:
     marks.mark_published(["e0", "e2"], 1)
     publisher = RecordingEventPublisher()
     # When their rows come through the stream
-    OutboxRelay(publisher, marks).relay(_events(3))
+    OutboxRelay(publisher, marks, ManualClock(SESSION_10AM)).relay(_events(3))
     # Then only e1 goes on the bus; and a batch of only published rows makes no call at all
     assert [[e[0] for e in call] for call in publisher.calls] == [["e1"]]
-    OutboxRelay(publisher, marks).relay([_events(1)[0]])
+    OutboxRelay(publisher, marks, ManualClock(SESSION_10AM)).relay([_events(1)[0]])
     assert len(publisher.calls) == 1
+
+
+def test_a_redelivered_stream_record_is_relayed_once() -> None:
+    # Given a batch the relay published, whose neighbour failed, so the poller delivers it again from there
+    publisher, marks = RecordingEventPublisher(refuse={"e1"}), InMemoryOutboxMarks()
+    relay = OutboxRelay(publisher, marks, ManualClock(SESSION_10AM))
+    assert relay.relay(_events(3)) == ["e1"]
+    # When the same records arrive again
+    publisher.refuse = set()
+    relay.relay(_events(3))
+    # Then only the refused one goes out the second time, and what went out is marked with the relay's clock
+    assert [[e[0] for e in call] for call in publisher.calls] == [["e0", "e1", "e2"], ["e1"]]
+    assert marks.marks == {"e0": SESSION_10AM, "e1": SESSION_10AM, "e2": SESSION_10AM}
 
 
 def test_fast_path_publishes_at_once_and_marks_only_what_the_bus_accepted() -> None:
     publisher, marks = RecordingEventPublisher(refuse={"e1"}), InMemoryOutboxMarks()
     assert OutboxFastPath(publisher, marks).publish(_events(3), at_ms=42) == 2
     assert marks.marks == {"e0": 42, "e2": 42}  # e1 is left to the relay
-    assert OutboxRelay(RecordingEventPublisher(), marks).relay(_events(3)) == []
+    assert OutboxRelay(RecordingEventPublisher(), marks, ManualClock(SESSION_10AM)).relay(_events(3)) == []
 
 
 @pytest.mark.parametrize(
@@ -144,5 +166,5 @@ def test_fast_path_never_raises_and_leaves_the_rows_to_the_relay(publisher, mark
     # the commit already happened: a failed fast path must not fail the writer, and nothing may be lost
     assert OutboxFastPath(publisher, marks).publish(_events(2), at_ms=1) == 0
     relay_bus = RecordingEventPublisher()
-    OutboxRelay(relay_bus, marks).relay(_events(2))
+    OutboxRelay(relay_bus, marks, ManualClock(SESSION_10AM)).relay(_events(2))
     assert [e[0] for e in relay_bus.calls[0]] == ["e0", "e1"]

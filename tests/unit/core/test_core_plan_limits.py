@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from core_fakes import (
     SESSION_10AM,
-    FakeClock,
     InMemoryAlerts,
     InMemoryNotifications,
     InMemoryPlans,
@@ -14,6 +13,7 @@ from core_fakes import (
     make_user,
 )
 from mantra.alerts.plan_limits import PlanChanged, PlanLimits
+from mantra.clock import ManualClock
 from mantra.domain import Alert, AlertStatus
 
 
@@ -30,7 +30,7 @@ def _world(
 ) -> tuple[PlanLimits, InMemoryAlerts, InMemoryNotifications]:
     alerts, notes = InMemoryAlerts(), InMemoryNotifications()
     plans = InMemoryPlans([make_plan("starter", alerts=limit), make_plan("pro", alerts=pro_limit)])
-    return PlanLimits(alerts, plans, notes, users or _users(), FakeClock()), alerts, notes
+    return PlanLimits(alerts, plans, notes, users or _users(), ManualClock(SESSION_10AM)), alerts, notes
 
 
 def _add(alerts: InMemoryAlerts, n: int, user_id: str = "usr_a", start: int = 0, **kw: object) -> None:
@@ -107,7 +107,7 @@ def test_an_alert_that_fired_meanwhile_is_left_triggered_not_paused() -> None:
         InMemoryPlans([make_plan("starter", alerts=1)]),
         InMemoryNotifications(),
         _users(),
-        FakeClock(),
+        ManualClock(SESSION_10AM),
     ).apply(EVENT)
     assert report.paused == [] and racing.items[("ten_a", "alr_01")].status is AlertStatus.TRIGGERED
 

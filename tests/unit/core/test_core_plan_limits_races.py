@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 from core_fakes import (
     SESSION_10AM,
-    FakeClock,
     InMemoryAlerts,
     InMemoryNotifications,
     InMemoryPlans,
@@ -19,6 +18,7 @@ from core_fakes import (
     make_user,
 )
 from mantra.alerts.plan_limits import PlanChanged, PlanLimits
+from mantra.clock import ManualClock
 from mantra.domain import Alert, AlertStatus, Notification
 
 TENANT, USER = "ten_a", "usr_a"
@@ -79,7 +79,7 @@ class AlertsWithAGap(InMemoryAlerts):
 
 class World:
     def __init__(self) -> None:
-        self.clock = FakeClock(SESSION_10AM)
+        self.clock = ManualClock(SESSION_10AM)
         self.alerts = AlertsWithAGap()
         self.notes = InboxKeyedLikeTheTable()
         self.users = InMemoryUsers()

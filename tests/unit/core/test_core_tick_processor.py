@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import timebase
 from core_fakes import (
     SESSION_10AM,
-    FakeClock,
     InMemoryAlerts,
     InMemoryCandles,
     InMemoryOutboxMarks,
@@ -16,6 +16,7 @@ from core_fakes import (
     make_tick,
 )
 from mantra.alerts.evaluate import trigger_id
+from mantra.clock import ManualClock
 from mantra.domain import AlertCondition, AlertStatus
 from mantra.eventbus import OutboxFastPath
 from mantra.market.ticks import ALERT_TRIGGERED, TickProcessor
@@ -28,7 +29,7 @@ class World:
         self.quotes = InMemoryQuotes()
         self.candles = InMemoryCandles(self.quotes.candles)
         self.alerts = InMemoryAlerts()
-        self.clock = FakeClock(T0 + 120_000)
+        self.clock = ManualClock(T0 + 120_000)
         self.processor = TickProcessor(
             self.quotes,
             self.candles,
@@ -79,7 +80,11 @@ def test_first_batch_writes_quotes_and_candles_per_symbol(world: World) -> None:
     assert summary.candles_written == 4 and summary.conflicts == 0
     q = world.quotes.get("RELIANCE")
     assert (q.ltp_paise, q.seq, q.high_paise, q.low_paise, q.volume) == (131_000, 2, 131_000, 129_000, 10)
-    assert (q.open_paise, q.prev_close_paise, q.session_date) == (128_000, 127_500, "2026-11-23")
+    assert (q.open_paise, q.prev_close_paise, q.session_date) == (
+        128_000,
+        127_500,
+        timebase.SESSION_DAY.isoformat(),
+    )
     assert world.candles.items[("RELIANCE", "1m", T0)].volume == 10
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+import timebase
 from mantra.clock import IST
 from mantra.domain import FeedStatus, Instrument, Tick
 from mantra.feed.base import NeedsLogin, ProviderUnavailable, TickSink
@@ -14,18 +15,7 @@ def ist_ms(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> int:
     return int(datetime(y, mo, d, h, mi, tzinfo=IST).timestamp() * 1000)
 
 
-SESSION_10AM = ist_ms(2026, 11, 23, 10, 0)  # Monday
-
-
-class FakeClock:
-    def __init__(self, now_ms: int = SESSION_10AM) -> None:
-        self.now = now_ms
-
-    def now_ms(self) -> int:
-        return self.now
-
-    def advance(self, ms: int) -> None:
-        self.now += ms
+SESSION_10AM = timebase.SESSION_10AM  # a Monday in a full trading week after the test moment
 
 
 def inst(symbol: str, token: str | None = None, **kw: object) -> Instrument:

@@ -4,8 +4,9 @@ contracts, best bid/ask, our tick_id/seq."""
 from __future__ import annotations
 
 import pytest
-from feed_fakes import SESSION_10AM, FakeClock
+from feed_fakes import SESSION_10AM
 from feed_wire import angel_snap_quote, kite_full_quote, kite_message
+from mantra.clock import ManualClock
 from mantra.domain import Instrument
 from mantra.feed.base import Stamper
 from mantra.feed.providers import angel, kite
@@ -24,7 +25,7 @@ def test_a_smartapi_snap_quote_becomes_a_tick_in_paise_with_oi_in_contracts(monk
         oi=650_000, bid=12_340, ask=12_350,
     )  # fmt: skip
     parsed = SmartWebSocketV2._parse_binary_data(object.__new__(SmartWebSocketV2), raw)
-    t = angel.to_tick(parsed, NIFTY_CE, Stamper(FakeClock()))
+    t = angel.to_tick(parsed, NIFTY_CE, Stamper(ManualClock(SESSION_10AM)))
     assert t is not None
     assert (t.ltp_paise, t.ts_ms, t.last_qty, t.volume) == (12_345, SESSION_10AM + 250, 130, 65_000)
     assert (t.bid_paise, t.ask_paise, t.open_paise, t.prev_close_paise) == (12_340, 12_350, 11_000, 10_500)
@@ -50,7 +51,7 @@ def test_a_kite_full_packet_becomes_a_tick_with_utc_milliseconds_and_rounded_pai
         )
     )
     (parsed,) = KiteTicker("k", "t")._parse_binary(msg)
-    t = kite.to_tick(parsed, NIFTY_CE, Stamper(FakeClock()))
+    t = kite.to_tick(parsed, NIFTY_CE, Stamper(ManualClock(SESSION_10AM)))
     assert t is not None
     assert (t.ltp_paise, t.ts_ms, t.volume, t.oi) == (12_345, ts_s * 1000, 1300, 2000)
     assert (t.bid_paise, t.ask_paise, t.open_paise, t.prev_close_paise) == (12_340, 12_355, 11_005, 10_995)
@@ -58,13 +59,13 @@ def test_a_kite_full_packet_becomes_a_tick_with_utc_milliseconds_and_rounded_pai
 
 @pytest.mark.parametrize("price", [0.0, None])
 def test_a_kite_tick_without_a_price_is_skipped(price) -> None:
-    assert kite.to_tick({"last_price": price}, NIFTY_CE, Stamper(FakeClock())) is None
+    assert kite.to_tick({"last_price": price}, NIFTY_CE, Stamper(ManualClock(SESSION_10AM))) is None
 
 
 def test_an_angel_login_without_credentials_needs_a_person() -> None:
     from mantra.feed.base import NeedsLogin
 
-    provider = angel.AngelProvider(lambda: {"angel_api_key": "k"}, FakeClock())
+    provider = angel.AngelProvider(lambda: {"angel_api_key": "k"}, ManualClock(SESSION_10AM))
     with pytest.raises(NeedsLogin, match="angel_client_code"):
         provider.start([NIFTY_CE], lambda _: None)
 
@@ -72,6 +73,6 @@ def test_an_angel_login_without_credentials_needs_a_person() -> None:
 def test_a_kite_login_without_a_token_needs_the_browser_login() -> None:
     from mantra.feed.base import NeedsLogin
 
-    provider = kite.KiteProvider(lambda: {"kite_api_key": "k"}, FakeClock())
+    provider = kite.KiteProvider(lambda: {"kite_api_key": "k"}, ManualClock(SESSION_10AM))
     with pytest.raises(NeedsLogin, match="request_token"):
         provider.start([NIFTY_CE], lambda _: None)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import random
 
-from feed_fakes import FakeClock, NeedsLogin, ProviderUnavailable, ScriptedProvider, inst, tick
+from feed_fakes import SESSION_10AM, NeedsLogin, ProviderUnavailable, ScriptedProvider, inst, tick
+from mantra.clock import ManualClock
 from mantra.feed.base import ProviderState
 from mantra.feed.failover import Backoff, FailoverFeed
 
 
-def _feed(*providers: ScriptedProvider, market_open: bool = True, clock: FakeClock | None = None):
-    clock = clock or FakeClock()
+def _feed(*providers: ScriptedProvider, market_open: bool = True, clock: ManualClock | None = None):
+    clock = clock or ManualClock(SESSION_10AM)
     feed = FailoverFeed(
         providers, clock, stale_after_s=5, market_open=lambda _: market_open, backoff=Backoff(1, 60),
         login_retry_s=300, rng=random.Random(1),
@@ -75,7 +76,7 @@ def test_needs_login_falls_back_and_is_retried_only_after_the_login_interval() -
 def test_reconnect_delays_grow_exponentially_with_jitter_up_to_the_cap() -> None:
     angel = ScriptedProvider("angel")
     angel.fail = ProviderUnavailable("connection refused")
-    clock = FakeClock()
+    clock = ManualClock(SESSION_10AM)
     feed, _, _ = _feed(angel, clock=clock)
     delays = []
     for _ in range(9):

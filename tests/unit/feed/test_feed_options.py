@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 from feed_fakes import SESSION_10AM
-from mantra.feed.options_sim import CHAINS, bs_price, next_expiry, option_symbol, smile_vol
+from mantra.feed.options_sim import CHAINS, bs_price, expiry_for, next_expiry, option_symbol, smile_vol
 from mantra.feed.simulated import SimulatedMarket
 from mantra.market.instruments import demo_instruments
 
@@ -51,7 +51,9 @@ def test_each_chain_has_ten_strikes_either_side_of_the_money_calls_and_puts() ->
     assert len(nifty) == 42 and {i.instrument_type for i in nifty} == {"CE", "PE"}
     strikes = sorted({i.strike_paise for i in nifty})
     assert len(strikes) == 21 and strikes[10] == 2_435_000 and strikes[1] - strikes[0] == 5_000
-    assert {i.expiry for i in nifty} == {"2026-11-24"} and {i.exchange for i in nifty} == {"NFO"}
+    assert {i.expiry for i in nifty} == {expiry_for(SESSION_10AM, CHAINS["NIFTY"]).isoformat()} and {
+        i.exchange for i in nifty
+    } == {"NFO"}
 
 
 def test_option_ticks_are_on_the_grid_with_a_spread_oi_and_growing_volume() -> None:

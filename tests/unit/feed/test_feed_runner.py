@@ -8,7 +8,7 @@ import threading
 import time
 
 from feed_fakes import (
-    FakeClock,
+    SESSION_10AM,
     InMemoryFeedStatus,
     NeedsLogin,
     RecordingPublisher,
@@ -16,7 +16,7 @@ from feed_fakes import (
     inst,
     tick,
 )
-from mantra.clock import SystemClock
+from mantra.clock import ManualClock, SystemClock
 from mantra.feed.failover import FailoverFeed
 from mantra.feed.runner import SeqGuard, StreamingFeedRunner, TickBuffer
 from mantra.feed.simulated import SimulatedMarket, SimulatedProvider
@@ -24,7 +24,7 @@ from mantra.market.instruments import demo_instruments
 
 
 def _runner(*providers, publisher=None, clock=None, subscription=None):
-    clock = clock or FakeClock()
+    clock = clock or ManualClock(SESSION_10AM)
     feed = FailoverFeed(providers, clock, 5, lambda _: True, rng=random.Random(0))
     status = InMemoryFeedStatus()
     runner = StreamingFeedRunner(

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+import timebase
 from mantra.clock import IST
 from mantra.domain import Alert, Candle, Instrument, Quote, Tick
 
@@ -16,7 +17,7 @@ def ist_ms(y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0, ms: int
     return int(datetime(y, mo, d, h, mi, s, tzinfo=IST).timestamp() * 1000) + ms
 
 
-T0 = ist_ms(2026, 11, 23, 10, 0)  # Monday, in the session
+T0 = timebase.SESSION_10AM  # a Monday in a full trading week, in the session
 
 
 def tick(symbol: str, seq: int, ts_ms: int, ltp: int, qty: int = 1, **extra: Any) -> Tick:
@@ -31,14 +32,6 @@ def tick(symbol: str, seq: int, ts_ms: int, ltp: int, qty: int = 1, **extra: Any
         volume=extra.pop("volume", seq * qty),
         **extra,
     )
-
-
-class Clock:
-    def __init__(self, now: int = T0) -> None:
-        self.now = now
-
-    def now_ms(self) -> int:
-        return self.now
 
 
 class Quotes:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 
 import pytest
+from mantra.clock import ManualClock
 from mantra.domain import Candle, Tick
 from mantra.market.ticks import SEEN_WINDOW, TickProcessor
-from market_fakes import T0, Candles, Clock, NoAlerts, Quotes, tick
+from market_fakes import T0, Candles, NoAlerts, Quotes, tick
 
 TFS = ("1m", "5m", "15m", "1h", "1d")
 
@@ -16,7 +17,9 @@ class World:
     def __init__(self) -> None:
         self.quotes = Quotes()
         self.candles = Candles(self.quotes.candles)
-        self.processor = TickProcessor(self.quotes, self.candles, NoAlerts(), Clock(), TFS, max_workers=2)
+        self.processor = TickProcessor(
+            self.quotes, self.candles, NoAlerts(), ManualClock(1_795_400_000_000), TFS, max_workers=2
+        )
 
     def run(self, batches: list[list[Tick]]) -> list:
         return [self.processor.process(b) for b in batches]
@@ -121,7 +124,9 @@ def test_a_concurrent_writer_makes_the_instrument_retry_and_nothing_counts_twice
     # Given another consumer applies the same batch between our read and our write
     real_apply, other = world.quotes.apply, World()
     other.quotes, other.candles = world.quotes, world.candles
-    other.processor = TickProcessor(world.quotes, world.candles, NoAlerts(), Clock(), TFS, max_workers=1)
+    other.processor = TickProcessor(
+        world.quotes, world.candles, NoAlerts(), ManualClock(1_795_400_000_000), TFS, max_workers=1
+    )
     raced = []
 
     def racing(quote, prev_seq, candles):

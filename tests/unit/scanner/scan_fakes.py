@@ -6,14 +6,6 @@ from mantra.domain import Plan, Role, User
 from mantra.scans.models import Every, Scanner, Signal
 
 
-class Clock:
-    def __init__(self, now_ms: int) -> None:
-        self.now = now_ms
-
-    def now_ms(self) -> int:
-        return self.now
-
-
 class Scanners:
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], Scanner] = {}

@@ -9,11 +9,11 @@ from datetime import datetime
 import pytest
 from fastapi.testclient import TestClient
 from mantra.auth.tokens import DevIssuer
-from mantra.clock import IST
+from mantra.clock import IST, ManualClock
 from mantra.market.history import HistoryLoader
 from mantra.scans.service import ScanService
 from mantra.settings import Settings
-from scan_fakes import Clock, Outbox, Plans, Scanners, Signals, plan, user
+from scan_fakes import Outbox, Plans, Scanners, Signals, plan, user
 
 from frontend_api.app import create_app
 
@@ -28,7 +28,7 @@ class Users:
 
 @dataclass
 class Container:
-    clock: Clock = field(default_factory=lambda: Clock(int(time.time() * 1000)))
+    clock: ManualClock = field(default_factory=lambda: ManualClock(int(time.time() * 1000)))
 
     def __post_init__(self) -> None:
         self.users = Users([user("usr_a", "ten_a", "starter"), user("usr_b", "ten_b", "pro")])

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from mantra.clock import IST
+from mantra.clock import IST, ManualClock
 from mantra.errors import Invalid, LimitExceeded, NotFound
 from mantra.market.history import HistoryLoader, universe
 from mantra.quant.scanner import ScanSyntaxError, ScanTooExpensive
 from mantra.scans.models import Every
 from mantra.scans.service import SIGNAL_DETECTED, ScanService, due_intervals
-from scan_fakes import Clock, Outbox, Plans, Scanners, Signals, plan, user
+from scan_fakes import Outbox, Plans, Scanners, Signals, plan, user
 
 AT = datetime(2026, 11, 23, 10, 0, tzinfo=IST)  # a Monday, in the session
 
@@ -21,7 +21,7 @@ def parts():
     scanners, signals, outbox = Scanners(), Signals(), Outbox()
     plans = Plans([plan("starter", scanners=2, instruments=50), plan("pro", scanners=25)])
     service = ScanService(
-        scanners, signals, plans, outbox, HistoryLoader(None, seed=3), Clock(int(AT.timestamp() * 1000))
+        scanners, signals, plans, outbox, HistoryLoader(None, seed=3), ManualClock(int(AT.timestamp() * 1000))
     )
     return service, scanners, signals, outbox
 

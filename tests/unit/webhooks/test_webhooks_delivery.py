@@ -73,7 +73,7 @@ def test_an_attempt_is_claimed_once_so_two_overlapping_sweeps_send_it_once():
     pro = user()
     w.service.create(pro, URL, "", ["alert.triggered"])
     w.channel.send(pro.tenant_id, "alert.triggered", "evt_1", {})
-    w.clock.advance(60)
+    w.clock.advance_s(60)
     # When two sweeps read the same due attempt and both try it
     first_view = w.deliveries.due(w.clock.now_ms(), 10)[0]
     second_view = w.deliveries.due(w.clock.now_ms(), 10)[0]
@@ -94,12 +94,12 @@ def test_failures_retry_on_schedule_then_succeed_and_the_log_keeps_every_attempt
     (d,) = w.deliveries.items.values()
     assert d.next_attempt_ms is not None and 24_000 <= d.next_attempt_ms - w.clock.now_ms() <= 36_100
     # When the sweep runs before it is due, nothing is sent
-    w.clock.advance(20)
+    w.clock.advance_s(20)
     assert w.retry.run().due == 0
     # When it runs after each retry time
-    w.clock.advance(20)
+    w.clock.advance_s(20)
     assert w.retry.run().outcomes == {"retry_scheduled": 1}
-    w.clock.advance(150)
+    w.clock.advance_s(150)
     assert w.retry.run().outcomes == {"delivered": 1}
     # Then the log has three attempts: 503, a timeout, 200; and nothing is pending
     (done,) = w.service.deliveries(pro, a.endpoint_id)
@@ -116,7 +116,7 @@ def test_after_seven_failed_attempts_the_delivery_is_marked_failed():
     w.service.create(pro, URL, "", ["alert.triggered"])
     w.channel.send(pro.tenant_id, "alert.triggered", "evt_1", {})
     for _ in range(10):
-        w.clock.advance(10 * 3600)
+        w.clock.advance_s(10 * 3600)
         w.retry.run()
     (d,) = w.deliveries.items.values()
     assert d.status is DeliveryStatus.FAILED and len(d.attempts) == 7 and d.next_attempt_ms is None
@@ -136,7 +136,7 @@ def test_410_gone_disables_the_endpoint_and_stops_its_other_retries():
     endpoint = w.service.get(pro, a.endpoint_id)
     assert endpoint.status is EndpointStatus.DISABLED and "410" in (endpoint.disabled_reason or "")
     # And the first event's retry is cancelled without sending, and new events skip it
-    w.clock.advance(3600)
+    w.clock.advance_s(3600)
     assert w.retry.run().outcomes == {"cancelled": 1}
     assert len(w.sender.sent) == 2
     assert w.channel.send(pro.tenant_id, "alert.triggered", "evt_3", {}) == []
@@ -150,7 +150,7 @@ def test_deleting_an_endpoint_cancels_its_pending_retries():
     a, _ = w.service.create(pro, URL, "", ["alert.triggered"])
     w.channel.send(pro.tenant_id, "alert.triggered", "evt_1", {})
     w.service.delete(pro, a.endpoint_id)
-    w.clock.advance(3600)
+    w.clock.advance_s(3600)
     assert w.retry.run().outcomes == {"cancelled": 1}
     assert len(w.sender.sent) == 1
 

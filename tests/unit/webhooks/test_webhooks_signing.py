@@ -78,7 +78,7 @@ def test_rotation_signs_with_both_secrets_for_24_hours_then_only_the_new_one():
     signing.verify(old, sent.headers, sent.body, now_s=now_s)
     signing.verify(new, sent.headers, sent.body, now_s=now_s)
     # And after 24 hours only the new secret signs
-    w.clock.advance(24 * 3600 + 1)
+    w.clock.advance_s(24 * 3600 + 1)
     w.channel.send(pro.tenant_id, "alert.triggered", "evt_2", {"symbol": "TCS"})
     later = w.sender.sent[-1]
     assert len(later.headers["webhook-signature"].split(" ")) == 1
@@ -92,7 +92,7 @@ def test_a_second_rotation_drops_the_oldest_secret_at_its_original_expiry():
     pro = user()
     endpoint, first = w.service.create(pro, "https://hooks.example.in/tm", "", ["alert.triggered"])
     _, second = w.service.rotate(pro, endpoint.endpoint_id)
-    w.clock.advance(3600)
+    w.clock.advance_s(3600)
     rotated, third = w.service.rotate(pro, endpoint.endpoint_id)
     # the first keeps its original expiry (24 h after the first rotation), the second gets a fresh 24 h
     expiries = {s.secret: s.expires_ms for s in rotated.secrets}

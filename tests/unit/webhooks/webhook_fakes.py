@@ -6,6 +6,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import timebase
 from mantra.alerts.webhooks import WebhookChannel, WebhookDeliverer, WebhookRetry, WebhookService
 from mantra.alerts.webhooks.models import (
     Attempt,
@@ -18,20 +19,10 @@ from mantra.alerts.webhooks.models import (
 from mantra.alerts.webhooks.schedule import RetrySchedule
 from mantra.alerts.webhooks.ssrf import Target, UrlGuard
 from mantra.alerts.webhooks.transport import HttpResult
+from mantra.clock import ManualClock
 from mantra.domain import Role, User
 
-T0 = 1_795_400_000_000  # 2026-11-23, a Monday
-
-
-class FakeClock:
-    def __init__(self, now_ms: int = T0) -> None:
-        self.now = now_ms
-
-    def now_ms(self) -> int:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += int(seconds * 1000)
+T0 = timebase.SESSION_10AM  # a Monday in a full trading week after the test moment
 
 
 def resolver(table: dict[str, list[str]]) -> Callable[[str, int], list[str]]:
@@ -164,7 +155,7 @@ class ScriptedSender:
 
 @dataclass
 class World:
-    clock: FakeClock
+    clock: ManualClock
     endpoints: MemoryEndpoints
     deliveries: MemoryDeliveries
     sender: ScriptedSender
@@ -175,7 +166,7 @@ class World:
 
 
 def world(script: list[int | None] | None = None, seed: int = 7) -> World:
-    clock, endpoints, deliveries = FakeClock(), MemoryEndpoints(), MemoryDeliveries()
+    clock, endpoints, deliveries = ManualClock(T0), MemoryEndpoints(), MemoryDeliveries()
     sender = ScriptedSender(script or [200])
     guard = UrlGuard(DOC_NETS, resolver(PUBLIC_DNS))
     deliverer = WebhookDeliverer(

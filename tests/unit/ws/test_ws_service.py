@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
+import timebase
+from mantra.clock import ManualClock
 from mantra.domain import Candle, Notification
 from mantra.errors import Unauthorized
 from mantra.ws.models import WsConnection
 from mantra.ws.service import WsCleanup, WsFanout, WsSessions
 from test_ws_protocol import QUOTE
-from ws_fakes import FakeClock, FakeConnections, FakeInstruments, FakeManagement, FakeTokens, FakeUsers, user
+from ws_fakes import FakeConnections, FakeInstruments, FakeManagement, FakeTokens, FakeUsers, user
 
 
 @pytest.fixture
@@ -25,7 +27,7 @@ def sessions(repo: FakeConnections) -> WsSessions:
         FakeTokens({"good": "usr_pro", "orphan": "usr_deleted"}),
         FakeUsers(user()),
         FakeInstruments("SBIN", "RELIANCE", "INFY"),
-        FakeClock(),
+        ManualClock(timebase.NOW_MS),
         lifetime_s=7200,
         max_topics=3,
     )
@@ -172,7 +174,7 @@ def test_other_send_failures_are_counted_and_keep_the_connection(repo):
 
 
 def test_the_sweep_closes_expired_forgets_unreachable_and_drops_orphan_memberships(repo):
-    clock = FakeClock(now_ms=10_000)
+    clock = ManualClock(now_ms=10_000)
     repo.add(_conn("old", expires=9_999, topics=frozenset({"quotes#SBIN"})))
     repo.add(_conn("dead", topics=frozenset({"quotes#SBIN"})))
     repo.add(_conn("fine", topics=frozenset({"quotes#SBIN"})))

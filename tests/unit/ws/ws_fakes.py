@@ -123,14 +123,6 @@ class FakeInstruments:
         return object() if symbol in self.symbols else None
 
 
-class FakeClock:
-    def __init__(self, now_ms: int = 1_795_400_000_000) -> None:
-        self.now = now_ms
-
-    def now_ms(self) -> int:
-        return self.now
-
-
 def user(user_id: str = "usr_pro", tenant_id: str = "tnt_pro") -> User:
     return User(
         user_id=user_id,

@@ -116,12 +116,17 @@ class OptionChainService:
         if expiry is not None and not ISO_DATE.fullmatch(expiry):
             raise Invalid(f"expiry: {expiry!r} is not a date like 2026-11-26")
         now = self._clock.now_ms()
-        known = self._contracts.expiries(u)
-        if not known:
+        listed = self._contracts.expiries(u)
+        if not listed:
             raise NotFound(f"no option contracts for {u!r}")
-        if expiry is None:  # the nearest expiry still trading (the last one once all have expired)
-            live = [e for e in known if years_to_expiry(e, now) > 0]
-            expiry = live[0] if live else known[-1]
+        # a chain never offers an expiry that has passed (contracts stay in the master until they age out)
+        known = [e for e in listed if years_to_expiry(e, now) > 0]
+        if not known:
+            raise NotFound(f"every {u} expiry in the master has passed (the last was {listed[-1]})")
+        if expiry is None:
+            expiry = known[0]
+        elif expiry in listed and expiry not in known:
+            raise NotFound(f"the {u} expiry {expiry} has passed; live expiries: {', '.join(known)}")
         contracts = [c for c in self._contracts.contracts(u, expiry) if c.strike_paise is not None]
         if not contracts:
             raise NotFound(f"no {u} contracts expire on {expiry}; known expiries: {', '.join(known)}")

@@ -47,8 +47,23 @@ def dynamodb_stream_event(records: list[dict[str, Any]], stream_arn: str, region
         if isinstance(ddb.get("ApproximateCreationDateTime"), datetime):
             ddb["ApproximateCreationDateTime"] = ddb["ApproximateCreationDateTime"].timestamp()
         rec["dynamodb"] = ddb
+        if rec.get("eventName") not in STREAM_EVENT_NAMES:
+            rec["eventName"] = _event_name_from_images(ddb)
         out.append(rec)
     return {"Records": out}
+
+
+STREAM_EVENT_NAMES = ("INSERT", "MODIFY", "REMOVE")
+
+
+def _event_name_from_images(ddb: dict[str, Any]) -> str:
+    """DynamoDB Local names the records of transactional writes ``UNKNOWN_TO_SDK_VERSION`` (its SDK's enum
+    fallback); DynamoDB sends INSERT/MODIFY/REMOVE for them like any write, so Lambda's shape is restored from
+    the images the record carries (the tables stream NEW_AND_OLD_IMAGES)."""
+    old, new = ddb.get("OldImage"), ddb.get("NewImage")
+    if new and not old:
+        return "INSERT"
+    return "MODIFY" if new else "REMOVE"
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
