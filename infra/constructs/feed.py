@@ -14,13 +14,16 @@ from constructs import Construct
 from mantra.catalog import TaskSpec
 from mantra.settings import Settings
 
+from infra.bundling import DEV_ONLY_PATHS
 from infra.constructs.access import Resources, grant_access
 from infra.constructs.common import acknowledge
 
-# Docker build context is the repo root (the image installs the project); keep it small and stable.
+# Docker build context is the repo root (the image installs the project); keep it small and stable, and leave
+# the development tooling out, as the Lambda layer does.
 DOCKER_EXCLUDE = [
     ".git", ".venv", ".bench-venv", "build", "cdk.out", ".data", ".standins", "tests", "bench", ".ci",
     "**/__pycache__", "**/*.pyc", ".mypy_cache", ".ruff_cache", ".pytest_cache", "*.egg-info", "node_modules",
+    *DEV_ONLY_PATHS,
 ]  # fmt: skip
 
 

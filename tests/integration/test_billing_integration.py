@@ -370,7 +370,7 @@ def _paying_customer(gateway: str, platform: Settings, container: Container, ten
 
 
 def _sweep_after_grace(platform: Settings, container: Container) -> Any:
-    later = ShiftedClock((platform.billing_grace_days + 1) * DAY_MS)
+    later = OffsetClock((platform.billing_grace_days + 1) * DAY_MS)
     return DunningService(container.billing_store, container.plans, container.stripe, platform, later).run()
 
 
@@ -507,7 +507,7 @@ def test_metering_resumed_after_more_than_a_day_posts_no_duplicate_invoice_item(
             )
         )
     period = time.strftime("%Y-%m", time.gmtime(now_ms / 1000 + 19_800))  # this IST month
-    later = ShiftedClock(40 * DAY_MS)
+    later = OffsetClock(40 * DAY_MS)
     dying = _DiesAfterPosting(container.billing_store)
     # When the run dies right after Stripe created the first invoice item
     first = UsageMetering(dying, container.plans, container.stripe, later, platform.billing_free_plan).run(

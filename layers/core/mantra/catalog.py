@@ -348,7 +348,8 @@ BILLING_FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="After a plan change, pauses the newest alerts over the new plan's limit and tells their users",
         triggers=(EventTrigger(detail_types=("plan.changed",), queue="plan-changes"),),
         access=Access(
-            tables_read=("alerts", "plans", "notifications"), tables_write=("alerts", "notifications")
+            tables_read=("alerts", "plans", "notifications", "users"),
+            tables_write=("alerts", "notifications"),
         ),
     ),
     FunctionSpec(

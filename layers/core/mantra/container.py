@@ -278,7 +278,7 @@ class Container:
     def plan_limits(self) -> PlanLimits:
         from mantra.alerts.plan_limits import PlanLimits
 
-        return PlanLimits(self.alerts, self.plans, self.notifications, self.clock)
+        return PlanLimits(self.alerts, self.plans, self.notifications, self.users, self.clock)
 
     @cached_property
     def finance(self) -> FinanceReports:

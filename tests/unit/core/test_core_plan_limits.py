@@ -7,18 +7,30 @@ from core_fakes import (
     InMemoryAlerts,
     InMemoryNotifications,
     InMemoryPlans,
+    InMemoryUsers,
     make_alert,
     make_plan,
+    make_user,
 )
 from mantra.alerts.plan_limits import PlanChanged, PlanLimits
 from mantra.clock import ManualClock
 from mantra.domain import Alert, AlertStatus
 
 
-def _world(limit: int, pro_limit: int = 100) -> tuple[PlanLimits, InMemoryAlerts, InMemoryNotifications]:
+def _users(plan_id: str = "starter", *user_ids: str) -> InMemoryUsers:
+    """The tenant's users on ``plan_id``, as the billing change that wrote the event left them."""
+    users = InMemoryUsers()
+    for user_id in user_ids or ("usr_a", "usr_b"):
+        users.put(make_user(user_id, "ten_a", plan_id), "hash", SESSION_10AM)
+    return users
+
+
+def _world(
+    limit: int, pro_limit: int = 100, users: InMemoryUsers | None = None
+) -> tuple[PlanLimits, InMemoryAlerts, InMemoryNotifications]:
     alerts, notes = InMemoryAlerts(), InMemoryNotifications()
     plans = InMemoryPlans([make_plan("starter", alerts=limit), make_plan("pro", alerts=pro_limit)])
-    return PlanLimits(alerts, plans, notes, ManualClock(SESSION_10AM)), alerts, notes
+    return PlanLimits(alerts, plans, notes, users or _users(), ManualClock(SESSION_10AM)), alerts, notes
 
 
 def _add(alerts: InMemoryAlerts, n: int, user_id: str = "usr_a", start: int = 0, **kw: object) -> None:
@@ -94,6 +106,7 @@ def test_an_alert_that_fired_meanwhile_is_left_triggered_not_paused() -> None:
         racing,
         InMemoryPlans([make_plan("starter", alerts=1)]),
         InMemoryNotifications(),
+        _users(),
         ManualClock(SESSION_10AM),
     ).apply(EVENT)
     assert report.paused == [] and racing.items[("ten_a", "alr_01")].status is AlertStatus.TRIGGERED
@@ -102,13 +115,21 @@ def test_an_alert_that_fired_meanwhile_is_left_triggered_not_paused() -> None:
 UPGRADE = PlanChanged(event_id="plan:ten_a:pro:v5", tenant_id="ten_a", plan_id="pro", user_ids=("usr_a",))
 
 
+def _move(users: InMemoryUsers, plan_id: str) -> None:
+    """What the billing change behind an event does first: its users move to the new plan."""
+    for user, password_hash in list(users.items.values()):
+        users.put(user.model_copy(update={"plan_id": plan_id}), password_hash, SESSION_10AM)
+
+
 def test_an_upgrade_brings_back_what_the_plan_paused_oldest_first_as_far_as_the_limit_goes() -> None:
     # Given seven alerts, five active and two paused by a downgrade, and one the user paused themselves
-    service, alerts, notes = _world(limit=5, pro_limit=6)
+    users = _users("starter")
+    service, alerts, notes = _world(limit=5, pro_limit=6, users=users)
     _add(alerts, 7)
     service.apply(EVENT)
     _add(alerts, 1, start=7, status=AlertStatus.PAUSED)
     # When the tenant moves to a plan allowing six
+    _move(users, "pro")
     report = service.apply(UPGRADE)
     # Then the older of the two plan-paused alerts is active again; the other waits; the user's own stays paused
     assert report.resumed == ["alr_05"] and report.paused == []
@@ -128,11 +149,13 @@ def test_an_upgrade_brings_back_what_the_plan_paused_oldest_first_as_far_as_the_
 
 
 def test_an_alert_the_user_re_activated_or_changed_is_no_longer_the_plans_to_resume() -> None:
-    service, alerts, _ = _world(limit=1)
+    users = _users("starter")
+    service, alerts, _ = _world(limit=1, users=users)
     _add(alerts, 2)
     service.apply(EVENT)
     # the user pauses it themselves (a PATCH clears the plan's mark)
     key = ("ten_a", "alr_01")
     alerts.items[key] = alerts.items[key].model_copy(update={"paused_by_plan": False})
+    _move(users, "pro")
     assert service.apply(UPGRADE).resumed == []
     assert alerts.items[key].status is AlertStatus.PAUSED

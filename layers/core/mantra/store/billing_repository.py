@@ -190,7 +190,7 @@ class DynamoBillingRepository:
                     # one per account version: the commit is guarded by that version, so it is written once
                     event_id = f"plan:{tenant}:{plan_id}:v{change.expected_version or 0}"
                     changed = PlanChanged(
-                        event_id=event_id, tenant_id=tenant, plan_id=plan_id, user_ids=user_ids
+                        event_id=event_id, tenant_id=tenant, plan_id=plan_id, user_ids=user_ids, changed_ms=at
                     )
                     outbox = OutboxItem(
                         event_id=event_id,
