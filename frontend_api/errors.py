@@ -34,7 +34,7 @@ from mantra.errors import (
 )
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match, Route
+from starlette.routing import compile_path, get_route_path
 
 from frontend_api.deps import via_api_key
 
@@ -63,7 +63,9 @@ class FieldError(BaseModel):
         examples=["price"],
     )
     message: str = Field(examples=["Input should be greater than 0"])
-    type: str = Field(description="a machine-readable kind, e.g. `missing`, `value_error`", examples=["greater_than"])
+    type: str = Field(
+        description="a machine-readable kind, e.g. `missing`, `value_error`", examples=["greater_than"]
+    )
 
 
 class ErrorOut(BaseModel):
@@ -88,7 +90,12 @@ ANSWERS: dict[int, dict[str, Any]] = {
     401: {
         "description": "Not signed in: no bearer token, or an expired or invalid one (on `/v1`: no valid API "
         "key). `WWW-Authenticate` says which.",
-        "headers": {"WWW-Authenticate": {"description": "`Bearer`, or the API-key header on /v1", "schema": {"type": "string"}}},
+        "headers": {
+            "WWW-Authenticate": {
+                "description": "`Bearer`, or the API-key header on /v1",
+                "schema": {"type": "string"},
+            }
+        },
     },
     403: {
         "description": "Signed in but not allowed: the plan lacks the feature or a plan limit is reached (the "
@@ -97,7 +104,10 @@ ANSWERS: dict[int, dict[str, Any]] = {
     404: {"description": "Not found, or not yours."},
     409: {"description": "Conflicts with the current state (the answer says which)."},
     422: {"description": "Invalid request: `errors` names each field at fault."},
-    429: {"description": "Over the plan's hourly call limit: retry after `Retry-After` seconds.", "headers": RATE_HEADERS},
+    429: {
+        "description": "Over the plan's hourly call limit: retry after `Retry-After` seconds.",
+        "headers": RATE_HEADERS,
+    },
 }
 ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
 
@@ -129,12 +139,15 @@ def _where(loc: tuple[object, ...]) -> str:
     return ".".join(parts) if parts else "body"
 
 
-def _allowed_methods(request: Request) -> list[str]:
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        if isinstance(route, Route) and route.matches(request.scope)[0] is Match.PARTIAL:
-            methods |= route.methods or set()
-    return sorted(methods)
+def _allowed_methods(request: Request, first_route: str) -> str:
+    """Every method the path answers, by the OpenAPI document (one route per method: Starlette names only the
+    first route's)."""
+    route_path = get_route_path(request.scope)
+    methods = {m.strip() for m in first_route.split(",") if m.strip()}
+    for path, item in request.app.openapi().get("paths", {}).items():
+        if compile_path(path)[0].match(route_path):
+            methods |= {m.upper() for m in item}
+    return ", ".join(sorted(methods))
 
 
 def install(app: FastAPI) -> None:
@@ -166,8 +179,7 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
-            # every method the path answers, not only those of the first route on it (one route per method)
-            headers["Allow"] = ", ".join(_allowed_methods(request))
+            headers["Allow"] = _allowed_methods(request, headers.get("Allow", ""))
         return JSONResponse(error_body(str(exc.detail)), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
@@ -180,7 +192,9 @@ def install(app: FastAPI) -> None:
 
 
 def _statuses(operation: dict[str, Any]) -> set[int]:
-    declared = {int(code) for code in operation.get("responses", {}) if code.isdigit() and 400 <= int(code) < 500}
+    declared = {
+        int(code) for code in operation.get("responses", {}) if code.isdigit() and 400 <= int(code) < 500
+    }
     parameters = operation.get("parameters", [])
     derived: set[int] = set()
     if operation.get("security"):

@@ -185,7 +185,8 @@ class _RuleFields(BaseModel):
     channels: list[Channel] | None = Field(default=None, min_length=1, max_length=5)
     note: str | None = Field(default=None, max_length=280)
     recurring: bool | None = Field(
-        default=None, description="fire again after the cooldown (omitted or null: once; on a change, unchanged)"
+        default=None,
+        description="fire again after the cooldown (omitted or null: once; on a change, unchanged)",
     )
     cooldown_minutes: int | None = Field(default=None, ge=1, le=7 * 24 * 60)
     expires_at: datetime | None = Field(default=None, description="stop watching after this time")

@@ -15,8 +15,6 @@ from typing import Any, cast
 
 import pytest
 import schemathesis
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, settings
@@ -26,6 +24,8 @@ from mantra.container import Container
 from mantra.domain import Role, User
 from mantra.settings import Settings
 from mantra.store.repositories import DynamoUserRepository
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from frontend_api.app import create_app
 
