@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 STANDINS := .standins/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: run test test-future setup unit integration infra e2e lint format bench synth layer clean
+.PHONY: run test test-future setup unit integration infra e2e contract lint format bench synth layer clean
 
 run: setup ## start the whole platform locally (Ctrl-C stops it)
 	$(BIN)/mantra dev
@@ -46,6 +46,8 @@ infra: setup
 	$(BIN)/pytest tests/infra -q
 e2e: setup
 	$(BIN)/pytest tests/e2e -q
+contract: setup ## schemathesis over the whole OpenAPI document, in-process against the real stand-ins (bounded)
+	$(BIN)/pytest tests/integration/test_api_contract.py -q -p no:cacheprovider
 
 lint: setup ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .

@@ -184,11 +184,16 @@ class _RuleFields(BaseModel):
     )
     channels: list[Channel] | None = Field(default=None, min_length=1, max_length=5)
     note: str | None = Field(default=None, max_length=280)
-    recurring: bool | None = Field(default=None, description="fire again after the cooldown (default: once)")
+    recurring: bool | None = Field(
+        default=None,
+        description="fire again after the cooldown (omitted or null: once; on a change, unchanged)",
+    )
     cooldown_minutes: int | None = Field(default=None, ge=1, le=7 * 24 * 60)
     expires_at: datetime | None = Field(default=None, description="stop watching after this time")
     market_hours_only: bool | None = Field(
-        default=None, description="only ticks in NSE's 09:15-15:30 IST session"
+        default=None,
+        description="only ticks in NSE's 09:15-15:30 IST session (omitted or null: all ticks; on a change, "
+        "unchanged)",
     )
 
     @field_validator("channels")
@@ -223,17 +228,12 @@ class _RuleFields(BaseModel):
             out["expression"] = self.expression
         if self.expression is not None or self.pattern is not None:
             out.setdefault("timeframe", self.timeframe or "1d")
-        for name in (
-            "window",
-            "lookback",
-            "note",
-            "recurring",
-            "market_hours_only",
-            "timeframe",
-            "scanner_id",
-        ):
+        for name in ("window", "lookback", "note", "timeframe", "scanner_id"):
             if name in self.model_fields_set:
                 out[name] = getattr(self, name)
+        for switch in ("recurring", "market_hours_only"):  # on or off: null is the same as leaving it out
+            if getattr(self, switch) is not None:
+                out[switch] = getattr(self, switch)
         if self.channels is not None:
             out["channels"] = tuple(self.channels)
         if self.cooldown_minutes is not None:

@@ -11,6 +11,7 @@ from mantra.auth.tokens import DevIssuer
 from mantra.errors import NotFound, Unauthorized
 
 from frontend_api.deps import CurrentUser, Services
+from frontend_api.errors import answers
 from frontend_api.schemas import MeOut, TokenOut
 
 router = APIRouter(tags=["auth"])
@@ -23,7 +24,12 @@ def dev_issuer(request: Request) -> DevIssuer:
     return issuer
 
 
-@router.post("/auth/token", response_model=TokenOut, summary="Sign in (OAuth2 password flow)")
+@router.post(
+    "/auth/token",
+    response_model=TokenOut,
+    responses=answers(401, 404),
+    summary="Sign in (OAuth2 password flow)",
+)
 def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     services: Services,
@@ -37,7 +43,11 @@ def token(
     )
 
 
-@router.get("/auth/.well-known/jwks.json", summary="The development issuer's public keys")
+@router.get(
+    "/auth/.well-known/jwks.json",
+    responses=answers(404),
+    summary="The development issuer's public keys",
+)
 def jwks(issuer: Annotated[DevIssuer, Depends(dev_issuer)]) -> dict[str, Any]:
     return issuer.jwks
 

@@ -16,6 +16,7 @@ from mantra.domain import Plan
 from pydantic import BaseModel, Field
 
 from frontend_api.deps import CurrentUser, Services, SignedIn
+from frontend_api.errors import answers
 
 router = APIRouter(prefix="/api/billing", tags=["billing"])
 
@@ -46,13 +47,19 @@ def subscription(services: Services, user: CurrentUser) -> SubscriptionView:
     "/checkout",
     response_model=CheckoutSession,
     status_code=201,
+    responses=answers(409),
     summary="Start a subscription: a Stripe Checkout link (14-day trial on the first paid plan)",
 )
 def checkout(body: PlanIn, services: Services, user: SignedIn) -> CheckoutSession:
     return services.billing.checkout(user, body.plan_id)
 
 
-@router.post("/portal", response_model=PortalOut, summary="Stripe's customer portal: cards, invoices, cancel")
+@router.post(
+    "/portal",
+    response_model=PortalOut,
+    responses=answers(404),
+    summary="Stripe's customer portal: cards, invoices, cancel",
+)
 def portal(services: Services, user: SignedIn) -> PortalOut:
     return PortalOut(url=services.billing.portal(user))
 
@@ -61,18 +68,29 @@ def portal(services: Services, user: SignedIn) -> PortalOut:
     "/change-plan",
     response_model=PlanChange,
     status_code=202,
+    responses=answers(404, 409),
     summary="Upgrade or downgrade now, with proration (applied when Stripe confirms)",
 )
 def change_plan(body: PlanIn, services: Services, user: SignedIn) -> PlanChange:
     return services.billing.change_plan(user, body.plan_id)
 
 
-@router.post("/cancel", response_model=SubscriptionView, summary="Cancel at the end of the paid period")
+@router.post(
+    "/cancel",
+    response_model=SubscriptionView,
+    responses=answers(404),
+    summary="Cancel at the end of the paid period",
+)
 def cancel(services: Services, user: SignedIn) -> SubscriptionView:
     return services.billing.set_cancel(user, True)
 
 
-@router.post("/resume", response_model=SubscriptionView, summary="Undo a cancellation before the period ends")
+@router.post(
+    "/resume",
+    response_model=SubscriptionView,
+    responses=answers(404),
+    summary="Undo a cancellation before the period ends",
+)
 def resume(services: Services, user: SignedIn) -> SubscriptionView:
     return services.billing.set_cancel(user, False)
 

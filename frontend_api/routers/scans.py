@@ -18,6 +18,7 @@ from mantra.scans.models import Every, Hit, Scanner, ScanRun, Signal
 from pydantic import BaseModel, ConfigDict, Field
 
 from frontend_api.deps import CurrentUser, Services
+from frontend_api.errors import answers
 
 router = APIRouter(tags=["scanners"])
 
@@ -201,7 +202,10 @@ def presets(user: CurrentUser, services: Services) -> list[PresetOut]:
 
 
 @router.post(
-    "/api/scans/run", response_model=RunOut, summary="Run an expression, a preset or a saved scanner now"
+    "/api/scans/run",
+    response_model=RunOut,
+    responses=answers(404),
+    summary="Run an expression, a preset or a saved scanner now",
 )
 def run_scan(body: RunIn, user: CurrentUser, services: Services) -> RunOut:
     run = services.scans.run(
@@ -255,7 +259,10 @@ def delete_scanner(scanner_id: str, user: CurrentUser, services: Services) -> Re
 
 
 @router.get(
-    "/api/signals", response_model=list[SignalOut], summary="Signals your scheduled scanners detected"
+    "/api/signals",
+    response_model=list[SignalOut],
+    responses=answers(404),
+    summary="Signals your scheduled scanners detected",
 )
 def list_signals(
     user: CurrentUser,

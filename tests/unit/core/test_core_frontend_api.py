@@ -167,7 +167,7 @@ def test_a_token_from_post_auth_token_signs_the_user_in(client: TestClient) -> N
 def test_a_wrong_password_or_unknown_email_gets_the_same_401(client: TestClient, email, password) -> None:
     resp = _login(client, email, password)
     assert resp.status_code == 401
-    assert resp.json() == {"detail": "wrong e-mail or password"}
+    assert resp.json() == {"detail": "wrong e-mail or password", "errors": []}
 
 
 @pytest.mark.parametrize("header", ["Bearer not-a-jwt", "Bearer ", "Basic YTpi"])
@@ -377,7 +377,7 @@ def test_an_unknown_route_is_a_json_404(client: TestClient) -> None:
     resp = client.get("/api/does-not-exist")
     assert resp.status_code == 404
     assert resp.headers["content-type"].startswith("application/json")
-    assert resp.json() == {"detail": "Not Found"}
+    assert resp.json() == {"detail": "Not Found", "errors": []}
 
 
 def test_an_unexpected_error_is_a_500_with_a_reference_and_no_traceback(client, container, auth_a) -> None:
@@ -423,3 +423,110 @@ def test_health_is_503_when_the_feed_heartbeat_is_stale(client, container) -> No
     assert resp.status_code == 503
     feed = next(c for c in resp.json()["components"] if c["name"] == "feed")
     assert not feed["ok"] and "stale after 5s" in feed["detail"]
+
+
+# --- the error contract: one shape, documented once, on every operation --------------------------------------
+
+
+@pytest.mark.parametrize("switch", ["recurring", "market_hours_only"])
+def test_a_null_switch_on_a_new_alert_means_its_default_not_a_500(client, container, auth_a, switch) -> None:
+    # Given an alert whose on/off setting is null, which the schema allows
+    # When it is posted
+    resp = client.post("/api/alerts", json={**GOOD_ALERT, switch: None}, headers=auth_a)
+    # Then it is created with the setting off, as when it is left out
+    assert resp.status_code == 201, resp.text
+    assert resp.json()[switch] is False
+    assert getattr(container.alerts.get("ten_a", resp.json()["alert_id"]), switch) is False
+
+
+@pytest.mark.parametrize("switch", ["recurring", "market_hours_only"])
+def test_a_null_switch_in_an_alert_change_leaves_it_as_it_was(client, auth_a, switch) -> None:
+    # Given an alert with the setting on
+    created = client.post(
+        "/api/alerts", json={**GOOD_ALERT, switch: True, "cooldown_minutes": 30}, headers=auth_a
+    )
+    assert created.status_code == 201, created.text
+    # When a change sends it as null
+    resp = client.patch(f"/api/alerts/{created.json()['alert_id']}", json={switch: None}, headers=auth_a)
+    # Then nothing breaks and the setting is still on
+    assert resp.status_code == 200, resp.text
+    assert resp.json()[switch] is True
+
+
+def _error_shape(body: dict[str, Any]) -> None:
+    assert set(body) == {"detail", "errors"} and isinstance(body["detail"], str) and body["detail"]
+    assert all(set(e) == {"field", "message", "type"} for e in body["errors"])
+
+
+def test_every_kind_of_error_answers_the_one_error_shape(client, container, auth_a) -> None:
+    # Given one request for each way a request fails: no token, unknown alert, a wrong method, a schema error,
+    # a domain check
+    no_token = client.get("/api/me")
+    unknown = client.get("/api/alerts/alr_nope", headers=auth_a)
+    wrong_method = client.put("/api/alerts", json={}, headers=auth_a)
+    schema_error = client.post("/api/alerts", json={**GOOD_ALERT, "price": "-1"}, headers=auth_a)
+    domain_check = client.post("/api/alerts", json={"symbol": "TCS", "condition": "above"}, headers=auth_a)
+    # Then each has its status and the same body shape: detail a sentence, errors a list of fields
+    answers = [(401, no_token), (404, unknown), (405, wrong_method), (422, schema_error), (422, domain_check)]
+    for status, resp in answers:
+        assert resp.status_code == status, resp.text
+        _error_shape(resp.json())
+    # And a schema error and a domain check both name the field, the same way
+    assert [e["field"] for e in schema_error.json()["errors"]] == ["price"]
+    assert [e["field"] for e in domain_check.json()["errors"]] == ["price"]
+    assert no_token.json()["errors"] == [] and unknown.json()["errors"] == []
+
+
+def test_a_wrong_method_answers_405_allowing_every_method_of_the_path(client, auth_a) -> None:
+    # Given a path served by two routes (GET and POST /api/alerts), and one by three
+    # When it is called with a method none of them takes
+    many = client.put("/api/alerts", json={}, headers=auth_a)
+    three = client.post("/api/alerts/alr_x", json={}, headers=auth_a)
+    # Then Allow lists every method the path answers, not only the first route's
+    assert many.status_code == 405 and many.headers["allow"] == "GET, POST"
+    assert three.status_code == 405 and three.headers["allow"] == "DELETE, GET, PATCH"
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [(f"{m.upper()} {p}", op) for p, item in document["paths"].items() for m, op in item.items()]
+
+
+def test_the_openapi_document_has_one_error_model_and_uses_it_for_every_4xx(client) -> None:
+    # Given the served document
+    document = client.get("/openapi.json").json()
+    components = document["components"]["schemas"]
+    # Then FastAPI's own 422 model, which the API never sends, is gone, and ours is there once
+    assert "HTTPValidationError" not in components and "ValidationError" not in components
+    assert components["ErrorOut"]["required"] == ["detail"]
+    assert components["ErrorOut"]["properties"]["errors"]["items"] == {
+        "$ref": "#/components/schemas/FieldError"
+    }
+    # And every 4xx of every operation answers it
+    ops = _operations(document)
+    assert len(ops) > 40
+    for label, op in ops:
+        for status, response in op["responses"].items():
+            if status.startswith("4"):
+                schema = response["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ErrorOut"}, (label, status)
+
+
+def test_every_operation_documents_each_4xx_it_can_answer(client) -> None:
+    # Given the served document
+    ops = dict(_operations(client.get("/openapi.json").json()))
+
+    def statuses(label: str) -> set[str]:
+        return {s for s in ops[label]["responses"] if s.startswith("4")}
+
+    # Then a signed-in operation documents 401, 403 and 429 (with Retry-After), one with a path parameter 404,
+    # one with a body 400 and 422
+    assert statuses("GET /api/alerts") == {"401", "403", "429"}
+    assert statuses("PATCH /api/alerts/{alert_id}") == {"400", "401", "403", "404", "422", "429"}
+    assert "Retry-After" in ops["GET /api/alerts"]["responses"]["429"]["headers"]
+    assert "WWW-Authenticate" in ops["GET /api/alerts"]["responses"]["401"]["headers"]
+    # And what a route declares on top: a conflict, a 404 without a path parameter, a wrong password
+    assert "409" in statuses("POST /api/billing/checkout")
+    assert {"404", "409"} <= statuses("POST /api/billing/change-plan")
+    assert statuses("POST /auth/token") == {"400", "401", "404", "422"}
+    # And the public health check documents no 4xx at all
+    assert statuses("GET /api/health") == set()
