@@ -81,7 +81,7 @@ def trade_growth_factors(run: BacktestRun) -> FloatArray:
     tr = run.sim.trades
     closed = tr.select(tr.closed)
     eq = run.equity
-    start = run.sim.config.cash
+    start = run.start_value
     before = np.where(closed.entry_bar > 0, eq[np.maximum(closed.entry_bar - 1, 0)], start)
     return np.asarray(1.0 + closed.pnl / before, dtype=np.float64)
 
@@ -102,7 +102,7 @@ def monte_carlo(
     if not 0 < ruin < 1:
         raise ValueError("ruin level must be in (0, 1)")
     rng = np.random.default_rng(seed)
-    start = run.sim.config.cash
+    start = run.start_value
     if method in ("trades", "shuffle"):
         base = trade_growth_factors(run)
         if base.size == 0:
