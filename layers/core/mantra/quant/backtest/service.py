@@ -99,8 +99,12 @@ class ExitsIn(_In):
 
 
 class MonteCarloIn(_In):
+    """``trades``: iid bootstrap of the closed trades; ``returns``: stationary bootstrap (Politis & Romano) of
+    the per-bar returns with geometric blocks of mean ``mean_block_bars``; ``shuffle``: trade order only."""
+
     runs: int = Field(default=1000, ge=10, le=20_000)
     method: Literal["trades", "returns", "shuffle"] = "trades"
+    mean_block_bars: int = Field(default=20, ge=1, le=10_000, description="returns: mean block length")
     seed: int = 0
     ruin_level: Annotated[Decimal, Field(gt=0, lt=1)] = Decimal("0.5")
 
@@ -387,6 +391,7 @@ def _run(spec: BacktestJobSpec) -> BacktestResult:
             method=spec.monte_carlo.method,
             seed=spec.monte_carlo.seed,
             ruin=float(spec.monte_carlo.ruin_level),
+            block=spec.monte_carlo.mean_block_bars,
         )
         rq, dq = mc.return_quantiles, mc.drawdown_quantiles
         mc_out = MonteCarloOut(
