@@ -13,7 +13,7 @@ in a subprocess that reads the same price arrays from .npy files.
 What is timed (after one warm-up run, median of --repeat runs):
 * ours: the library's ``sma_cross`` signal function (TA-Lib SMAs, cross detection) + ``run_signals`` (the
   simulation: fills, cash, equity curve, trade list) in one call over the whole (T, N) panel; the metrics
-  column adds ``metrics_of`` for every column;
+  column adds ``metrics_of`` (the portfolio) and ``per_symbol_metrics`` (every column);
 * backtesting.py: ``Backtest(df, SmaCross).run()`` per symbol (it has no multi-symbol mode), which includes
   its
   own indicator computation and statistics.
@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 from mantra.quant.backtest import BacktestConfig, Bars, FractionalCommission, run_signals
-from mantra.quant.backtest.api import metrics_of
+from mantra.quant.backtest.api import metrics_of, per_symbol_metrics
 from mantra.quant.strategies.library import sma_cross
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,8 +104,8 @@ def time_ours(bars: Bars, repeat: int) -> dict[str, float]:
         t0 = time.perf_counter()
         sim = run_signals(bars, sma_cross(bars, params), cfg)
         t1 = time.perf_counter()
-        for g in range(sim.equity.shape[1]):
-            metrics_of(sim, group=g)
+        metrics_of(sim)
+        per_symbol_metrics(sim)
         return t1 - t0, time.perf_counter() - t0, int(sim.trades.n)
 
     once()  # warm-up

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from mantra.quant.backtest import BacktestConfig, BacktestError, load_csv, run_backtest
+from mantra.quant.backtest import BacktestConfig, BacktestError, indian_costs, load_csv, run_backtest
 from mantra.quant.backtest.report import render_html
 from mantra.quant.strategies.options import (
     BlackScholesPricer,
@@ -49,7 +49,8 @@ def test_covered_call_payoff_caps_the_upside() -> None:
 @pytest.mark.parametrize("name", ["covered_call", "cash_secured_put", "iron_condor", "straddle", "strangle"])
 def test_option_strategies_run_on_the_sample_with_payoff_diagrams(name: str) -> None:
     bars = load_csv(STOCK_CSV)
-    run = run_backtest(bars, name, PARAMS, BacktestConfig(cash=2_000_000))
+    # the Indian cost model configured, as the job service does by default
+    run = run_backtest(bars, name, PARAMS, BacktestConfig(cash=2_000_000, costs=indian_costs()))
     assert run.metrics.trades >= 15  # monthly cycles over two years
     assert np.isfinite(run.equity).all() and run.metrics.total_costs > 0
     html = render_html(run)

@@ -31,18 +31,26 @@ class BacktestRun:
     metrics: Metrics
     benchmark: FloatArray | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    per_symbol: dict[str, Metrics] = field(default_factory=dict)
+    """Independent columns (``shared_cash=False``, several symbols): each symbol's own metrics, next to the
+    portfolio's in ``metrics``.  Empty for one cash balance."""
 
     @property
     def bars(self) -> Bars:
         return self.sim.bars
 
     @property
+    def start_value(self) -> float:
+        return self.sim.start_value
+
+    @property
     def equity(self) -> FloatArray:
-        return self.sim.equity[:, 0]
+        """The portfolio's equity curve (the sum of the columns' curves for independent columns)."""
+        return self.sim.portfolio_equity
 
     @property
     def drawdown(self) -> FloatArray:
-        return drawdown_series(self.equity, self.sim.config.cash)
+        return drawdown_series(self.equity, self.start_value)
 
     def trade_records(self) -> list[dict[str, Any]]:
         tr = self.sim.trades
@@ -80,6 +88,7 @@ class BacktestRun:
             "fill": cfg.fill,
             "costs": type(cfg.costs).__name__,
             "metrics": self.metrics.as_dict(),
+            "per_symbol_metrics": {k: m.as_dict() for k, m in self.per_symbol.items()} or None,
             "trades": self.trade_records(),
             "warnings": list(self.bars.warnings),
         }
@@ -169,27 +178,56 @@ def run_backtest(
             misses = getattr(pricer, "misses", None)
             if misses:
                 extras["chain_fallbacks"] = len(misses)
-            return BacktestRun(name, resolved, sim, metrics_of(sim, benchmark, group=0), benchmark, extras)
+            return BacktestRun(name, resolved, sim, metrics_of(sim, benchmark), benchmark, extras)
         sim = run_signals(bars, spec.signals(bars, resolved), cfg)
-    metrics = metrics_of(sim, benchmark, group=0)
-    return BacktestRun(name, resolved, sim, metrics, benchmark)
+    return BacktestRun(
+        name,
+        resolved,
+        sim,
+        metrics_of(sim, benchmark),
+        benchmark,
+        per_symbol=per_symbol_metrics(sim, benchmark),
+    )
 
 
-def metrics_of(sim: SimResult, benchmark: FloatArray | None = None, group: int = 0) -> Metrics:
+def metrics_of(sim: SimResult, benchmark: FloatArray | None = None) -> Metrics:
+    """The portfolio's metrics.  One cash balance: its equity curve.  Independent columns (one cash balance
+    per symbol, ``shared_cash=False``): the sum of the columns' equity curves from N x cash, with every
+    column's trades and positions - not the first column's."""
     cfg = sim.config
-    cols = list(range(sim.position.shape[1])) if sim.equity.shape[1] == 1 else [group]
-    tr = sim.trades.select(sim.trades.group == group)
     return compute_metrics(
-        sim.equity[:, group],
-        cfg.cash,
+        sim.portfolio_equity,
+        sim.start_value,
         sim.bars.index,
-        tr,
-        position=sim.position[:, cols],
-        close=sim.bars.close[:, cols],
+        sim.trades,
+        position=sim.position,
+        close=sim.bars.close,
         benchmark=benchmark,
         periods_per_year=cfg.periods_per_year or 252.0,
         risk_free=cfg.risk_free,
     )
+
+
+def per_symbol_metrics(sim: SimResult, benchmark: FloatArray | None = None) -> dict[str, Metrics]:
+    """Each independent column's own metrics, by symbol (empty for one shared cash balance)."""
+    groups = sim.equity.shape[1]
+    if groups == 1:
+        return {}
+    cfg = sim.config
+    out: dict[str, Metrics] = {}
+    for g in range(groups):
+        out[sim.bars.symbols[g]] = compute_metrics(
+            sim.equity[:, g],
+            cfg.cash,
+            sim.bars.index,
+            sim.trades.select(sim.trades.group == g),
+            position=sim.position[:, [g]],
+            close=sim.bars.close[:, [g]],
+            benchmark=benchmark,
+            periods_per_year=cfg.periods_per_year or 252.0,
+            risk_free=cfg.risk_free,
+        )
+    return out
 
 
 def fmt_pct(x: float | None) -> str:

@@ -150,6 +150,22 @@ def indian_costs(
     )
 
 
+def costs_for_segment(model: CostModel, segment: str) -> CostModel:
+    """The configured cost model applied to instruments of another ``segment`` (an option strategy's legs,
+    a covered call's shares).
+
+    The Indian model takes that segment's statutory rates (options: STT on the sold premium, exchange
+    charges on premium turnover, ...) on the configured exchange; a broker schedule the user set (one that
+    differs from the configured segment's default) is kept, else the new segment's default schedule
+    applies.  Any other model (a fractional commission, no costs) is applied as it is, on the traded value
+    (premium x quantity for options)."""
+    if not isinstance(model, IndianCosts) or model.segment == segment:
+        return model
+    default = indian_costs(model.segment, model.exchange).brokerage
+    brokerage = model.brokerage if model.brokerage != default else None
+    return indian_costs(segment, model.exchange, brokerage)
+
+
 @dataclass(frozen=True)
 class Slippage:
     """Adverse price move per fill: ``ticks`` x ``tick_size`` and/or ``bps`` basis points of the price."""

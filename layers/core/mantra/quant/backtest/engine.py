@@ -280,6 +280,19 @@ class SimResult:
     trades: TradeTable
     fills: int
 
+    @property
+    def start_value(self) -> float:
+        """Starting capital of the whole portfolio: ``cash`` per cash balance (N x cash for N independent
+        columns)."""
+        return self.config.cash * self.equity.shape[1]
+
+    @property
+    def portfolio_equity(self) -> FloatArray:
+        """The portfolio's equity curve: the one balance, or the sum of the independent columns' curves."""
+        if self.equity.shape[1] == 1:
+            return self.equity[:, 0]
+        return np.asarray(self.equity.sum(axis=1), dtype=np.float64)
+
 
 # --- sizing helpers
 

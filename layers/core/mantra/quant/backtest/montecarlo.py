@@ -1,17 +1,22 @@
 """Monte Carlo on a finished backtest: how much of the result is the order of luck?
 
-* ``method="trades"``: resample the closed trades with replacement (a new order and mix of the same trades).
-  Each trade is a growth factor g = 1 + P&L / equity before the trade, so compounding and position size are
-  kept.
-* ``method="returns"``: stationary block bootstrap of the per-bar returns of the equity curve (blocks of
-  ``block`` bars keep volatility clustering and autocorrelation).
+Three resamplers, each a pure function of a generator (``resample_*``) returning indices into the base
+series, so their statistical properties are tested directly:
+
+* ``method="trades"``: an iid bootstrap of the closed trades (drawn uniformly with replacement: a new order
+  and mix of the same trades, with the trades' own distribution).  Each trade is a growth factor
+  g = 1 + P&L / equity before the trade, so compounding and position size are kept.
+* ``method="returns"``: the stationary bootstrap of Politis & Romano (1994) of the per-bar returns of the
+  equity curve: blocks start at a uniform random bar and have geometric lengths with mean ``block`` (each next
+  bar starts a new block with probability 1 / ``block``), wrapping around the end of the series, so every
+  bar is drawn equally often and the resampled series is stationary; the blocks keep volatility clustering
+  and short-lag autocorrelation that an iid draw destroys.
 * ``method="shuffle"``: permute the trade order without replacement: the final return cannot change, only the
   path, so this isolates drawdown risk.
 
 Each path gives a total return and a max drawdown; probability of ruin = share of paths whose equity touches
 ``ruin`` x starting equity (0.5 = a 50 % loss) at any point.  The generator is
-``numpy.random.default_rng(seed)``:
-the same seed gives the same figures.
+``numpy.random.default_rng(seed)``: the same seed gives the same figures.
 """
 
 from __future__ import annotations
@@ -77,11 +82,41 @@ def _paths_stats(growth: FloatArray, ruin: float) -> tuple[FloatArray, FloatArra
     return eq[:, -1] - 1.0, mdd, (eq.min(axis=1) <= ruin).astype(np.float64)
 
 
+IntArray = np.ndarray[Any, np.dtype[np.int64]]
+
+
+def resample_iid(rng: np.random.Generator, k: int, m: int) -> IntArray:
+    """``m`` paths of ``k`` indices drawn uniformly with replacement from ``0..k-1``."""
+    return rng.integers(0, k, size=(m, k), dtype=np.int64)
+
+
+def resample_permutation(rng: np.random.Generator, k: int, m: int) -> IntArray:
+    """``m`` random permutations of ``0..k-1`` (sampling without replacement)."""
+    return np.asarray(rng.permuted(np.tile(np.arange(k, dtype=np.int64), (m, 1)), axis=1), dtype=np.int64)
+
+
+def resample_stationary(rng: np.random.Generator, k: int, m: int, mean_block: float) -> IntArray:
+    """``m`` paths of ``k`` indices by the stationary bootstrap (Politis & Romano 1994): index 0 of a path
+    and every index after a block end is uniform on ``0..k-1``; otherwise the next index is the previous + 1,
+    wrapping from ``k-1`` to 0.  A block ends after each index with probability ``1 / mean_block``, so block
+    lengths are geometric with mean ``mean_block``."""
+    if not mean_block >= 1:
+        raise ValueError(f"the mean block length must be >= 1, got {mean_block}")
+    new = rng.random((m, k)) < 1.0 / mean_block
+    new[:, 0] = True
+    starts = rng.integers(0, k, size=(m, k), dtype=np.int64)
+    pos = np.arange(k, dtype=np.int64)
+    # for each position, where its block started (the last True at or before it)
+    block_at = np.maximum.accumulate(np.where(new, pos[None, :], 0), axis=1)
+    first = np.take_along_axis(starts, block_at, axis=1)
+    return np.asarray((first + (pos[None, :] - block_at)) % k, dtype=np.int64)
+
+
 def trade_growth_factors(run: BacktestRun) -> FloatArray:
     tr = run.sim.trades
     closed = tr.select(tr.closed)
     eq = run.equity
-    start = run.sim.config.cash
+    start = run.start_value
     before = np.where(closed.entry_bar > 0, eq[np.maximum(closed.entry_bar - 1, 0)], start)
     return np.asarray(1.0 + closed.pnl / before, dtype=np.float64)
 
@@ -93,7 +128,7 @@ def monte_carlo(
     method: Method = "trades",
     seed: int = 0,
     ruin: float = 0.5,
-    block: int = 20,
+    block: float = 20,
     chunk: int = 200,
     progress: Callable[[int], None] | None = None,
 ) -> MonteCarloResult:
@@ -101,8 +136,10 @@ def monte_carlo(
         raise ValueError("Monte Carlo needs n >= 1")
     if not 0 < ruin < 1:
         raise ValueError("ruin level must be in (0, 1)")
+    if method == "returns" and not block >= 1:
+        raise ValueError(f"the mean block length must be >= 1, got {block}")
     rng = np.random.default_rng(seed)
-    start = run.sim.config.cash
+    start = run.start_value
     if method in ("trades", "shuffle"):
         base = trade_growth_factors(run)
         if base.size == 0:
@@ -119,14 +156,11 @@ def monte_carlo(
     while done < n:
         m = min(chunk, n - done)
         if method == "trades":
-            g = base[rng.integers(0, k, size=(m, k))]
+            g = base[resample_iid(rng, k, m)]
         elif method == "shuffle":
-            g = np.stack([base[rng.permutation(k)] for _ in range(m)])
+            g = base[resample_permutation(rng, k, m)]
         else:
-            nb = -(-k // block)
-            starts = rng.integers(0, max(k - block + 1, 1), size=(m, nb))
-            idx = (starts[:, :, None] + np.arange(block)[None, None, :]).reshape(m, -1)[:, :k]
-            g = base[np.minimum(idx, k - 1)]
+            g = base[resample_stationary(rng, k, m, block)]
         r, d, ru = _paths_stats(g, ruin)
         rets.append(r)
         dds.append(d)

@@ -201,7 +201,7 @@ def walk_forward(
                 oos_trades=oos.metrics.trades,
             )
         )
-        eq_parts.append(oos.equity / cfg.cash * level)
+        eq_parts.append(oos.equity / oos.start_value * level)
         idx_parts.append(bars.index[b:c])
         level = float(eq_parts[-1][-1])
     ins = np.array([w.in_sample for w in windows])

@@ -166,7 +166,7 @@ def price_chart(run: BacktestRun, symbol: int = 0, height: int = 340) -> str:
 
 def equity_chart(run: BacktestRun, height: int = 280) -> str:
     eq = run.equity
-    cash = run.sim.config.cash
+    cash = run.start_value
     c = run.bars.close
     bh = cash * np.mean(c / c[0], axis=1)
     lines: list[tuple[FloatArray, str, str]] = [(bh, GREY, "Buy & hold")]
@@ -259,7 +259,7 @@ def monthly_returns_table(run: BacktestRun) -> str:
         return ""
     ends = np.flatnonzero(np.concatenate([months[1:] != months[:-1], [True]]))
     end_eq = eq[ends]
-    start_eq = np.concatenate([[run.sim.config.cash], end_eq[:-1]])
+    start_eq = np.concatenate([[run.start_value], end_eq[:-1]])
     rets = end_eq / start_eq - 1.0
     labels = months[ends]
     years = sorted({int(str(m)[:4]) for m in labels})

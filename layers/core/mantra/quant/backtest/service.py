@@ -34,6 +34,7 @@ from mantra.quant.backtest.costs import (
 )
 from mantra.quant.backtest.data import Bars, DataError, clean_rows, combine
 from mantra.quant.backtest.engine import REASONS, BacktestConfig, BacktestError, Exits, Sizing
+from mantra.quant.backtest.metrics import Metrics
 from mantra.quant.strategies.registry import StrategyError
 
 ENGINE_VERSION = "1"
@@ -98,8 +99,12 @@ class ExitsIn(_In):
 
 
 class MonteCarloIn(_In):
+    """``trades``: iid bootstrap of the closed trades; ``returns``: stationary bootstrap (Politis & Romano) of
+    the per-bar returns with geometric blocks of mean ``mean_block_bars``; ``shuffle``: trade order only."""
+
     runs: int = Field(default=1000, ge=10, le=20_000)
     method: Literal["trades", "returns", "shuffle"] = "trades"
+    mean_block_bars: int = Field(default=20, ge=1, le=10_000, description="returns: mean block length")
     seed: int = 0
     ruin_level: Annotated[Decimal, Field(gt=0, lt=1)] = Decimal("0.5")
 
@@ -258,7 +263,12 @@ class BacktestResult(_Out):
     start_ms: int
     end_ms: int
     bars: int
-    metrics: MetricsOut
+    metrics: MetricsOut = Field(
+        description="the portfolio: one cash balance, or (shared_cash false) the sum of the symbols' equity curves"
+    )
+    per_symbol_metrics: dict[str, MetricsOut] | None = Field(
+        default=None, description="shared_cash false with several symbols: each symbol's own metrics"
+    )
     trades: list[TradeOut]
     equity: list[EquityPoint] = Field(description="decimated to at most series_points points, ends included")
     monte_carlo: MonteCarloOut | None = None
@@ -381,6 +391,7 @@ def _run(spec: BacktestJobSpec) -> BacktestResult:
             method=spec.monte_carlo.method,
             seed=spec.monte_carlo.seed,
             ruin=float(spec.monte_carlo.ruin_level),
+            block=spec.monte_carlo.mean_block_bars,
         )
         rq, dq = mc.return_quantiles, mc.drawdown_quantiles
         mc_out = MonteCarloOut(
@@ -460,39 +471,6 @@ def _result(
     opt: OptimizeOut | None,
     report: str | None,
 ) -> BacktestResult:
-    m = run.metrics
-    metrics = MetricsOut(
-        start_value_paise=paise(m.start_value),
-        end_value_paise=paise(m.end_value),
-        total_return=m.total_return,
-        cagr=_f(m.cagr),
-        volatility=_f(m.volatility),
-        sharpe=_f(m.sharpe),
-        sortino=_f(m.sortino),
-        calmar=_f(m.calmar),
-        max_drawdown=m.max_drawdown,
-        max_drawdown_bars=m.max_drawdown_bars,
-        max_drawdown_days=m.max_drawdown_days,
-        trades=m.trades,
-        open_trades=m.open_trades,
-        win_rate=_f(m.win_rate),
-        profit_factor=_f(m.profit_factor),
-        expectancy_paise=paise(m.expectancy) if np.isfinite(m.expectancy) else None,
-        avg_trade=_f(m.avg_trade),
-        best_trade=_f(m.best_trade),
-        worst_trade=_f(m.worst_trade),
-        avg_trade_bars=_f(m.avg_trade_bars),
-        exposure=_f(m.exposure),
-        sqn=_f(m.sqn),
-        total_costs_paise=paise(m.total_costs),
-        buy_and_hold_return=_f(m.buy_and_hold_return),
-        benchmark_return=_f(m.benchmark_return),
-        alpha=_f(m.alpha),
-        beta=_f(m.beta),
-        periods_per_year=m.periods_per_year,
-        risk_free=m.risk_free,
-        sharpe_definition=m.sharpe_definition,
-    )
     idx = run.bars.index
     tr = run.sim.trades
     trades = [
@@ -523,7 +501,8 @@ def _result(
         start_ms=_ms(idx[0]),
         end_ms=_ms(idx[-1]),
         bars=run.bars.n_bars,
-        metrics=metrics,
+        metrics=_metrics_out(run.metrics),
+        per_symbol_metrics={k: _metrics_out(v) for k, v in run.per_symbol.items()} or None,
         trades=trades,
         equity=equity,
         monte_carlo=mc,
@@ -532,4 +511,39 @@ def _result(
         report_html=report,
         warnings=list(run.bars.warnings),
         cost_rates_as_of=india_rates_as_of(),
+    )
+
+
+def _metrics_out(m: Metrics) -> MetricsOut:
+    return MetricsOut(
+        start_value_paise=paise(m.start_value),
+        end_value_paise=paise(m.end_value),
+        total_return=m.total_return,
+        cagr=_f(m.cagr),
+        volatility=_f(m.volatility),
+        sharpe=_f(m.sharpe),
+        sortino=_f(m.sortino),
+        calmar=_f(m.calmar),
+        max_drawdown=m.max_drawdown,
+        max_drawdown_bars=m.max_drawdown_bars,
+        max_drawdown_days=m.max_drawdown_days,
+        trades=m.trades,
+        open_trades=m.open_trades,
+        win_rate=_f(m.win_rate),
+        profit_factor=_f(m.profit_factor),
+        expectancy_paise=paise(m.expectancy) if np.isfinite(m.expectancy) else None,
+        avg_trade=_f(m.avg_trade),
+        best_trade=_f(m.best_trade),
+        worst_trade=_f(m.worst_trade),
+        avg_trade_bars=_f(m.avg_trade_bars),
+        exposure=_f(m.exposure),
+        sqn=_f(m.sqn),
+        total_costs_paise=paise(m.total_costs),
+        buy_and_hold_return=_f(m.buy_and_hold_return),
+        benchmark_return=_f(m.benchmark_return),
+        alpha=_f(m.alpha),
+        beta=_f(m.beta),
+        periods_per_year=m.periods_per_year,
+        risk_free=m.risk_free,
+        sharpe_definition=m.sharpe_definition,
     )

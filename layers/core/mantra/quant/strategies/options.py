@@ -9,11 +9,16 @@ option values, not only at expiry.
 
 Simplifications (stated so results are read correctly): options settle at intrinsic value in cash on the
 expiry bar's close (NSE index options are cash-settled; stock options are physically settled - the covered
-call
-keeps its shares and settles the call's intrinsic value in cash, the cash-secured put settles in cash
-instead of
-taking delivery); no early exercise (European, as NSE options are); costs are the Indian options cost model on
-premium turnover (and equity delivery costs for the covered call's shares).
+call keeps its shares and settles the call's intrinsic value in cash, the cash-secured put settles in cash
+instead of taking delivery); no early exercise (European, as NSE options are).
+
+Costs and slippage are the backtest's own (``BacktestConfig.costs`` and ``.slippage``), as for equity
+backtests: with the Indian model the legs pay the options segment's charges on premium turnover (STT on the
+sold premium, exchange charges, SEBI fee, stamp duty on the bought premium, GST, the broker's fee) and the
+covered call's shares the equity delivery charges (``costs_for_segment``); a fractional commission is charged
+on premium turnover.  Opening fills (premiums and shares) pay slippage: a bought leg fills above the priced
+premium, a sold leg below.  Settlement at intrinsic value pays charges on the settled value but no
+slippage (it is not a market order); daily marks use the pricer's premium.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from mantra.quant.backtest.costs import CostModel, indian_costs
+from mantra.quant.backtest.costs import CostModel, costs_for_segment
 from mantra.quant.backtest.data import Bars, DataError, FloatArray
 from mantra.quant.backtest.engine import BacktestConfig, BacktestError, SimResult, TradeTable
 from mantra.quant.strategies.registry import Param, StrategyError, StrategySpec, register
@@ -257,8 +262,9 @@ def run_option_strategy(
     c = bars.close[:, 0]
     t_len = c.shape[0]
     pr = pricer or BlackScholesPricer(c, iv=float(p["iv"]), rate=float(p["rate"]))
-    opt_costs: CostModel = indian_costs("options")
-    stock_costs: CostModel = indian_costs("equity_delivery")
+    opt_costs: CostModel = costs_for_segment(cfg.costs, "options")
+    stock_costs: CostModel = costs_for_segment(cfg.costs, "equity_delivery")
+    slip = cfg.slippage
     dte = int(p["dte"])
     lot = int(p["lot_size"])
     start = 21
@@ -304,13 +310,19 @@ def run_option_strategy(
             t = exp
             continue
         qty = float(lots * lot)
-        prem = [0.0 if lg.kind == "stock" else pr.price(t, lg.kind, lg.strike, exp, spot) for lg in legs]
+        # the premiums the fills get: priced premium moved against the trader by the slippage
+        prem = [
+            0.0 if lg.kind == "stock" else slip.apply(lg.side, pr.price(t, lg.kind, lg.strike, exp, spot))
+            for lg in legs
+        ]
         fees = 0.0
+        stock_basis = spot
         for lg, pm in zip(legs, prem, strict=True):
             if lg.kind == "stock":
                 if stock_qty == 0:
-                    fees += stock_costs.charges(1, qty, spot)
-                    cash -= qty * spot
+                    stock_basis = slip.apply(1, spot)
+                    fees += stock_costs.charges(1, qty, stock_basis)
+                    cash -= qty * stock_basis
                     stock_qty = qty
                 continue
             fees += opt_costs.charges(lg.side, qty, pm)
@@ -343,7 +355,7 @@ def run_option_strategy(
         net_exit = sum(lg.side * st for lg, st in zip(legs, settle, strict=True) if lg.kind != "stock")
         equity[exp] = cash + stock_qty * s_exp
         cash_series[exp] = cash
-        stock_pnl = stock_qty * (s_exp - spot) if name == "covered_call" else 0.0
+        stock_pnl = stock_qty * (s_exp - stock_basis) if name == "covered_call" else 0.0
         pnl = qty * (net_exit - net_entry) + stock_pnl - fees - exit_fees
         base = per_unit * qty if per_unit > 0 else max(abs(net_entry) * qty, 1.0)
         direction = 1 if net_entry > 0 else -1
