@@ -29,11 +29,9 @@ def _move(container: Container, user: User, plan_id: str) -> User:
     return moved
 
 
-def test_a_cancellation_redelivered_after_the_new_subscription_leaves_the_alerts_active_and_one_note_each_way(
-    container: Container,
-) -> None:
-    # Given a Pro user with seven active alerts (Starter allows five)
-    tenant = f"tnt_it_plan_race_{time.time_ns()}"
+def _pro_user_with_alerts(container: Container, name: str, alerts: int) -> User:
+    """A new tenant's Pro user with ``alerts`` active INFY price alerts."""
+    tenant = f"tnt_it_plan_{name}_{time.time_ns()}"
     user = User(
         user_id=f"usr_{tenant}",
         email=f"{tenant}@it.trademantra.in",
@@ -43,10 +41,19 @@ def test_a_cancellation_redelivered_after_the_new_subscription_leaves_the_alerts
         plan_id="pro",
     )
     container.users.put(user, hash_password("it-password"), container.clock.now_ms())
-    for i in range(7):
+    for i in range(alerts):
         container.alert_service.create(
             user, "INFY", AlertCondition.ABOVE, 200_000 + i, (Channel.IN_APP,), None
         )
+    return user
+
+
+def test_a_cancellation_redelivered_after_the_new_subscription_leaves_the_alerts_active_and_one_note_each_way(
+    container: Container,
+) -> None:
+    # Given a Pro user with seven active alerts (Starter allows five)
+    user = _pro_user_with_alerts(container, "race", 7)
+    tenant = user.tenant_id
     # And the subscription cancelled (-> Starter), then taken again (-> Pro), each event applied once
     user = _move(container, user, "starter")
     cancelled = PlanChanged(
@@ -76,20 +83,8 @@ def test_a_cancellation_redelivered_after_the_new_subscription_leaves_the_alerts
 
 def test_a_redelivery_that_moves_nothing_more_finds_its_note_under_the_same_key(container: Container) -> None:
     # Given a Starter user whose eighth alert was paused by a plan.changed
-    tenant = f"tnt_it_plan_key_{time.time_ns()}"
-    user = User(
-        user_id=f"usr_{tenant}",
-        email=f"{tenant}@it.trademantra.in",
-        name=tenant,
-        tenant_id=tenant,
-        roles=frozenset({Role.TRADER}),
-        plan_id="pro",
-    )
-    container.users.put(user, hash_password("it-password"), container.clock.now_ms())
-    for i in range(6):
-        container.alert_service.create(
-            user, "INFY", AlertCondition.ABOVE, 300_000 + i, (Channel.IN_APP,), None
-        )
+    user = _pro_user_with_alerts(container, "key", 6)
+    tenant = user.tenant_id
     user = _move(container, user, "starter")
     changed_ms = container.clock.now_ms() - 5_000  # the billing change committed a few seconds before
     event = PlanChanged(
