@@ -270,6 +270,9 @@ class Preferences(Frozen):
     push: bool = False
     webhook: bool = True
     phone_e164: str | None = None
+    phone_verified_ms: int | None = (
+        None  # when its owner proved they hold it (SMS goes only to such a number)
+    )
     quiet_start: str | None = None  # "22:00" IST
     quiet_end: str | None = None  # "07:00" IST
     quiet_channels: tuple[Channel, ...] = (Channel.SMS, Channel.PUSH, Channel.EMAIL)
