@@ -418,6 +418,10 @@ class PreferencesIO(BaseModel):
     quiet_end: str | None = Field(default=None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM IST")
     quiet_channels: list[Channel] = Field(default_factory=lambda: [Channel.SMS, Channel.PUSH, Channel.EMAIL])
     devices: int = Field(default=0, description="registered push devices (read-only)")
+    phone_verified: bool = Field(
+        default=False,
+        description="read-only: SMS goes only to a verified number (POST /api/me/phone, then /verify)",
+    )
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> PreferencesIO:
@@ -426,6 +430,22 @@ class PreferencesIO(BaseModel):
         if Channel.IN_APP in self.quiet_channels:
             raise ValueError("quiet_channels: the in-app inbox is never muted")
         return self
+
+
+class PhoneIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phone_e164: str = Field(pattern=r"^\+[1-9]\d{7,14}$", description="E.164", examples=["+919876543210"])
+
+
+class PhoneCodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^\s*\d{6}\s*$", description="the 6 digits sent by SMS", examples=["042917"])
+
+
+class PhoneStartedOut(BaseModel):
+    phone_e164: str = Field(examples=["+919876543210"])
+    expires_at: datetime = Field(description="the code is valid until then")
+    resend_after: datetime = Field(description="a new code can be asked for from then")
 
 
 class DeviceIn(BaseModel):

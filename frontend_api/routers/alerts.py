@@ -3,10 +3,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from mantra.alerts.service import RuleSpec
 
-from frontend_api.deps import CurrentUser, Services
+from frontend_api.deps import CurrentUser, Entitled, Services
 from frontend_api.schemas import AlertIn, AlertOut, AlertPatch
 
-router = APIRouter(tags=["alerts"])
+router = APIRouter(tags=["alerts"], dependencies=[Entitled("alerts")])
 
 
 @router.post("/api/alerts", response_model=AlertOut, status_code=201, summary="Create an alert rule")

@@ -10,9 +10,9 @@ from mantra.clock import utc_from_ms
 from mantra.errors import NotFound
 from pydantic import BaseModel, Field
 
-from frontend_api.deps import CurrentUser, Services
+from frontend_api.deps import CurrentUser, Entitled, Services
 
-router = APIRouter(tags=["backtests"])
+router = APIRouter(tags=["backtests"], dependencies=[Entitled("backtests")])
 
 
 class BacktestJobOut(BaseModel):

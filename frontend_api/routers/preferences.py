@@ -1,22 +1,25 @@
-"""Delivery preferences (channels, phone, quiet hours) and push devices of the signed-in user."""
+"""Delivery preferences (channels, quiet hours), the verified SMS number and push devices of the signed-in user."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from mantra.alerts.phone import keep_verification
+from mantra.clock import utc_from_ms
 from mantra.domain import Preferences
 from mantra.errors import NotFound
 
-from frontend_api.deps import CurrentUser, Services
-from frontend_api.schemas import DeviceIn, DeviceOut, PreferencesIO
+from frontend_api.deps import CurrentUser, Entitled, Services
+from frontend_api.schemas import DeviceIn, DeviceOut, PhoneCodeIn, PhoneIn, PhoneStartedOut, PreferencesIO
 
 router = APIRouter(tags=["preferences"])
 
 
 def _out(p: Preferences) -> PreferencesIO:
     return PreferencesIO(
-        **p.model_dump(exclude={"push_endpoints", "quiet_channels"}),
+        **p.model_dump(exclude={"push_endpoints", "quiet_channels", "phone_verified_ms"}),
         quiet_channels=list(p.quiet_channels),
         devices=len(p.push_endpoints),
+        phone_verified=p.phone_e164 is not None and p.phone_verified_ms is not None,
     )
 
 
@@ -30,8 +33,36 @@ def get_preferences(user: CurrentUser, services: Services) -> PreferencesIO:
 )
 def put_preferences(body: PreferencesIO, user: CurrentUser, services: Services) -> PreferencesIO:
     current = services.alert_service.preferences(user)
-    updated = Preferences(**body.model_dump(exclude={"devices"}), push_endpoints=current.push_endpoints)
-    return _out(services.alert_service.save_preferences(user, updated))
+    wanted = Preferences(
+        **body.model_dump(exclude={"devices", "phone_verified"}), push_endpoints=current.push_endpoints
+    )
+    return _out(services.alert_service.save_preferences(user, keep_verification(current, wanted)))
+
+
+@router.post(
+    "/api/me/phone",
+    response_model=PhoneStartedOut,
+    status_code=202,
+    summary="Add or change your SMS number: a 6-digit code is sent to it",
+    dependencies=[Entitled("sms_alerts")],
+)
+def start_phone(body: PhoneIn, user: CurrentUser, services: Services) -> PhoneStartedOut:
+    started = services.phone_verification.start(user, body.phone_e164)
+    return PhoneStartedOut(
+        phone_e164=started.phone_e164,
+        expires_at=utc_from_ms(started.expires_ms),
+        resend_after=utc_from_ms(started.resend_after_ms),
+    )
+
+
+@router.post(
+    "/api/me/phone/verify",
+    response_model=PreferencesIO,
+    summary="Confirm your SMS number with the code sent to it",
+    dependencies=[Entitled("sms_alerts")],
+)
+def verify_phone(body: PhoneCodeIn, user: CurrentUser, services: Services) -> PreferencesIO:
+    return _out(services.phone_verification.confirm(user, body.code))
 
 
 @router.post(

@@ -17,10 +17,10 @@ from mantra.quant.scanner.presets import Preset
 from mantra.scans.models import Every, Hit, Scanner, ScanRun, Signal
 from pydantic import BaseModel, ConfigDict, Field
 
-from frontend_api.deps import CurrentUser, Services
+from frontend_api.deps import CurrentUser, Entitled, Services
 from frontend_api.errors import answers
 
-router = APIRouter(tags=["scanners"])
+router = APIRouter(tags=["scanners"], dependencies=[Entitled("scanners")])
 
 Timeframe = Annotated[str, Field(pattern=r"^(1m|5m|15m|1h|1d)$", examples=["1d"])]
 Expression = Annotated[

@@ -73,12 +73,13 @@ def test_preferences_and_push_devices_round_trip(api: TestClient):
     h = _auth(api, "pro@demo.trademantra.in")
     bad = api.put("/api/me/preferences", headers=h, json={"sms": True, "phone_e164": "98765"})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "phone_e164"
+    # a new number is not taken from the preferences: it is verified first (POST /api/me/phone)
+    unverified = api.put("/api/me/preferences", headers=h, json={"sms": True, "phone_e164": "+919876543210"})
+    assert unverified.status_code == 422 and unverified.json()["errors"][0]["field"] == "phone_e164"
     saved = api.put(
-        "/api/me/preferences",
-        headers=h,
-        json={"sms": True, "phone_e164": "+919876543210", "quiet_start": "22:00", "quiet_end": "07:00"},
+        "/api/me/preferences", headers=h, json={"sms": True, "quiet_start": "22:00", "quiet_end": "07:00"}
     ).json()
-    assert saved["phone_e164"] == "+919876543210" and saved["quiet_channels"] == ["sms", "push", "email"]
+    assert saved["phone_verified"] is False and saved["quiet_channels"] == ["sms", "push", "email"]
     device = api.post("/api/me/devices", headers=h, json={"token": "fcm-token-for-a-test-phone"})
     assert device.status_code == 201
     prefs = api.get("/api/me/preferences", headers=h).json()
@@ -95,7 +96,13 @@ def test_sms_and_push_go_out_through_sns_and_a_bad_number_fails_alone(platform: 
     endpoint = services.sns.register_device("fcm-token-admin-phone-000000")
     users.save_preferences(
         admin.user_id,
-        Preferences(sms=True, push=True, phone_e164="+919812345678", push_endpoints=(endpoint,)),
+        Preferences(
+            sms=True,
+            push=True,
+            phone_e164="+919812345678",
+            phone_verified_ms=SystemClock().now_ms(),
+            push_endpoints=(endpoint,),
+        ),
     )
 
     def event(trigger: str) -> AlertTriggered:
@@ -118,7 +125,8 @@ def test_sms_and_push_go_out_through_sns_and_a_bad_number_fails_alone(platform: 
     assert report.delivered == ["in_app", "sms", "push"]
     # a number SNS refuses fails the SMS only; push still goes
     users.save_preferences(
-        admin.user_id, Preferences(sms=True, push=True, phone_e164="+0000", push_endpoints=(endpoint,))
+        admin.user_id,
+        Preferences(sms=True, push=True, phone_e164="+0000", phone_verified_ms=1, push_endpoints=(endpoint,)),
     )
     with pytest.raises(ChannelsFailed) as failed:
         services.dispatcher.deliver(event("trg_sns_bad"))

@@ -23,8 +23,10 @@ if TYPE_CHECKING:
     from mantra.access.entitlements import PlanCatalog
     from mantra.access.ratelimit import RateLimiter
     from mantra.alerts.options import OptionAlerts
+    from mantra.alerts.phone import PhoneVerification
     from mantra.alerts.plan_limits import PlanLimits
     from mantra.alerts.scheduled import ScheduledAlerts, SignalAlerts
+    from mantra.alerts.sms import SmsAllowance
     from mantra.alerts.webhooks import WebhookChannel, WebhookDeliverer, WebhookRetry, WebhookService
     from mantra.backtests.service import BacktestJobs
     from mantra.billing.dunning import DunningService
@@ -119,7 +121,31 @@ class Container:
     @cached_property
     def dispatcher(self) -> AlertDispatcher:
         webhooks = getattr(self, "webhook_channel", None)  # the webhook channel plugs in when present
-        return AlertDispatcher(self.notifications, self.users, self.email, self.clock, self.sns, webhooks)
+        return AlertDispatcher(
+            self.notifications, self.users, self.email, self.clock, self.sns, webhooks, self.sms_allowance
+        )
+
+    @cached_property
+    def sms_allowance(self) -> SmsAllowance:
+        from mantra.alerts.sms import SmsAllowance
+        from mantra.store.access_repository import DynamoQuotaCounter
+
+        return SmsAllowance(DynamoQuotaCounter(), self.plans, self.clock)
+
+    @cached_property
+    def phone_verification(self) -> PhoneVerification:
+        from mantra.alerts.phone import PhoneVerification
+        from mantra.store.access_repository import DynamoPhoneChallenges
+
+        s = self.settings
+        return PhoneVerification(
+            DynamoPhoneChallenges(),
+            self.users,
+            self.sns,
+            self.clock,
+            s.phone_code_ttl_s,
+            s.phone_code_attempts,
+        )
 
     @cached_property
     def alert_service(self) -> AlertService:

@@ -108,6 +108,22 @@ class User(Frozen):
 UNLIMITED = 10**15  # a limit written "unlimited" in the plan catalog
 
 
+def _unlimited_limits(value: dict[str, object]) -> dict[str, object]:
+    return {k: UNLIMITED if v == "unlimited" else v for k, v in dict(value).items()}
+
+
+class ComingSoon(Frozen):
+    """What a plan announces but the platform does not have yet: shown in the catalog, never granted."""
+
+    features: tuple[str, ...] = ()
+    limits: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("limits", mode="before")
+    @classmethod
+    def _unlimited(cls, value: dict[str, object]) -> dict[str, object]:
+        return _unlimited_limits(value)
+
+
 class Plan(Frozen):
     """One rung of a price ladder (the catalog is data: ``mantra/data/plans*.json``)."""
 
@@ -123,11 +139,15 @@ class Plan(Frozen):
     trial_days: int = 0
     stripe_price: str | None = None  # the Stripe Price lookup key; free plans have none
     profit_share_bps: int = 0  # share of profit above the high-water mark, basis points
+    coming_soon: ComingSoon = Field(
+        default_factory=ComingSoon,
+        description="announced for this plan but not available yet: not part of what it sells today",
+    )
 
     @field_validator("limits", mode="before")
     @classmethod
     def _unlimited(cls, value: dict[str, object]) -> dict[str, object]:
-        return {k: UNLIMITED if v == "unlimited" else v for k, v in dict(value).items()}
+        return _unlimited_limits(value)
 
     @property
     def free(self) -> bool:
@@ -250,6 +270,9 @@ class Preferences(Frozen):
     push: bool = False
     webhook: bool = True
     phone_e164: str | None = None
+    phone_verified_ms: int | None = (
+        None  # when its owner proved they hold it (SMS goes only to such a number)
+    )
     quiet_start: str | None = None  # "22:00" IST
     quiet_end: str | None = None  # "07:00" IST
     quiet_channels: tuple[Channel, ...] = (Channel.SMS, Channel.PUSH, Channel.EMAIL)

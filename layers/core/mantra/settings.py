@@ -67,6 +67,13 @@ class Settings(BaseSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
     public_base_url: str = "http://127.0.0.1:8000"
+    # SMS to Indian numbers (+91) must carry the sender's TRAI DLT registration, or operators drop it
+    sms_dlt_entity_id: str = Field("", description="DLT principal entity id (SNS: AWS.MN.SMS.EntityId)")
+    sms_dlt_alert_template_id: str = Field("", description="DLT template id of alert messages")
+    sms_dlt_code_template_id: str = Field("", description="DLT template id of phone verification codes")
+    sms_sender_id: str = Field("", description="DLT-registered header, e.g. TRDMTR (AWS.SNS.SMS.SenderID)")
+    phone_code_ttl_s: int = Field(600, ge=60, description="a phone verification code expires after this")
+    phone_code_attempts: int = Field(5, ge=1, description="wrong codes allowed before a new one is needed")
     webhook_allowed_networks: tuple[str, ...] = Field(
         (),
         description='Networks webhooks may reach despite the SSRF rules: tests and local only, e.g. ["127.0.0.0/8"]',

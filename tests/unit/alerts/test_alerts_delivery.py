@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
 
 from core_fakes import InMemoryNotifications, InMemoryUsers
 from mantra.alerts.dispatch import AlertDispatcher, AlertTriggered, ChannelsFailed
+from mantra.alerts.sms import SmsKind
 from mantra.domain import Channel, Preferences, Role, User
 
 
@@ -29,7 +30,7 @@ class Sns:
         self.push: list[str] = []
         self.fail_sms = fail_sms
 
-    def send_sms(self, phone_e164: str, text: str) -> str:
+    def send_sms(self, phone_e164: str, text: str, kind: SmsKind = SmsKind.ALERT) -> str:
         if self.fail_sms:
             raise RuntimeError("carrier down")
         self.sms.append(phone_e164)
@@ -50,6 +51,7 @@ class Hooks:
 
 
 NOON_IST = 1_795_425_000_000  # 2026-11-23 12:00 IST (06:30 UTC)
+VERIFIED = NOON_IST - 86_400_000  # the number was verified the day before
 MIDNIGHT_IST = NOON_IST + 12 * 3_600_000
 
 
@@ -93,7 +95,13 @@ ALL = (Channel.EMAIL, Channel.SMS, Channel.PUSH, Channel.WEBHOOK)
 
 
 def test_every_channel_delivers_when_preferences_allow():
-    prefs = Preferences(sms=True, push=True, phone_e164="+919876543210", push_endpoints=("arn:e1", "arn:e2"))
+    prefs = Preferences(
+        sms=True,
+        push=True,
+        phone_e164="+919876543210",
+        phone_verified_ms=VERIFIED,
+        push_endpoints=("arn:e1", "arn:e2"),
+    )
     dispatcher, _, email, sns, hooks = setup(prefs)
     report = dispatcher.deliver(event(*ALL))
     assert report.delivered == ["in_app", "email", "sms", "push", "webhook"]
@@ -119,6 +127,7 @@ def test_quiet_hours_mute_sms_and_push_but_not_the_inbox_or_webhooks():
         sms=True,
         push=True,
         phone_e164="+919876543210",
+        phone_verified_ms=VERIFIED,
         push_endpoints=("arn:e1",),
         quiet_start="22:00",
         quiet_end="07:00",
@@ -132,7 +141,13 @@ def test_quiet_hours_mute_sms_and_push_but_not_the_inbox_or_webhooks():
 
 
 def test_a_failing_sms_does_not_stop_email_push_or_webhook_and_is_retried_alone():
-    prefs = Preferences(sms=True, push=True, phone_e164="+919876543210", push_endpoints=("arn:e1",))
+    prefs = Preferences(
+        sms=True,
+        push=True,
+        phone_e164="+919876543210",
+        phone_verified_ms=VERIFIED,
+        push_endpoints=("arn:e1",),
+    )
     dispatcher, notes, email, _, hooks = setup(prefs, Sns(fail_sms=True))
     with pytest.raises(ChannelsFailed) as failed:
         dispatcher.deliver(event(*ALL))
@@ -147,7 +162,7 @@ def test_a_failing_sms_does_not_stop_email_push_or_webhook_and_is_retried_alone(
 
 
 def test_the_inbox_goes_first_on_its_own_and_a_redelivery_still_sends_only_what_failed():
-    prefs = Preferences(sms=True, phone_e164="+919876543210")
+    prefs = Preferences(sms=True, phone_e164="+919876543210", phone_verified_ms=VERIFIED)
     dispatcher, notes, email, _, _ = setup(prefs, Sns(fail_sms=True))
     # the inbox item exists before any other channel is tried (what the handler does first)
     assert dispatcher.post_inbox(event(Channel.EMAIL, Channel.SMS)) is True

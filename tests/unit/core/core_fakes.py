@@ -112,7 +112,11 @@ def make_instrument(symbol: str = "RELIANCE", tick: int = 10) -> Instrument:
     )
 
 
-def make_plan(plan_id: str = "pro", alerts: int = 2) -> Plan:
+# what the alert rules in these tests use (a plan without one of them is refused: see the catalog walk)
+ALERT_FEATURES = ("alerts", "realtime_alerts", "sms_alerts", "option_analytics", "webhooks")
+
+
+def make_plan(plan_id: str = "pro", alerts: int = 2, features: tuple[str, ...] = ALERT_FEATURES) -> Plan:
     return Plan(
         plan_id=plan_id,
         name=plan_id.title(),
@@ -122,7 +126,7 @@ def make_plan(plan_id: str = "pro", alerts: int = 2) -> Plan:
         interval="month",
         rank=1,
         limits={"alerts": alerts},
-        features=(),
+        features=features,
     )
 
 

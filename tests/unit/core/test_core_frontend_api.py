@@ -24,6 +24,7 @@ from core_fakes import (
     make_user,
 )
 from fastapi.testclient import TestClient
+from mantra.access.entitlements import PlanCatalog
 from mantra.alerts.inbox import InboxService
 from mantra.alerts.service import AlertService
 from mantra.auth.passwords import hash_password
@@ -62,6 +63,7 @@ class FakeContainer:
     def __post_init__(self) -> None:
         self.candles = InMemoryCandles(self.quotes.candles)
         self.plans = InMemoryPlans([make_plan("pro", alerts=2)])
+        self.plan_catalog = PlanCatalog(self.plans, self.clock)
         self.alert_service = AlertService(self.alerts, self.instruments, self.plans, self.clock)
         self.inbox = InboxService(self.notifications)
         self.health = HealthService(self.checks, self.feed_status, self.clock, stale_after_s=5.0)

@@ -8,6 +8,7 @@ from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from mantra.access.entitlements import PlanCatalog
 from mantra.auth.tokens import DevIssuer
 from mantra.clock import IST, ManualClock
 from mantra.market.history import HistoryLoader
@@ -37,6 +38,7 @@ class Container:
         self.scans = ScanService(
             self.scanners, self.signal_store, plans, self.outbox, HistoryLoader(None, seed=1), self.clock
         )
+        self.plan_catalog = PlanCatalog(plans, self.clock)
 
 
 @pytest.fixture(scope="module")

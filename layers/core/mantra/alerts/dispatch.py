@@ -14,6 +14,7 @@ from typing import Protocol
 from pydantic import BaseModel, Field
 
 from mantra.alerts.preferences import in_quiet_hours
+from mantra.alerts.sms import SmsAllowance, SmsKind
 from mantra.clock import Clock, ist_from_ms
 from mantra.domain import Channel, Notification, Preferences, User
 from mantra.ports import EmailSender, NotificationRepository, UserRepository
@@ -70,7 +71,7 @@ class ChannelsFailed(Exception):
 
 
 class PushSender(Protocol):
-    def send_sms(self, phone_e164: str, text: str) -> str: ...
+    def send_sms(self, phone_e164: str, text: str, kind: SmsKind = SmsKind.ALERT) -> str: ...
     def send_push(self, endpoint_arn: str, title: str, body: str) -> str: ...
 
 
@@ -89,9 +90,10 @@ class AlertDispatcher:
         clock: Clock,
         sns: PushSender | None = None,
         webhooks: WebhookSender | None = None,
+        sms_allowance: SmsAllowance | None = None,
     ) -> None:
         self._notifications, self._users, self._email, self._clock = notifications, users, email, clock
-        self._sns, self._webhooks = sns, webhooks
+        self._sns, self._webhooks, self._sms_allowance = sns, webhooks, sms_allowance
 
     def post_inbox(self, event: AlertTriggered) -> bool:
         """The in-app channel alone, first and on its own (it is also the record the other channels write their
@@ -139,7 +141,7 @@ class AlertDispatcher:
                     channel.value
                 )
                 continue
-            outcome = self._one(channel, event, note, user, prefs, quiet)
+            outcome = self._one(channel, event, note, user, prefs, quiet, done)
             self._notifications.record_delivery(note, channel.value, outcome)
             bucket = (
                 report.delivered
@@ -159,6 +161,7 @@ class AlertDispatcher:
         user: User | None,
         prefs: Preferences,
         quiet: bool,
+        done: dict[str, str],
     ) -> str:
         if user is None:
             return "skipped:no such user"
@@ -176,16 +179,11 @@ class AlertDispatcher:
                 )
                 return "delivered"
             if channel is Channel.SMS:
-                if not prefs.phone_e164 or self._sns is None:
-                    return "skipped:no phone number in preferences"
-                return "delivered:" + self._sns.send_sms(
-                    prefs.phone_e164, f"Trade Mantra: {note.title}. {note.body}"
-                )
+                return self._sms(user, prefs, note)
             if channel is Channel.PUSH:
                 if not prefs.push_endpoints or self._sns is None:
                     return "skipped:no registered device"
-                ids = [self._sns.send_push(arn, note.title, note.body) for arn in prefs.push_endpoints]
-                return "delivered:" + ",".join(ids)
+                return self._push(event, note, prefs.push_endpoints, done)
             if channel is Channel.WEBHOOK:
                 if self._webhooks is None:
                     return "skipped:webhooks unavailable"
@@ -197,3 +195,49 @@ class AlertDispatcher:
             log.warning("%s delivery failed for %s: %s", channel.value, event.trigger_id, exc)
             return f"failed:{type(exc).__name__}"
         return "skipped:unknown channel"
+
+    def _sms(self, user: User, prefs: Preferences, note: Notification) -> str:
+        """Only to a number its owner verified, within the plan's monthly SMS allowance."""
+        if not prefs.phone_e164 or self._sns is None:
+            return "skipped:no phone number in preferences"
+        if prefs.phone_verified_ms is None:
+            return "skipped:phone number not verified (POST /api/me/phone)"
+        reservation = self._sms_allowance.reserve(user) if self._sms_allowance else None
+        if reservation is not None and reservation.refused:
+            return reservation.refused
+        try:
+            return "delivered:" + self._sns.send_sms(
+                prefs.phone_e164, f"Trade Mantra: {note.title}. {note.body}", SmsKind.ALERT
+            )
+        except Exception:
+            if reservation is not None and self._sms_allowance is not None:
+                self._sms_allowance.release(reservation)
+            raise
+
+    def _push(
+        self, event: AlertTriggered, note: Notification, endpoints: tuple[str, ...], done: dict[str, str]
+    ) -> str:
+        """Each device on its own, its outcome recorded under ``push:<endpoint>``: a retry after one device
+        failed sends only to the devices that did not get it."""
+        assert self._sns is not None
+        ids: list[str] = []
+        failed = 0
+        for arn in endpoints:
+            key = f"{Channel.PUSH.value}:{arn}"
+            previous = done.get(key, "")
+            if previous.startswith("delivered:"):
+                ids.append(previous.removeprefix("delivered:"))
+                continue
+            try:
+                outcome = "delivered:" + self._sns.send_push(arn, note.title, note.body)
+            except Exception as exc:  # one device failing never blocks the others
+                log.warning("push to %s failed for %s: %s", arn, event.trigger_id, exc)
+                outcome = f"failed:{type(exc).__name__}"
+            self._notifications.record_delivery(note, key, outcome)
+            if outcome.startswith("delivered:"):
+                ids.append(outcome.removeprefix("delivered:"))
+            else:
+                failed += 1
+        if failed:
+            return f"failed:{failed} of {len(endpoints)} devices"
+        return "delivered:" + ",".join(ids)

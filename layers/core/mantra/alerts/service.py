@@ -7,6 +7,7 @@ from typing import Protocol
 
 from pydantic import BaseModel
 
+from mantra.billing.plans import require_feature
 from mantra.clock import Clock
 from mantra.domain import (
     CHANGE_CONDITIONS,
@@ -58,6 +59,24 @@ OPTION_FIELDS = {
     AlertCondition.IV_BELOW: "iv_pct",
     AlertCondition.OI_CHANGE_ABOVE: "oi_change_pct",
 }
+
+
+# rules the tick stream checks on every tick (the "real-time alerts" a plan sells); the others run on the
+# scheduled scans (expression, pattern, scanner hits) or with the option chains
+REALTIME_CONDITIONS = PRICE_CONDITIONS | CHANGE_CONDITIONS | {AlertCondition.VOLUME_SPIKE}
+# what a rule may use only on a plan with the feature
+CHANNEL_FEATURES = {Channel.SMS: "sms_alerts", Channel.WEBHOOK: "webhooks"}
+
+
+def rule_features(rule: RuleSpec) -> list[str]:
+    """The plan features a rule needs: its condition's, then its channels'."""
+    needs = []
+    if rule.condition in REALTIME_CONDITIONS:
+        needs.append("realtime_alerts")
+    if rule.condition in OPTION_CONDITIONS:
+        needs.append("option_analytics")
+    needs += [CHANNEL_FEATURES[c] for c in rule.channels if c in CHANNEL_FEATURES]
+    return needs
 
 
 class ChainIndex(Protocol):
@@ -127,6 +146,7 @@ class AlertService:
 
     def create_rule(self, user: User, rule: RuleSpec) -> Alert:
         check_rule(rule)
+        self._check_features(user, rule)
         self._check_scanner_language(user, rule)
         any_symbol = rule.condition is AlertCondition.SCANNER_HIT and rule.symbol == "*"
         underlying = rule.condition in OPTION_CONDITIONS and self._is_underlying(rule.symbol)
@@ -158,6 +178,8 @@ class AlertService:
         merged = Alert.model_validate({**current.model_dump(), **changes, "paused_by_plan": False})
         rule = RuleSpec(**merged.model_dump(include=set(RuleSpec.model_fields)))
         check_rule(rule)
+        if merged.status is AlertStatus.ACTIVE:  # pausing, or editing a paused rule, is always allowed
+            self._check_features(user, rule)
         self._check_scanner_language(user, rule)
         if not self._alerts.update(merged):
             raise NotFound(f"alert {alert_id} not found")
@@ -182,6 +204,14 @@ class AlertService:
                 self._rules.get(user, rule.scanner_id)
             except NotFound:
                 raise Invalid(f"scanner_id: no saved scanner {rule.scanner_id!r} of yours") from None
+
+    def _check_features(self, user: User, rule: RuleSpec) -> None:
+        """403 naming the plan that unlocks what the rule needs (the catalog is read only to say which).
+        A plan missing from the catalog allows no alerts at all: the limit check says so."""
+        plan = self._plans.get(user.plan_id)
+        missing = [f for f in rule_features(rule) if plan is not None and f not in plan.features]
+        if plan is not None and missing:
+            require_feature(plan, self._plans.all(), missing[0])
 
     def _check_limit(self, user: User) -> None:
         plan = self._plans.get(user.plan_id)

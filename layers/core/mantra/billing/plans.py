@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 
+from mantra.billing.features import check_sellable
 from mantra.domain import Plan
 from mantra.errors import Forbidden
 
@@ -16,6 +17,8 @@ def load_catalogs(files: tuple[str, ...] = CATALOG_FILES) -> list[Plan]:
     for name in files:
         raw = json.loads(resources.files("mantra.data").joinpath(name).read_text())
         plans += [Plan(**p) for p in raw]
+    for plan in plans:
+        check_sellable(plan)
     ids = [p.plan_id for p in plans]
     duplicated = sorted({i for i in ids if ids.count(i) > 1})
     if duplicated:
@@ -40,14 +43,31 @@ def unlocking_plan(plans: list[Plan], catalog: str, feature: str) -> Plan | None
     return min(having, key=lambda p: p.rank) if having else None
 
 
+def _words(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _upgrade(what: str, unlock: Plan, plan: Plan) -> Forbidden:
+    return Forbidden(
+        f"{what} needs the {unlock.name} plan or higher (you are on {plan.name}); "
+        f'upgrade with POST /api/billing/checkout {{"plan_id": "{unlock.plan_id}"}}'
+    )
+
+
 def require_feature(plan: Plan, plans: list[Plan], feature: str) -> None:
-    """403 naming the plan that unlocks ``feature`` when ``plan`` lacks it."""
+    """403 naming the plan that unlocks ``feature`` when ``plan`` lacks it (or that it is not available yet)."""
     if feature in plan.features:
         return
     unlock = unlocking_plan(plans, plan.catalog, feature)
     if unlock is None:
-        raise Forbidden(f"{feature.replace('_', ' ')} is not offered on the {plan.catalog} plans")
-    raise Forbidden(
-        f"{feature.replace('_', ' ')} needs the {unlock.name} plan or higher (you are on {plan.name}); "
-        f'upgrade with POST /api/billing/checkout {{"plan_id": "{unlock.plan_id}"}}'
-    )
+        announced = sorted(
+            (p for p in plans if p.catalog == plan.catalog and feature in p.coming_soon.features),
+            key=lambda p: p.rank,
+        )
+        if announced:
+            raise Forbidden(
+                f"{_words(feature)} is not available yet: it is coming soon "
+                f"(announced for the {announced[0].name} plan and higher)"
+            )
+        raise Forbidden(f"{_words(feature)} is not offered on the {plan.catalog} plans")
+    raise _upgrade(_words(feature), unlock, plan)

@@ -250,6 +250,11 @@ def local_settings_env(settings: Settings) -> dict[str, str]:
         "MANTRA_WS_ENDPOINT": f"http://127.0.0.1:{settings.api_port}",  # the local gateway's /@connections
         "MANTRA_STRIPE_API_BASE": f"http://127.0.0.1:{settings.stripe_port}",  # the Stripe stand-in
         "MANTRA_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.0/8"]',  # local receivers; never set in the cloud
+        # placeholders shaped like TRAI DLT ids (the cloud's come from the deployment's configuration)
+        "MANTRA_SMS_DLT_ENTITY_ID": "1101000000000000001",
+        "MANTRA_SMS_DLT_ALERT_TEMPLATE_ID": "1107000000000000001",
+        "MANTRA_SMS_DLT_CODE_TEMPLATE_ID": "1107000000000000002",
+        "MANTRA_SMS_SENDER_ID": "TRDMTR",
         "POWERTOOLS_METRICS_NAMESPACE": "TradeMantra",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_DEV": os.environ.get("POWERTOOLS_DEV", "false"),

@@ -1,4 +1,5 @@
-"""Access tables: API keys (hashed at rest) and rate-limit counters (atomic, one item per tenant and window)."""
+"""Access tables: API keys (hashed at rest), rate-limit and allowance counters (atomic, one item per tenant and
+window), phone verification codes (hashed)."""
 
 from __future__ import annotations
 
@@ -51,4 +52,25 @@ class RateCounterItem(BaseModel):
     expires_at = TTLAttribute()
 
 
-ACCESS_MODELS: tuple[type[BaseModel], ...] = (ApiKeyItem, RateCounterItem)
+class PhoneChallengeItem(BaseModel):
+    """A phone verification code waiting for its user: only its salted hash, with an expiry and attempts."""
+
+    base_name = "phone_challenges"
+
+    class Meta(BaseModel.Meta):
+        abstract = False
+        table_name = "phone_challenges"
+
+    user_id = UnicodeAttribute(hash_key=True)
+    phone_e164 = UnicodeAttribute()
+    code_hash = UnicodeAttribute()
+    salt = UnicodeAttribute()
+    expires_ms = NumberAttribute()
+    attempts = NumberAttribute(default=0)
+    sent_ms = NumberAttribute()
+    sends = NumberAttribute()
+    window_start_ms = NumberAttribute()
+    expires_at = TTLAttribute()  # the item goes once its send window has passed
+
+
+ACCESS_MODELS: tuple[type[BaseModel], ...] = (ApiKeyItem, RateCounterItem, PhoneChallengeItem)

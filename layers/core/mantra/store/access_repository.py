@@ -5,9 +5,12 @@ from __future__ import annotations
 import builtins
 from datetime import UTC, datetime
 
+from pynamodb.exceptions import DeleteError, PutError
+
 from mantra.access.apikeys import ApiKey
+from mantra.alerts.phone import DAY_MS, PhoneChallenge
 from mantra.store import repositories  # first: it loads store.models, which access_models needs loaded
-from mantra.store.access_models import ApiKeyItem, RateCounterItem
+from mantra.store.access_models import ApiKeyItem, PhoneChallengeItem, RateCounterItem
 
 _conditional_failed = repositories._conditional_failed
 
@@ -80,3 +83,83 @@ class DynamoRateCounter:
             return_values="UPDATED_NEW",
         )
         return int(response["Attributes"]["count"]["N"])
+
+
+class DynamoQuotaCounter:
+    """An allowance (SMS alerts a month): ``ADD count :one`` only while the count is below the limit."""
+
+    def take(self, counter: str, limit: int, expires_at_s: int) -> bool:
+        below = RateCounterItem.count.does_not_exist() | (RateCounterItem.count < limit)
+        expires = datetime.fromtimestamp(expires_at_s, tz=UTC)
+        return repositories.update_if(
+            RateCounterItem(counter=counter),
+            [RateCounterItem.count.add(1), RateCounterItem.expires_at.set(expires)],
+            below,
+        )
+
+    def give_back(self, counter: str) -> None:
+        repositories.update_if(
+            RateCounterItem(counter=counter), [RateCounterItem.count.add(-1)], RateCounterItem.count > 0
+        )
+
+
+def _challenge(item: PhoneChallengeItem) -> PhoneChallenge:
+    return PhoneChallenge(
+        user_id=item.user_id,
+        phone_e164=item.phone_e164,
+        code_hash=item.code_hash,
+        salt=item.salt,
+        expires_ms=int(item.expires_ms),
+        attempts=int(item.attempts or 0),
+        sent_ms=int(item.sent_ms),
+        sends=int(item.sends),
+        window_start_ms=int(item.window_start_ms),
+    )
+
+
+class DynamoPhoneChallenges:
+    """One waiting code per user; every change is conditional on the code (or send) it was read with."""
+
+    def get(self, user_id: str) -> PhoneChallenge | None:
+        try:
+            return _challenge(PhoneChallengeItem.get(user_id, consistent_read=True))
+        except PhoneChallengeItem.DoesNotExist:
+            return None
+
+    def put(self, challenge: PhoneChallenge, previous_sent_ms: int | None) -> bool:
+        item = PhoneChallengeItem(
+            **challenge.model_dump(),
+            expires_at=datetime.fromtimestamp((challenge.window_start_ms + DAY_MS) / 1000, tz=UTC),
+        )
+        unchanged = (
+            PhoneChallengeItem.user_id.does_not_exist()
+            if previous_sent_ms is None
+            else PhoneChallengeItem.sent_ms == previous_sent_ms
+        )
+        try:
+            item.save(condition=unchanged)
+            return True
+        except PutError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+
+    def spend_attempt(self, user_id: str, code_hash: str, max_attempts: int) -> bool:
+        left = (PhoneChallengeItem.code_hash == code_hash) & (
+            PhoneChallengeItem.attempts.does_not_exist() | (PhoneChallengeItem.attempts < max_attempts)
+        )
+        return repositories.update_if(
+            PhoneChallengeItem(user_id=user_id), [PhoneChallengeItem.attempts.add(1)], left
+        )
+
+    def consume(self, user_id: str, code_hash: str) -> bool:
+        try:
+            PhoneChallengeItem(user_id=user_id).delete(condition=PhoneChallengeItem.code_hash == code_hash)
+            return True
+        except DeleteError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+
+    def delete(self, user_id: str) -> None:
+        PhoneChallengeItem(user_id=user_id).delete()

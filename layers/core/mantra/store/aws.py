@@ -1,4 +1,4 @@
-"""boto3 adapters: Kinesis, EventBridge, SES, Secrets Manager. Endpoints come from AWS_ENDPOINT_URL_*."""
+"""boto3 adapters: Kinesis, EventBridge, SES, SNS, Secrets Manager. Endpoints come from AWS_ENDPOINT_URL_*."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from mantra.alerts.sms import DltRegistration, SmsKind, sms_attributes
 from mantra.domain import Tick
 from mantra.settings import Settings
 
@@ -113,12 +114,14 @@ class SnsSender:
         self._sns = client("sns", settings.region)
         self._app_name = settings.name("push")
         self._app_arn: str | None = None
+        self._dlt = DltRegistration.from_settings(settings)
 
-    def send_sms(self, phone_e164: str, text: str) -> str:
+    def send_sms(self, phone_e164: str, text: str, kind: SmsKind = SmsKind.ALERT) -> str:
+        """Transactional; to an Indian number with its DLT entity, template and sender id (mantra.alerts.sms)."""
         resp = self._sns.publish(
             PhoneNumber=phone_e164,
             Message=text[:1400],
-            MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
+            MessageAttributes=sms_attributes(phone_e164, kind, self._dlt),
         )
         return str(resp["MessageId"])
 

@@ -179,6 +179,7 @@ class PlanItem(BaseModel):
     trial_days = NumberAttribute(null=True)
     stripe_price = UnicodeAttribute(null=True)
     profit_share_bps = NumberAttribute(null=True)
+    coming_soon = JSONAttribute(null=True)  # {"features": [...], "limits": {...}}: announced, not available
 
 
 class ActiveAlertIndex(GlobalSecondaryIndex["AlertItem"]):

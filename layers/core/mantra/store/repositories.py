@@ -18,6 +18,7 @@ from mantra.domain import (
     AlertStatus,
     Candle,
     Channel,
+    ComingSoon,
     FeedStatus,
     Instrument,
     Notification,
@@ -601,6 +602,7 @@ class DynamoPlanRepository:
             for p in plans:
                 data = p.model_dump()
                 data["features"] = list(p.features)
+                data["coming_soon"] = p.coming_soon.model_dump(mode="json")
                 batch.save(PlanItem(**data))
 
     @staticmethod
@@ -619,6 +621,7 @@ class DynamoPlanRepository:
             trial_days=_n(item.trial_days or 0),
             stripe_price=item.stripe_price,
             profit_share_bps=_n(item.profit_share_bps or 0),
+            coming_soon=ComingSoon.model_validate(item.coming_soon or {}),
         )
 
 
