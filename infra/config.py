@@ -27,6 +27,10 @@ _RETENTION = {
 }
 
 
+# CDK context keys (``-c sms_sender_id=TRDMTR``) that become the functions' MANTRA_* SMS settings
+SMS_DLT_KEYS = ("sms_dlt_entity_id", "sms_dlt_alert_template_id", "sms_dlt_code_template_id", "sms_sender_id")
+
+
 @dataclass(frozen=True)
 class InfraConfig:
     stage: str = "dev"
@@ -39,6 +43,9 @@ class InfraConfig:
     api_burst_limit: int = 100
     availability_zones: tuple[str, ...] = ()
     feed_provider: str | None = None
+    # India's DLT registration for SMS (not secrets: printed on every message's route); empty = not registered,
+    # and the SMS sender then refuses +91 numbers rather than send what operators drop
+    sms_dlt: tuple[tuple[str, str], ...] = ()
 
     @property
     def protect_data(self) -> bool:
@@ -84,4 +91,5 @@ class InfraConfig:
             api_burst_limit=int(get("api_burst_limit") or cls.api_burst_limit),
             availability_zones=tuple(a.strip() for a in azs.split(",")) if azs else (),
             feed_provider=get("feed_provider"),
+            sms_dlt=tuple((key, value) for key in SMS_DLT_KEYS if (value := get(key))),
         )

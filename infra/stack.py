@@ -87,6 +87,7 @@ class TradeMantraStack(Stack):
             "MANTRA_EMAIL_TRANSPORT": "ses",
             "MANTRA_EMAIL_FROM": notify.sender_address,
             "POWERTOOLS_METRICS_NAMESPACE": "TradeMantra",
+            **{f"MANTRA_{key.upper()}": value for key, value in config.sms_dlt},
         }
         auth_environment = {
             "MANTRA_AUTH_ISSUER": identity.issuer_url,

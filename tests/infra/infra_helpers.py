@@ -11,6 +11,13 @@ from typing import Any
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 STAGE = "ci"
+# A deployment's DLT registration, as `cdk deploy -c sms_sender_id=...` passes it (made-up registration ids)
+SMS_DLT_CONTEXT = {
+    "sms_dlt_entity_id": "1101234567890123456",
+    "sms_dlt_alert_template_id": "1107000000000000001",
+    "sms_dlt_code_template_id": "1107000000000000002",
+    "sms_sender_id": "TRDMTR",
+}
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,7 @@ class Synth:
 def synthesize(outdir: Path, **stack_kwargs: Any) -> Synth:
     from infra.app import build_app
 
-    app, stack = build_app(str(outdir), context={"stage": STAGE}, **stack_kwargs)
+    app, stack = build_app(str(outdir), context={"stage": STAGE, **SMS_DLT_CONTEXT}, **stack_kwargs)
     try:
         app.synth()
     except Exception as error:  # surface the validation report (cdk-nag, CloudFormation validate)

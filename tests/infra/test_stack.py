@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from infra_helpers import STAGE, Synth
+from infra_helpers import SMS_DLT_CONTEXT, STAGE, Synth
 from mantra.catalog import (
     FUNCTIONS,
     SECRETS,
@@ -133,6 +133,29 @@ def test_every_catalog_function_is_a_traced_python_lambda_on_the_core_layer(synt
         log_group = synth.props(props["LoggingConfig"]["LogGroup"]["Ref"])
         assert log_group["LogGroupName"] == f"/aws/lambda/mantra-{STAGE}-{spec.name}"
         assert log_group["RetentionInDays"] > 0
+
+
+def test_every_function_gets_the_dlt_registration_from_context_as_its_sms_settings(synth: Synth) -> None:
+    # Given the DLT ids passed as CDK context; Then each function's MANTRA_* SMS settings carry them (+91 SMS works)
+    wanted = {f"MANTRA_{key.upper()}": value for key, value in SMS_DLT_CONTEXT.items()}
+    for logical_id, fn in synth.of_type("AWS::Lambda::Function").items():
+        variables = fn["Properties"].get("Environment", {}).get("Variables", {})
+        if "MANTRA_STAGE" not in variables:
+            continue  # CDK's own helper functions (log retention, custom resources)
+        assert {k: variables.get(k) for k in wanted} == wanted, logical_id
+
+
+def test_without_dlt_context_no_sms_setting_is_set_and_an_empty_value_counts_as_absent() -> None:
+    from aws_cdk import App
+
+    from infra.config import InfraConfig
+
+    # Given no registration, or an empty one; Then nothing is passed (the sender refuses +91 numbers itself)
+    assert InfraConfig.from_context(App(context={"stage": "ci"}).node).sms_dlt == ()
+    assert InfraConfig.from_context(App(context={"sms_sender_id": ""}).node).sms_dlt == ()
+    assert InfraConfig.from_context(App(context={"sms_sender_id": "TRDMTR"}).node).sms_dlt == (
+        ("sms_sender_id", "TRDMTR"),
+    )
 
 
 def test_authorized_api_function_gets_the_cognito_issuer_and_client_id(synth: Synth) -> None:
