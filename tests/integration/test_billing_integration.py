@@ -68,6 +68,28 @@ def _user(container: Container, tenant: str) -> User:
     return user
 
 
+def _put_live_trades(
+    container: Container, user: User, symbol: str, price_paise: int, pnls: list[int | None]
+) -> int:
+    """One closed live trade per P&L (None: not closed yet), a second apart up to now; returns now (epoch ms)."""
+    now_ms = int(time.time() * 1000)
+    for n, pnl in enumerate(pnls):
+        container.billing_store.put_trade(
+            Trade(
+                tenant_id=user.tenant_id,
+                trade_id=f"{symbol.lower()}-{n}",
+                user_id=user.user_id,
+                symbol=symbol,
+                side="SELL",
+                quantity=1,
+                price_paise=price_paise,
+                pnl_paise=pnl,
+                executed_ms=now_ms - n * 1000,
+            )
+        )
+    return now_ms
+
+
 def _token(base: str, user: User) -> dict[str, str]:
     r = httpx.post(f"{base}/auth/token", data={"username": user.email, "password": "it-password"})
     assert r.status_code == 200, r.text
@@ -237,21 +259,7 @@ def test_trial_paid_upgrade_payment_failed_dunning_downgrade_and_metering(
     )
 
     # metering a closed month posts each revenue stream once, in paise, to Stripe
-    now_ms = int(time.time() * 1000)
-    for n, pnl in enumerate([250_000, -50_000, None]):
-        container.billing_store.put_trade(
-            Trade(
-                tenant_id=user.tenant_id,
-                trade_id=f"it-{n}",
-                user_id=user.user_id,
-                symbol="RELIANCE",
-                side="SELL",
-                quantity=1,
-                price_paise=250_000,
-                pnl_paise=pnl,
-                executed_ms=now_ms - n * 1000,
-            )
-        )
+    now_ms = _put_live_trades(container, user, "RELIANCE", 250_000, [250_000, -50_000, None])
     period = time.strftime(
         "%Y-%m", time.gmtime(now_ms / 1000 + 19_800)
     )  # this IST month, metered "next month"
@@ -491,21 +499,7 @@ def test_metering_resumed_after_more_than_a_day_posts_no_duplicate_invoice_item(
     user = _user(container, "tnt_it_meter_resume")
     customer = container.stripe.ensure_customer(user.tenant_id, user.email, user.name)
     container.billing_store.save_customer(user.tenant_id, customer, "INR")
-    now_ms = int(time.time() * 1000)
-    for n, pnl in enumerate([250_000, 10_000]):
-        container.billing_store.put_trade(
-            Trade(
-                tenant_id=user.tenant_id,
-                trade_id=f"resume-{n}",
-                user_id=user.user_id,
-                symbol="SBIN",
-                side="SELL",
-                quantity=1,
-                price_paise=80_000,
-                pnl_paise=pnl,
-                executed_ms=now_ms - n * 1000,
-            )
-        )
+    now_ms = _put_live_trades(container, user, "SBIN", 80_000, [250_000, 10_000])
     period = time.strftime("%Y-%m", time.gmtime(now_ms / 1000 + 19_800))  # this IST month
     later = OffsetClock(40 * DAY_MS)
     dying = _DiesAfterPosting(container.billing_store)
