@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from mantra.quant.indicators import ta
-from mantra.quant.indicators._columns import FloatArray, as_panel, shift
+from mantra.quant.indicators._columns import FloatArray, as_panel, over_bars, shift
 
 IntArray = NDArray[np.int64]
 
@@ -42,96 +42,74 @@ def session_cumsum(x: FloatArray, session_ids: ArrayLike) -> FloatArray:
 def vwap(
     high: ArrayLike, low: ArrayLike, close: ArrayLike, volume: ArrayLike, session_ids: ArrayLike
 ) -> FloatArray:
-    """Session-anchored VWAP of the typical price; restarts at each session. Bars without volume carry on."""
+    """Session-anchored VWAP of the typical price (TradingView's ``ta.vwap(hlc3)``): restarts each session; a bar
+    without volume carries the VWAP on; no value until the session has traded volume, nor on a missing bar."""
     h, lo, c, v = as_panel(high), as_panel(low), as_panel(close), as_panel(volume)
     typical = (h + lo + c) / 3.0
     v = np.nan_to_num(v, nan=0.0)
     pv = session_cumsum(np.nan_to_num(typical * v, nan=0.0), session_ids)
     vol = session_cumsum(v, session_ids)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(vol > 0, pv / vol, typical)
+        return np.where((vol > 0) & np.isfinite(typical), pv / vol, np.nan)
 
 
 def supertrend(
     high: ArrayLike, low: ArrayLike, close: ArrayLike, n: int = 10, multiplier: float = 3.0
 ) -> tuple[FloatArray, FloatArray]:
-    """(supertrend line, direction +1 up / -1 down), on ATR(n) bands around the bar midpoint.
+    """(supertrend line, direction +1 up / -1 down) as TradingView's ``ta.supertrend(multiplier, n)`` computes it.
 
-    The final upper band only moves down (and the lower only up) until price closes through it, as in the usual
-    definition; the direction flips when the close crosses the opposite band.
+    Bands are ``hl2 +/- multiplier * ATR`` with Pine's ATR (RMA of the true range, seeded with the mean of the
+    first ``n`` true ranges, the first being high - low); the final upper band only moves down (the lower only up)
+    until a close goes through it; the first bar with an ATR starts down-trend; the trend turns up when the close
+    goes above the current final upper band and down when it goes below the lower. Pine's direction is the
+    opposite sign (-1 = up). Runs over each symbol's own bars (the gap rule in ``_columns``).
     """
-    h, lo, c = as_panel(high), as_panel(low), as_panel(close)
-    one_d = c.ndim == 1
-    if one_d:
-        h, lo, c = h[:, None], lo[:, None], c[:, None]
-    atr_ = ta.atr(h, lo, c, n)
+    period = ta._period(n)
+    return over_bars(lambda h, lo, c: _supertrend(h, lo, c, period, multiplier), (high, low, close), n_out=2)
+
+
+def pine_atr(h: FloatArray, lo: FloatArray, c: FloatArray, n: int) -> FloatArray:
+    """``ta.atr(n)`` of Pine: ``ta.rma(ta.tr(true), n)``, on gap-free (time x instrument) panels."""
+    prev = shift(c, 1)
+    tr = np.fmax(
+        h - lo, np.fmax(np.abs(h - prev), np.abs(lo - prev))
+    )  # fmax: the first bar's TR is high - low
+    out = np.full_like(tr, np.nan)
+    if tr.shape[0] < n:
+        return out
+    out[n - 1] = tr[:n].mean(axis=0)
+    alpha = 1.0 / n
+    for t in range(n, tr.shape[0]):
+        out[t] = alpha * tr[t] + (1.0 - alpha) * out[t - 1]
+    return out
+
+
+def _supertrend(
+    h: FloatArray, lo: FloatArray, c: FloatArray, n: int, multiplier: float
+) -> tuple[FloatArray, FloatArray]:
+    """Sequential in time, vectorised across instruments; panels without gaps."""
+    atr_ = pine_atr(h, lo, c, n)
     mid = (h + lo) / 2.0
     basic_up, basic_dn = mid + multiplier * atr_, mid - multiplier * atr_
-    width = c.shape[1]
-    up = np.full_like(c, np.nan)
-    dn = np.full_like(c, np.nan)
-    direction = np.zeros_like(c)
-    if width >= 8:
-        _supertrend_vector(basic_up, basic_dn, c, up, dn, direction)
-    else:
-        for j in range(width):
-            _supertrend_scalar(basic_up[:, j], basic_dn[:, j], c[:, j], up[:, j], dn[:, j], direction[:, j])
-    line = np.where(direction > 0, dn, np.where(direction < 0, up, np.nan))
-    direction[direction == 0] = np.nan
-    if one_d:
-        return line[:, 0], direction[:, 0]
-    return line, direction
-
-
-def _supertrend_vector(
-    bu: FloatArray, bd: FloatArray, c: FloatArray, up: FloatArray, dn: FloatArray, d: FloatArray
-) -> None:
-    """Sequential in time, vectorised across instruments."""
-    for t in range(c.shape[0]):
-        if t == 0:
-            up[0], dn[0] = bu[0], bd[0]
-            continue
-        pu, pd, pc = up[t - 1], dn[t - 1], c[t - 1]
-        fresh = np.isnan(pu)
-        up[t] = np.where(fresh | (bu[t] < pu) | (pc > pu), bu[t], pu)
-        dn[t] = np.where(fresh | (bd[t] > pd) | (pc < pd), bd[t], pd)
-        prev = d[t - 1]
-        start = (prev == 0) & ~np.isnan(up[t])
-        flip_up = (prev < 0) & (c[t] > pu)
-        flip_dn = (prev > 0) & (c[t] < pd)
-        cur = np.where(start, np.where(c[t] >= (up[t] + dn[t]) / 2, 1.0, -1.0), prev)
-        cur = np.where(flip_up, 1.0, np.where(flip_dn, -1.0, cur))
-        d[t] = cur
-
-
-def _supertrend_scalar(
-    bu: FloatArray, bd: FloatArray, c: FloatArray, up: FloatArray, dn: FloatArray, d: FloatArray
-) -> None:
-    """The same recursion on Python floats: fast for one long column."""
-    bul, bdl, cl = bu.tolist(), bd.tolist(), c.tolist()
-    n = len(cl)
-    uo, do, dd = [float("nan")] * n, [float("nan")] * n, [0.0] * n
-    pu = pd = float("nan")
-    prev = 0.0
-    for t in range(n):
-        b_u, b_d = bul[t], bdl[t]
-        if t == 0 or pu != pu:
-            u, dw = b_u, b_d
+    line = np.full_like(c, np.nan)
+    direction = np.full_like(c, np.nan)
+    upper = lower = np.zeros(c.shape[1])  # Pine's nz() of the bands before the first ATR
+    for t in range(n - 1, c.shape[0]):
+        prev_close = c[t - 1] if t > 0 else np.full(c.shape[1], np.nan)
+        bu, bd = basic_up[t], basic_dn[t]
+        new_lower = np.where((bd > lower) | (prev_close < lower), bd, lower)
+        new_upper = np.where((bu < upper) | (prev_close > upper), bu, upper)
+        if t == n - 1:  # na(atr[1]): the first bar starts down-trend
+            d = np.full(c.shape[1], -1.0)
         else:
-            pc = cl[t - 1]
-            u = b_u if (b_u < pu or pc > pu) else pu
-            dw = b_d if (b_d > pd or pc < pd) else pd
-        cur = prev
-        if u == u:
-            if prev == 0.0:
-                cur = 1.0 if cl[t] >= (u + dw) / 2 else -1.0
-            elif prev < 0 and cl[t] > pu:
-                cur = 1.0
-            elif prev > 0 and cl[t] < pd:
-                cur = -1.0
-        uo[t], do[t], dd[t] = u, dw, cur
-        pu, pd, prev = u, dw, cur
-    up[:], dn[:], d[:] = uo, do, dd
+            was_down = direction[t - 1] < 0
+            d = np.where(
+                was_down, np.where(c[t] > new_upper, 1.0, -1.0), np.where(c[t] < new_lower, -1.0, 1.0)
+            )
+        upper, lower = new_upper, new_lower
+        direction[t] = d
+        line[t] = np.where(d > 0, lower, upper)
+    return line, direction
 
 
 @dataclass(frozen=True)
@@ -148,8 +126,15 @@ class Pivots:
 
 
 def pivot_points(high: ArrayLike, low: ArrayLike, close: ArrayLike, session_ids: ArrayLike) -> Pivots:
-    """Each bar gets the pivots of the session before its own (daily bars: the previous day)."""
-    h, lo, c = as_panel(high), as_panel(low), as_panel(close)
+    """Each bar gets the pivots of the symbol's previous session (daily bars: its previous bar), by TradingView's
+    "Pivot Points Standard", type Traditional."""
+    levels = over_bars(_pivot_levels, (high, low, close), n_out=7, by_row=(session_ids,))
+    return Pivots(*levels)
+
+
+def _pivot_levels(
+    h: FloatArray, lo: FloatArray, c: FloatArray, session_ids: ArrayLike
+) -> tuple[FloatArray, ...]:
     starts = session_starts(session_ids)
     ends = np.append(starts[1:], h.shape[0]) - 1
     sh = np.fmax.reduceat(h, starts, axis=0)
@@ -158,15 +143,7 @@ def pivot_points(high: ArrayLike, low: ArrayLike, close: ArrayLike, session_ids:
     seg = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, h.shape[0])))
     ph, pl, pc = (shift(a, 1)[seg] for a in (sh, sl, sc))
     p = (ph + pl + pc) / 3.0
-    return Pivots(
-        pivot=p,
-        r1=2 * p - pl,
-        s1=2 * p - ph,
-        r2=p + (ph - pl),
-        s2=p - (ph - pl),
-        r3=ph + 2 * (p - pl),
-        s3=pl - 2 * (ph - p),
-    )
+    return (p, 2 * p - pl, p + (ph - pl), ph + 2 * (p - pl), 2 * p - ph, p - (ph - pl), pl - 2 * (ph - p))
 
 
 def _linear_recurrence(a: float, b: FloatArray) -> FloatArray:
@@ -190,32 +167,36 @@ class HeikinAshi:
 
 
 def heikin_ashi(open_: ArrayLike, high: ArrayLike, low: ArrayLike, close: ArrayLike) -> HeikinAshi:
-    """HA close = mean of OHLC; HA open[t] = (HA open[t-1] + HA close[t-1]) / 2, seeded with (open + close) / 2."""
-    o, h, lo, c = as_panel(open_), as_panel(high), as_panel(low), as_panel(close)
+    """HA close = mean of OHLC; HA open[t] = (HA open[t-1] + HA close[t-1]) / 2, seeded with (open + close) / 2
+    (TradingView's Heikin Ashi); over each symbol's own bars."""
+    return HeikinAshi(*over_bars(_heikin_ashi, (open_, high, low, close), n_out=4))
+
+
+def _heikin_ashi(o: FloatArray, h: FloatArray, lo: FloatArray, c: FloatArray) -> tuple[FloatArray, ...]:
     ha_close = (o + h + lo + c) / 4.0
     b = np.empty_like(ha_close)
     b[0] = (o[0] + c[0]) / 2.0
     b[1:] = 0.5 * ha_close[:-1]
     ha_open = _linear_recurrence(0.5, b)
-    return HeikinAshi(
-        open=ha_open,
-        high=np.fmax(h, np.fmax(ha_open, ha_close)),
-        low=np.fmin(lo, np.fmin(ha_open, ha_close)),
-        close=ha_close,
-    )
+    return ha_open, np.fmax(h, np.fmax(ha_open, ha_close)), np.fmin(lo, np.fmin(ha_open, ha_close)), ha_close
 
 
 def relative_strength(close: ArrayLike, benchmark: ArrayLike, n: int = 55) -> FloatArray:
     """Percent out- or under-performance over ``n`` bars: ((close/close[n]) / (index/index[n]) - 1) * 100.
 
-    ``benchmark`` is the index close, shape (T,) (broadcast over instruments) or like ``close``.
+    ``benchmark`` is the index close, shape (T,) (broadcast over instruments) or like ``close``; the ``n`` bars are
+    the symbol's own (the gap rule).
     """
     c = as_panel(close)
     bm = as_panel(benchmark)
     if bm.ndim == 1 and c.ndim == 2:
-        bm = bm[:, None]
+        bm = np.asfortranarray(np.broadcast_to(bm[:, None], c.shape))
+    return over_bars(lambda x, b: _relative_strength(x, b, n), (c, bm))
+
+
+def _relative_strength(c: FloatArray, bm: FloatArray, n: int) -> FloatArray:
     with np.errstate(invalid="ignore", divide="ignore"):
-        return ((c / shift(c, n)) / (bm / shift(bm, n)) - 1.0) * 100.0
+        return np.asarray(((c / shift(c, n)) / (bm / shift(bm, n)) - 1.0) * 100.0)
 
 
 def rs_ratio(close: ArrayLike, benchmark: ArrayLike) -> FloatArray:
@@ -228,8 +209,12 @@ def rs_ratio(close: ArrayLike, benchmark: ArrayLike) -> FloatArray:
 
 
 def zscore(x: ArrayLike, n: int = 20) -> FloatArray:
-    """How unusual the current value is against the ``n`` bars before it (mean and deviation exclude it)."""
-    v = as_panel(x)
+    """How unusual the current value is against the ``n`` bars before it (mean and population deviation exclude
+    it); over each symbol's own bars."""
+    return over_bars(lambda v: _zscore(v, n), (x,))
+
+
+def _zscore(v: FloatArray, n: int) -> FloatArray:
     prior = shift(v, 1)
     mean = ta.sma(prior, n)
     sd = ta.stddev(prior, n)

@@ -14,6 +14,7 @@ import talib
 
 from mantra.quant.backtest.data import Bars, FloatArray
 from mantra.quant.backtest.engine import BoolArray, Signals, Sizing
+from mantra.quant.indicators import custom
 from mantra.quant.strategies.registry import Param, StrategyError, StrategySpec, register
 
 
@@ -71,32 +72,9 @@ def donchian_breakout(bars: Bars, p: Mapping[str, Any]) -> Signals:
 def supertrend_line(
     high: FloatArray, low: FloatArray, close: FloatArray, period: int, mult: float
 ) -> FloatArray:
-    """Direction (+1 up / -1 down, 0 during warm-up) of the classic Supertrend (ratcheting ATR bands)."""
-    atr = talib.ATR(high, low, close, timeperiod=period)
-    mid = (high + low) / 2.0
-    ub = (mid + mult * atr).tolist()
-    lb = (mid - mult * atr).tolist()
-    c = close.tolist()
-    n = len(c)
-    direction = [0] * n
-    fu = fl = math.nan
-    d = 1
-    for t in range(n):
-        if math.isnan(ub[t]):
-            continue
-        if math.isnan(fu):
-            fu, fl = ub[t], lb[t]
-            direction[t] = d
-            continue
-        nfu = ub[t] if (ub[t] < fu or c[t - 1] > fu) else fu
-        nfl = lb[t] if (lb[t] > fl or c[t - 1] < fl) else fl
-        if d == 1 and c[t] < nfl:
-            d = -1
-        elif d == -1 and c[t] > nfu:
-            d = 1
-        fu, fl = nfu, nfl
-        direction[t] = d
-    return np.asarray(direction, dtype=np.float64)
+    """Direction (+1 up / -1 down, 0 during warm-up) of the scanner's Supertrend (TradingView's definition)."""
+    _, direction = custom.supertrend(high, low, close, period, mult)
+    return np.nan_to_num(direction, nan=0.0)
 
 
 def supertrend(bars: Bars, p: Mapping[str, Any]) -> Signals:
