@@ -136,8 +136,8 @@ def test_rs_rotation_holds_top_k_equal_weight(universe: Bars) -> None:
 
 
 def test_pairs_trading_finds_the_cointegrated_pair_and_trades_both_legs(pair: Bars) -> None:
-    _stat, _, beta, ok = engle_granger(np.log(pair.close[:, 0]), np.log(pair.close[:, 1]))
-    assert ok and abs(beta - 1.2) < 0.15
+    eg = engle_granger(np.log(pair.close[:, 0]), np.log(pair.close[:, 1]))
+    assert eg.cointegrated() and abs(eg.beta - 1.2) < 0.15
     run = run_backtest(pair, "pairs_trading", {"formation": 100, "entry_z": 1.5, "exit_z": 0.3})
     tr = run.sim.trades
     assert tr.n >= 4 and set(tr.symbol.tolist()) == {0, 1} and {-1, 1} <= set(tr.direction.tolist())
@@ -147,12 +147,39 @@ def test_pairs_trading_finds_the_cointegrated_pair_and_trades_both_legs(pair: Ba
     assert both.any() and (np.sign(pos[both, 0]) == -np.sign(pos[both, 1])).all()
 
 
-def test_independent_random_walks_are_usually_not_cointegrated() -> None:
-    rng = np.random.default_rng(1)
-    rejected = sum(
-        engle_granger(np.cumsum(rng.normal(size=300)), np.cumsum(rng.normal(size=300)))[3] for _ in range(60)
+def test_pairs_legs_are_sized_by_the_hedge_ratio_of_their_window(pair: Bars) -> None:
+    params = {"formation": 100, "retest": 20, "entry_z": 1.5, "exit_z": 0.3}
+    run = run_backtest(pair, "pairs_trading", params)
+    tr = run.sim.trades
+    checked = 0
+    for t in sorted(set(tr.entry_bar.tolist())):
+        legs = np.flatnonzero(tr.entry_bar == t)
+        if len(legs) != 2:
+            continue
+        notional = {int(tr.symbol[k]): float(tr.qty[k] * tr.entry_price[k]) for k in legs}
+        # the ratio in force at the decision bar (the fill is the next bar's open)
+        d = t - 1
+        start = 99 + (d - 99) // 20 * 20
+        w = slice(start - 99, start + 1)
+        beta = engle_granger(np.log(pair.close[w, 0]), np.log(pair.close[w, 1])).beta
+        # whole shares: each leg is short of its target by less than one share's price
+        slack = sum(float(tr.entry_price[k]) / notional[int(tr.symbol[k])] for k in legs)
+        assert abs(notional[1] / notional[0] / beta - 1) <= slack + 1e-3
+        # together about 98 % of equity (sized on the fill bar's open, compared with the decision bar's close)
+        assert 0.9 <= (notional[0] + notional[1]) / float(run.sim.equity[d, 0]) <= 1.0
+        checked += 1
+    assert checked >= 2
+
+
+def test_pairs_weights_replace_the_old_half_and_half(pair: Bars) -> None:
+    sig = get_strategy("pairs_trading").signals(
+        pair, get_strategy("pairs_trading").resolve({"formation": 100, "entry_z": 1.5, "exit_z": 0.3})
     )
-    assert rejected <= 12  # ~5 % expected
+    assert sig.weights is not None
+    live = ~np.isnan(sig.weights[:, 0])
+    assert live.any()
+    ratio = sig.weights[live, 1] / sig.weights[live, 0]
+    assert np.allclose(sig.weights[live].sum(axis=1), 0.98) and (ratio > 1.0).mean() > 0.5  # beta ~ 1.2
 
 
 def test_registry_validates_types_bounds_and_names() -> None:

@@ -140,6 +140,9 @@ class Signals:
     exits: BoolArray | None = None
     short_entries: BoolArray | None = None
     short_exits: BoolArray | None = None
+    # fraction of equity an entry on (bar, symbol) commits, overriding the config's sizing (NaN: use it);
+    # how a strategy sizes legs against each other, e.g. a pair by its hedge ratio
+    weights: FloatArray | None = None
 
     @staticmethod
     def of(
@@ -159,7 +162,7 @@ class Signals:
         return Signals(e, b2(exits), b2(short_entries), b2(short_exits))
 
     def checked(self, shape: tuple[int, ...]) -> Signals:
-        for name in ("entries", "exits", "short_entries", "short_exits"):
+        for name in ("entries", "exits", "short_entries", "short_exits", "weights"):
             a = getattr(self, name)
             if a is not None and a.shape != shape:
                 raise BacktestError(f"signal {name} has shape {a.shape}, the bars are {shape}")
@@ -197,6 +200,7 @@ class Order:
     tp_pct: float | None = None
     trail: float | None = None
     tag: str = ""
+    equity_frac: float | None = None  # size as this fraction of equity instead of the config's sizing
 
 
 @dataclass
@@ -337,6 +341,7 @@ def _fast_eligible(sig: Signals, cfg: BacktestConfig) -> bool:
     return (
         not cfg.exits.any
         and not sig.has_shorts
+        and sig.weights is None
         and cfg.sizing.mode in ("all_in", "percent_equity", "quantity")
     )
 
@@ -637,6 +642,8 @@ class Book:
         if order.qty is not None:
             want = _round_qty(order.qty, lot, frac)
             q = min(want, _affordable(power, price, side, cfg.costs, lot, frac))
+        elif order.equity_frac is not None:
+            q = _affordable(min(order.equity_frac * equity, power), price, side, cfg.costs, lot, frac)
         elif sz.mode == "all_in":
             q = _affordable(power * sz.value, price, side, cfg.costs, lot, frac)
         elif sz.mode == "percent_equity":
@@ -828,9 +835,16 @@ def simulate(
 
 
 def _signal_decider(
-    acts: tuple[BoolArray, BoolArray, BoolArray, BoolArray], cols: Sequence[int] | None = None
+    acts: tuple[BoolArray, BoolArray, BoolArray, BoolArray],
+    cols: Sequence[int] | None = None,
+    weights: FloatArray | None = None,
 ) -> tuple[Decider, IntArray]:
     le, lx, se, sx = acts
+
+    def entry(t: int, j: int, side: int) -> Order:
+        w = weights[t, j] if weights is not None else math.nan
+        return Order(j, side, equity_frac=None if math.isnan(w) else float(w))
+
     col_ids = np.arange(le.shape[1]) if cols is None else np.asarray(list(cols), dtype=np.int64)
     any_ev = (le | lx | se | sx)[:, col_ids]
     dbars = np.flatnonzero(any_ev.any(axis=1)).astype(np.int64)
@@ -845,18 +859,18 @@ def _signal_decider(
             pos = book.position(j)
             if pos > 0:
                 if se[t, j]:
-                    orders.append(Order(j, -1))
+                    orders.append(entry(t, j, -1))
                 elif lx[t, j]:
                     orders.append(Order(j, 0))
             elif pos < 0:
                 if le[t, j]:
-                    orders.append(Order(j, 1))
+                    orders.append(entry(t, j, 1))
                 elif sx[t, j]:
                     orders.append(Order(j, 0))
             elif le[t, j]:
-                orders.append(Order(j, 1))
+                orders.append(entry(t, j, 1))
             elif se[t, j]:
-                orders.append(Order(j, -1))
+                orders.append(entry(t, j, -1))
         return orders
 
     return decide, dbars
@@ -875,7 +889,7 @@ def run_signals(
             le, lx, _, _ = sig.actions()
             eq, cash, qty, tt, nf = _fast_long_only(bars.open, bars.close, le, lx, cfg, lots)
             return SimResult(bars, cfg, eq, cash, qty, tt, nf)
-        decide, dbars = _signal_decider(sig.actions())
+        decide, dbars = _signal_decider(sig.actions(), None, sig.weights)
         book, (eq, cash, pos, trades) = simulate(bars, decide, cfg, dbars)
         return SimResult(bars, cfg, eq.reshape(-1, 1), cash.reshape(-1, 1), pos, trades, len(book.log_bar))
     if not force_general and _fast_eligible(sig, cfg):
@@ -889,7 +903,7 @@ def run_signals(
     fills = 0
     acts = sig.actions()
     for j in range(n):
-        decide, dbars = _signal_decider(acts, [j])
+        decide, dbars = _signal_decider(acts, [j], sig.weights)
         book, (eq, cash, pos, trades) = simulate(bars, decide, cfg, dbars, group=j, symbols=[j])
         equity[:, j], cash_all[:, j], position[:, j] = eq, cash, pos[:, j]
         tables.append(trades)

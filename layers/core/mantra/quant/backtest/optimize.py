@@ -138,7 +138,11 @@ def _run_window(
         return None if x is None else x[cut:]
 
     sig = Signals(
-        sig_all.entries[cut:], tail(sig_all.exits), tail(sig_all.short_entries), tail(sig_all.short_exits)
+        sig_all.entries[cut:],
+        tail(sig_all.exits),
+        tail(sig_all.short_entries),
+        tail(sig_all.short_exits),
+        tail(sig_all.weights),
     )
     test = bars.slice(b, c)
     run_cfg = cfg

@@ -5,7 +5,6 @@ Every function reads bars up to t to decide on bar t (TA-Lib indicators are caus
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +14,7 @@ import talib
 from mantra.quant.backtest.data import Bars, FloatArray
 from mantra.quant.backtest.engine import BoolArray, Signals, Sizing
 from mantra.quant.indicators import custom
+from mantra.quant.strategies.cointegration import engle_granger
 from mantra.quant.strategies.registry import Param, StrategyError, StrategySpec, register
 
 
@@ -185,46 +185,16 @@ def rs_rotation(bars: Bars, p: Mapping[str, Any]) -> Signals:
 
 # --- pairs
 
-
-MACKINNON_5PCT_2VAR = -3.34  # Engle-Granger critical values, 2 variables, constant (MacKinnon 2010)
-MACKINNON_CRIT_2VAR = {0.01: -3.90, 0.05: -3.34, 0.10: -3.04}
-
-
-def ols(y: FloatArray, x: FloatArray) -> tuple[float, float]:
-    """Intercept, slope of y on x."""
-    xm, ym = float(x.mean()), float(y.mean())
-    vx = float(((x - xm) ** 2).sum())
-    beta = float(((x - xm) * (y - ym)).sum() / vx) if vx > 0 else 0.0
-    return ym - beta * xm, beta
-
-
-def adf_stat(e: FloatArray) -> float:
-    """Dickey-Fuller t-statistic (no lag terms, no constant) of residuals e: de_t = g e_{t-1} + u_t."""
-    de = np.diff(e)
-    lag = e[:-1]
-    denom = float((lag * lag).sum())
-    if denom <= 0 or de.size < 3:
-        return 0.0
-    g = float((lag * de).sum() / denom)
-    resid = de - g * lag
-    s2 = float((resid * resid).sum()) / (de.size - 1)
-    se = math.sqrt(s2 / denom)
-    return g / se if se > 0 else 0.0
-
-
-def engle_granger(y: FloatArray, x: FloatArray) -> tuple[float, float, float, bool]:
-    """Engle-Granger cointegration on log prices: (adf t-stat, alpha, beta, cointegrated at 5 %)."""
-    a, b = ols(y, x)
-    stat = adf_stat(y - a - b * x)
-    return stat, a, b, stat < MACKINNON_5PCT_2VAR
+PAIR_GROSS = 0.98  # both legs together, as a fraction of equity (the rest pays the costs)
 
 
 def pairs_trading(bars: Bars, p: Mapping[str, Any]) -> Signals:
     """Two symbols (y = column 0, x = column 1).  Every ``retest`` bars the last ``formation`` bars of log
-    prices are tested for cointegration (Engle-Granger, 5 %) and the hedge ratio re-estimated; while
-    cointegrated, z = (spread - mean) / sd over that window.  z > entry_z: short y / long x; z < -entry_z:
-    long y /
-    short x; |z| < exit_z or the pair fails the test: flat."""
+    prices are tested for cointegration (Engle-Granger, 5 %) and the hedge ratio b re-estimated; while
+    cointegrated (and b > 0), z = (spread - mean) / sd over that window.  z > entry_z: short y / long x;
+    z < -entry_z: long y / short x; |z| < exit_z or the pair fails the test: flat.  The legs are sized by
+    the hedge ratio: x's notional is b times y's, together ``PAIR_GROSS`` of equity, so the book holds the
+    spread and not a bet on either stock."""
     if bars.n_symbols != 2:
         raise StrategyError(f"pairs_trading needs exactly 2 symbols, got {bars.n_symbols}")
     form, retest = int(p["formation"]), int(p["retest"])
@@ -232,18 +202,21 @@ def pairs_trading(bars: Bars, p: Mapping[str, Any]) -> Signals:
     ly, lx_ = np.log(bars.close[:, 0]), np.log(bars.close[:, 1])
     t_len = bars.n_bars
     z = np.full(t_len, np.nan)
-    valid = np.zeros(t_len, dtype=bool)
+    hedge = np.full(t_len, np.nan)
     a = b = mu = sd = 0.0
     ok = False
     for t in range(form - 1, t_len):
         if (t - form + 1) % retest == 0:
             ys, xs = ly[t - form + 1 : t + 1], lx_[t - form + 1 : t + 1]
-            _, a, b, ok = engle_granger(ys, xs)
+            eg = engle_granger(ys, xs)
+            a, b = eg.alpha, eg.beta
+            ok = eg.cointegrated(0.05) and b > 0
             spread = ys - a - b * xs
             mu, sd = float(spread.mean()), float(spread.std(ddof=1))
         if ok and sd > 0:
             z[t] = (ly[t] - a - b * lx_[t] - mu) / sd
-            valid[t] = True
+            hedge[t] = b
+    valid = ~np.isnan(z)
     zz = np.where(valid, z, 0.0)
     short_spread = valid & (zz > ez)
     long_spread = valid & (zz < -ez)
@@ -257,7 +230,8 @@ def pairs_trading(bars: Bars, p: Mapping[str, Any]) -> Signals:
     se[:, 0], le[:, 1] = short_spread, short_spread
     lx[:, 0] = lx[:, 1] = flat
     sx[:, 0] = sx[:, 1] = flat
-    return Signals(le, lx, se, sx)
+    weights = np.column_stack([PAIR_GROSS / (1 + hedge), PAIR_GROSS * hedge / (1 + hedge)])
+    return Signals(le, lx, se, sx, weights)
 
 
 def _pairs_check(p: Mapping[str, Any]) -> None:
@@ -383,7 +357,6 @@ register(
         pairs_trading,
         min_symbols=2,
         max_symbols=2,
-        sizing=lambda p, n: Sizing("percent_equity", 0.49),
         check=_pairs_check,
         tags=("stat_arb", "portfolio"),
     )
