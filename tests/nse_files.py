@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import cache
 from pathlib import Path
 
 import numpy as np
+from mantra.clock import IST
+from mantra.domain import Candle
+from mantra.market.timeframes import bucket_start_ms
 from numpy.typing import NDArray
 
 
@@ -80,3 +84,57 @@ def symbols_with_gaps(series: str = "EQ") -> list[str]:
     )
     per_day = [set(_rows(p, series)) for p in files]
     return sorted(s for s in per_day[0] & per_day[-1] if not all(s in d for d in per_day))
+
+
+def daily_candles(symbols: list[str], series: str = "EQ") -> list[Candle]:
+    """The symbols' real sessions as the platform's 1d candles (IST-midnight buckets, integer paise)."""
+    panel = daily_panel(symbols, series)
+    out: list[Candle] = []
+    for t, day in enumerate(panel.days):
+        start = bucket_start_ms(int(datetime.combine(day, time(9, 15), tzinfo=IST).timestamp() * 1000), "1d")
+        for j, sym in enumerate(panel.symbols):
+            if np.isnan(panel.close[t, j]):
+                continue  # no row that day: a gap, as published
+            o, h, lo, c = (
+                round(float(a[t, j]) * 100) for a in (panel.open, panel.high, panel.low, panel.close)
+            )
+            out.append(
+                Candle(
+                    symbol=sym,
+                    timeframe="1d",
+                    start_ms=start,
+                    open_paise=o,
+                    high_paise=h,
+                    low_paise=lo,
+                    close_paise=c,
+                    volume=int(panel.volume[t, j]),
+                    ticks=0,
+                    first_tick_ms=start,
+                    last_tick_ms=start,
+                )
+            )
+    return out
+
+
+class MemoryCandles:
+    """An in-memory ``CandleRepository`` with the DynamoDB one's ordering (for unit tests)."""
+
+    def __init__(self, candles: list[Candle] | None = None) -> None:
+        self.items: dict[tuple[str, str, int], Candle] = {}
+        self.put_many(candles or [])
+
+    def get_many(self, keys: Iterable[tuple[str, str, int]]) -> dict[tuple[str, str, int], Candle]:
+        return {k: self.items[k] for k in keys if k in self.items}
+
+    def put_many(self, candles: Iterable[Candle]) -> None:
+        for c in candles:
+            self.items[(c.symbol, c.timeframe, c.start_ms)] = c
+
+    def _series(self, symbol: str, timeframe: str) -> list[Candle]:
+        return [c for (s, tf, _), c in sorted(self.items.items()) if s == symbol and tf == timeframe]
+
+    def range(self, symbol: str, timeframe: str, start_ms: int, end_ms: int, limit: int) -> list[Candle]:
+        return [c for c in self._series(symbol, timeframe) if start_ms <= c.start_ms <= end_ms][:limit]
+
+    def latest(self, symbol: str, timeframe: str, end_ms: int, limit: int) -> list[Candle]:
+        return [c for c in self._series(symbol, timeframe) if c.start_ms <= end_ms][-limit:]

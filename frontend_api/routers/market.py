@@ -125,7 +125,9 @@ def candles(
     tf: Annotated[str, Query(description="1m, 5m, 15m, 1h or 1d", examples=["1m"])] = "1m",
     start: Annotated[datetime | None, Query(alias="from", description="ISO time; default: 1 day ago")] = None,
     end: Annotated[datetime | None, Query(alias="to", description="ISO time; default: now")] = None,
-    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+    limit: Annotated[
+        int, Query(ge=1, le=5000, description="at most this many bars: the newest of the window")
+    ] = 1000,
 ) -> CandlesOut:
     if tf not in TIMEFRAMES_MS:
         raise Invalid(f"tf: unknown timeframe {tf!r}; use one of {', '.join(TIMEFRAMES_MS)}")
@@ -144,7 +146,8 @@ def candles(
     cache: TTLCache[list[Candle]] = _cache(_candle_caches, services.candles, CLOSED_CANDLES_TTL_S)
     rows = cache.get_or_load(
         (wanted, tf, start_ms, end_ms, limit),
-        lambda: services.candles.range(wanted, tf, start_ms, end_ms, limit),
+        # the newest ``limit`` bars of the window: a chart wants what happened last
+        lambda: [c for c in services.candles.latest(wanted, tf, end_ms, limit) if c.start_ms >= start_ms],
         ttl_s=ttl,
     )
     return CandlesOut(symbol=wanted, timeframe=tf, candles=[CandleOut.of(c) for c in rows or []])

@@ -6,12 +6,12 @@ plan, or one scanner too many, answers 403; another tenant's scanner is 404.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from mantra.clock import utc_from_ms
+from mantra.clock import ist_from_ms, utc_from_ms
 from mantra.money import to_rupees
 from mantra.quant.scanner.presets import Preset
 from mantra.scans.models import Every, Hit, Scanner, ScanRun, Signal
@@ -74,6 +74,11 @@ class RunIn(BaseModel):
     timeframe: Timeframe = "1d"
     universe: Universe = "nifty50"
     limit: int = Field(100, ge=1, le=1000)
+    as_of: date | None = Field(
+        None,
+        description="scan the bars up to the end of this session (IST date); default: now",
+        examples=["2025-04-30"],
+    )
 
 
 class HitOut(BaseModel):
@@ -81,7 +86,6 @@ class HitOut(BaseModel):
     close: Decimal = Field(examples=["2450.35"], description="rupees, exact to the paisa")
     change_pct: Decimal | None = Field(examples=["1.25"], description="change from the previous bar, %")
     volume: int
-    simulated_history: bool = Field(description="the bars were generated: too little stored history")
 
     @classmethod
     def of(cls, h: Hit) -> HitOut:
@@ -90,7 +94,31 @@ class HitOut(BaseModel):
             close=to_rupees(h.close_paise),
             change_pct=_pct(h.change_bps),
             volume=h.volume,
-            simulated_history=h.simulated,
+        )
+
+
+class CoverageOut(BaseModel):
+    """Where the answer's data came from and what it lacked. Nothing is ever generated to fill a gap."""
+
+    source: str = Field(
+        "stored", description="stored candles: exchange reports, broker history, the live feed"
+    )
+    complete: bool = Field(description="every symbol had all the bars the expression needs, up to as_of")
+    no_data: list[str] = Field(description="symbols with no stored bars: they could not match", examples=[[]])
+    short_history: dict[str, int] = Field(
+        description="symbols with fewer bars than the expression needs: how many they had", examples=[{}]
+    )
+    stale: dict[str, date] = Field(
+        description="symbols without a bar on as_of: the session of their own latest bar", examples=[{}]
+    )
+
+    @classmethod
+    def of(cls, r: ScanRun) -> CoverageOut:
+        return cls(
+            complete=not (r.no_data or r.short_history or r.stale),
+            no_data=list(r.no_data),
+            short_history=dict(r.short_history),
+            stale={s: ist_from_ms(ms).date() for s, ms in r.stale.items()},
         )
 
 
@@ -101,8 +129,12 @@ class RunOut(BaseModel):
     cost: int = Field(description="cost units of the expression (plans allow a budget per scan)")
     scanned: int
     bar_time: datetime | None = Field(description="start of the bar the scan was read on (UTC)")
+    as_of: date | None = Field(
+        description="the session (IST date) of that bar: the latest stored one up to the request's moment",
+        examples=["2025-04-30"],
+    )
     matches: list[HitOut]
-    simulated_history: list[str] = Field(description="symbols whose history was generated, not stored")
+    data: CoverageOut
     elapsed_ms: float
 
     @classmethod
@@ -114,8 +146,9 @@ class RunOut(BaseModel):
             cost=r.cost,
             scanned=r.scanned,
             bar_time=utc_from_ms(r.bar_ms) if r.bar_ms else None,
+            as_of=ist_from_ms(r.bar_ms).date() if r.bar_ms else None,
             matches=[HitOut.of(h) for h in r.hits],
-            simulated_history=list(r.simulated_symbols),
+            data=CoverageOut.of(r),
             elapsed_ms=r.elapsed_ms,
         )
 
@@ -178,7 +211,6 @@ class SignalOut(BaseModel):
     change_pct: Decimal | None
     detected: datetime
     bar_time: datetime
-    simulated_history: bool
 
     @classmethod
     def of(cls, s: Signal) -> SignalOut:
@@ -192,7 +224,6 @@ class SignalOut(BaseModel):
             change_pct=_pct(s.change_bps),
             detected=utc_from_ms(s.detected_ms),
             bar_time=utc_from_ms(s.bar_ms),
-            simulated_history=s.simulated,
         )
 
 
@@ -216,6 +247,7 @@ def run_scan(body: RunIn, user: CurrentUser, services: Services) -> RunOut:
         scanner_id=body.scanner_id,
         preset_id=body.preset_id,
         limit=body.limit,
+        as_of=body.as_of,
     )
     return RunOut.of(run)
 

@@ -167,24 +167,17 @@ class Container:
             DynamoScanSignalRepository(),
             self.plans,
             self.outbox,
-            HistoryLoader(self.candles, seed=self.settings.feed_seed),
+            HistoryLoader(self.candles),
             self.clock,
         )
 
     @cached_property
     def backtests(self) -> BacktestJobs:
-        from mantra.backtests.bars import StoredOrSimulatedBars
+        from mantra.backtests.bars import StoredBars
         from mantra.backtests.service import BacktestJobs
-        from mantra.market.instruments import demo_instruments
         from mantra.store.backtest_repository import DynamoBacktestJobRepository
 
-        reference = {i.symbol: price for i, price in demo_instruments()}
-        return BacktestJobs(
-            DynamoBacktestJobRepository(),
-            self.plans,
-            StoredOrSimulatedBars(self.candles, reference),
-            self.clock,
-        )
+        return BacktestJobs(DynamoBacktestJobRepository(), self.plans, StoredBars(self.candles), self.clock)
 
     @cached_property
     def webhook_deliverer(self) -> WebhookDeliverer:

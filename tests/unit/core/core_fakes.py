@@ -217,6 +217,10 @@ class InMemoryCandles:
         ]
         return rows[:limit]
 
+    def latest(self, symbol: str, timeframe: str, end_ms: int, limit: int) -> list[Candle]:
+        rows = [c for (s, tf, st), c in sorted(self.items.items()) if s == symbol and tf == timeframe and st <= end_ms]
+        return rows[-limit:]
+
 
 @dataclass
 class InMemoryAlerts:

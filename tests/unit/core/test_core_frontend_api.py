@@ -301,39 +301,45 @@ def test_a_quote_is_served_in_rupees_with_the_change_from_previous_close(client,
     assert missing.status_code == 404 and "TCS" in missing.json()["detail"]
 
 
-def test_candles_are_read_for_the_requested_window_and_timeframe(client, container, auth_a) -> None:
+def test_candles_answer_the_newest_bars_of_the_window_up_to_the_limit(client, container, auth_a) -> None:
+    five = 300_000
+    session_open = SESSION_10AM - 9 * five  # 09:15 IST
     container.candles.put_many(
         [
             Candle(
                 symbol="TCS",
                 timeframe="5m",
-                start_ms=SESSION_10AM,
-                open_paise=100,
-                high_paise=110,
-                low_paise=90,
-                close_paise=105,
+                start_ms=session_open + i * five,
+                open_paise=100 + i,
+                high_paise=110 + i,
+                low_paise=90 + i,
+                close_paise=105 + i,
                 volume=7,
                 ticks=3,
-                first_tick_ms=SESSION_10AM,
-                last_tick_ms=SESSION_10AM + 1,
+                first_tick_ms=session_open + i * five,
+                last_tick_ms=session_open + i * five + 1,
             )
+            for i in range(75)  # the whole 09:15-15:30 session
         ]
     )
+    day = timebase.SESSION_DAY.isoformat()
     resp = client.get(
         "/api/candles/tcs",
-        params={
-            "tf": "5m",
-            "from": f"{timebase.SESSION_DAY.isoformat()}T09:15:00+05:30",
-            "to": f"{timebase.SESSION_DAY.isoformat()}T15:30:00+05:30",
-            "limit": 10,
-        },
+        params={"tf": "5m", "from": f"{day}T09:15:00+05:30", "to": f"{day}T15:30:00+05:30", "limit": 10},
         headers=auth_a,
     )
     assert resp.status_code == 200, resp.text
     body = resp.json()
-    assert (body["symbol"], body["timeframe"], len(body["candles"])) == ("TCS", "5m", 1)
-    assert body["candles"][0]["close"] == "1.05"
-    assert container.candles.range_calls[-1][:2] == ("TCS", "5m")
+    assert (body["symbol"], body["timeframe"], len(body["candles"])) == ("TCS", "5m", 10)
+    # the last ten bars of the session (15:25 is the 75th), oldest first
+    assert [c["close"] for c in body["candles"]] == [f"{(105 + i) / 100:.2f}" for i in range(65, 75)]
+    # a window that holds fewer bars than the limit stops at its own start
+    short = client.get(
+        "/api/candles/tcs",
+        params={"tf": "5m", "from": f"{day}T15:00:00+05:30", "to": f"{day}T15:30:00+05:30", "limit": 100},
+        headers=auth_a,
+    ).json()["candles"]
+    assert len(short) == 6 and short[0]["close"] == f"{(105 + 69) / 100:.2f}"
 
 
 @pytest.mark.parametrize(

@@ -95,6 +95,10 @@ class Candles:
         ]
         return rows[:limit]
 
+    def latest(self, symbol: str, timeframe: str, end_ms: int, limit: int) -> list[Candle]:
+        rows = [c for (s, tf, st), c in sorted(self.items.items()) if s == symbol and tf == timeframe and st <= end_ms]
+        return rows[-limit:]
+
 
 class NoAlerts:
     def active_for_symbols(self, symbols: Iterable[str]) -> dict[str, list[Alert]]:

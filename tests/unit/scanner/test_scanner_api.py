@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from mantra.access.entitlements import PlanCatalog
 from mantra.auth.tokens import DevIssuer
 from mantra.clock import IST, ManualClock
-from mantra.market.history import HistoryLoader
+from mantra.market.history import HistoryLoader, universe
 from mantra.scans.service import ScanService
 from mantra.settings import Settings
+from nse_files import MemoryCandles, daily_candles, daily_panel
 from scan_fakes import Outbox, Plans, Scanners, Signals, plan, user
 
 from frontend_api.app import create_app
@@ -27,6 +28,9 @@ class Users:
         return self.items.get(user_id)
 
 
+STORED = MemoryCandles(daily_candles(list(universe("demo").symbols)))
+
+
 @dataclass
 class Container:
     clock: ManualClock = field(default_factory=lambda: ManualClock(int(time.time() * 1000)))
@@ -36,7 +40,7 @@ class Container:
         self.scanners, self.signal_store, self.outbox = Scanners(), Signals(), Outbox()
         plans = Plans([plan("starter", scanners=1, instruments=50), plan("pro", scanners=25)])
         self.scans = ScanService(
-            self.scanners, self.signal_store, plans, self.outbox, HistoryLoader(None, seed=1), self.clock
+            self.scanners, self.signal_store, plans, self.outbox, HistoryLoader(STORED), self.clock
         )
         self.plan_catalog = PlanCatalog(plans, self.clock)
 
@@ -98,9 +102,41 @@ def test_run_returns_matches_with_exact_rupees(client, container):
     assert res.status_code == 200, res.text
     body = res.json()
     assert {m["symbol"] for m in body["matches"]} == {"RELIANCE", "TCS"}
+    panel = daily_panel(["RELIANCE", "TCS"])
     reliance = next(m for m in body["matches"] if m["symbol"] == "RELIANCE")
-    assert reliance["close"] == "1285.40" and reliance["simulated_history"] is True
-    assert body["simulated_history"] == ["RELIANCE", "TCS"]
+    assert reliance["close"] == f"{panel.close[-1, 0]:.2f}"  # the real close, exact to the paisa
+    assert body["as_of"] == panel.days[-1].isoformat()
+    assert body["data"] == {
+        "source": "stored",
+        "complete": True,
+        "no_data": [],
+        "short_history": {},
+        "stale": {},
+    }
+
+
+def test_run_as_of_a_session_and_reports_what_the_store_lacks(client, container):
+    panel = daily_panel(["RELIANCE", "TCS"])
+    day = panel.days[50]
+    res = client.post(
+        "/api/scans/run",
+        json={"expression": "close > 0", "universe": "RELIANCE,TCS,WIPRO", "as_of": day.isoformat()},
+        headers=_auth(client, container, "usr_a"),
+    )
+    assert res.status_code == 200, res.text
+    body = res.json()
+    assert body["as_of"] == day.isoformat()
+    tcs = next(m for m in body["matches"] if m["symbol"] == "TCS")
+    assert tcs["close"] == f"{panel.close[50, 1]:.2f}"
+    # WIPRO is a known NIFTY 50 name with no stored bars here: reported, not matched, not invented
+    assert body["data"]["complete"] is False and body["data"]["no_data"] == ["WIPRO"]
+    assert {m["symbol"] for m in body["matches"]} == {"RELIANCE", "TCS"}
+    bad = client.post(
+        "/api/scans/run",
+        json={"expression": "close > 0", "as_of": "2025-13-01"},
+        headers=_auth(client, container, "usr_a"),
+    )
+    assert bad.status_code == 422 and "as_of" in bad.text
 
 
 def test_bad_expression_answers_422_with_line_and_column(client, container):

@@ -2,38 +2,92 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
+import numpy as np
 import pytest
-from mantra.clock import IST, ManualClock
+from mantra.clock import IST, ManualClock, ist_from_ms
 from mantra.errors import Invalid, LimitExceeded, NotFound
-from mantra.market.history import HistoryLoader, universe
+from mantra.market.history import HistoryLoader, Universe, universe
+from nse_files import MemoryCandles, daily_candles, daily_panel, symbols_with_gaps
 from mantra.quant.scanner import ScanSyntaxError, ScanTooExpensive
 from mantra.scans.models import Every
 from mantra.scans.service import SIGNAL_DETECTED, ScanService, due_intervals
 from scan_fakes import Outbox, Plans, Scanners, Signals, plan, user
 
 AT = datetime(2026, 11, 23, 10, 0, tzinfo=IST)  # a Monday, in the session
+DEMO = list(universe("demo").symbols)
+
+
+def _service(candles: MemoryCandles, universes=universe):
+    scanners, signals, outbox = Scanners(), Signals(), Outbox()
+    plans = Plans([plan("starter", scanners=2, instruments=50), plan("pro", scanners=25)])
+    clock = ManualClock(int(AT.timestamp() * 1000))
+    service = ScanService(scanners, signals, plans, outbox, HistoryLoader(candles), clock, universes)
+    return service, scanners, signals, outbox
 
 
 @pytest.fixture
 def parts():
-    scanners, signals, outbox = Scanners(), Signals(), Outbox()
-    plans = Plans([plan("starter", scanners=2, instruments=50), plan("pro", scanners=25)])
-    service = ScanService(
-        scanners, signals, plans, outbox, HistoryLoader(None, seed=3), ManualClock(int(AT.timestamp() * 1000))
-    )
-    return service, scanners, signals, outbox
+    """The demo symbols' real NSE sessions (2025-01-01 .. 2025-04-30) in the store, the clock long after."""
+    return _service(MemoryCandles(daily_candles(DEMO)))
 
 
-def test_run_on_demand_returns_exact_prices_and_labels_simulated_history(parts):
+def test_run_on_demand_answers_on_each_symbols_latest_real_session_with_its_real_close(parts):
     service, *_ = parts
+    panel = daily_panel(DEMO)
     run = service.run(user(), expression="close > 0", universe_spec="demo")
     assert run.scanned == 10 and len(run.hits) == 10
-    assert all(h.simulated for h in run.hits)
-    reliance = next(h for h in run.hits if h.symbol == "RELIANCE")
-    assert reliance.close_paise == 128_540  # the simulated walk ends at the instrument's base price
-    assert run.simulated_symbols == tuple(sorted(universe("demo").symbols))
+    assert ist_from_ms(run.bar_ms).date() == panel.days[-1]  # the latest stored session, named
+    for h in run.hits:
+        j = panel.symbols.index(h.symbol)
+        assert h.close_paise == round(panel.close[-1, j] * 100)
+        want = (panel.close[-1, j] - panel.close[-2, j]) / panel.close[-2, j] * 10_000
+        assert h.change_bps is not None and abs(h.change_bps - want) <= 1
+    assert (run.no_data, run.short_history, run.stale) == ((), {}, {})
+
+
+def test_as_of_scans_the_bars_up_to_that_session(parts):
+    service, *_ = parts
+    panel = daily_panel(DEMO)
+    day = panel.days[40]
+    run = service.run(user(), expression="close > 0", universe_spec="demo", as_of=day)
+    assert ist_from_ms(run.bar_ms).date() == day
+    tcs = next(h for h in run.hits if h.symbol == "TCS")
+    assert tcs.close_paise == round(panel.close[40, panel.symbols.index("TCS")] * 100)
+    # a holiday or weekend names the session before it
+    sunday = next(d for d in (day + timedelta(n) for n in range(1, 8)) if d.weekday() == 6)
+    before = max(d for d in panel.days if d < sunday)
+    assert (
+        ist_from_ms(
+            service.run(user(), expression="close > 0", universe_spec="demo", as_of=sunday).bar_ms
+        ).date()
+        == before
+    )
+    with pytest.raises(Invalid, match="as_of: .* is in the future"):
+        service.run(user(), expression="close > 0", universe_spec="demo", as_of=AT.date() + timedelta(1))
+
+
+def test_missing_history_is_reported_and_never_filled_in():
+    gappy = symbols_with_gaps()[0]
+    panel = daily_panel([gappy])
+    missing_last = bool(np.isnan(panel.close[-1, 0]))
+    symbols = ("RELIANCE", gappy, "NOSUCHSTOCK")
+    candles = daily_candles(["RELIANCE", gappy])
+    # the gappy symbol also loses the last session, so it is stale on the panel's last bar
+    last_start = max(c.start_ms for c in candles)
+    candles = [c for c in candles if not (c.symbol == gappy and c.start_ms == last_start)]
+    stored = MemoryCandles(candles)
+    service, *_ = _service(stored, lambda spec: Universe("mixed", symbols))
+    run = service.run(user(), expression="close > 0", universe_spec="mixed")
+    assert run.no_data == ("NOSUCHSTOCK",)
+    assert gappy in run.stale and run.stale[gappy] < run.bar_ms
+    assert {h.symbol for h in run.hits} == {"RELIANCE"}  # nobody matches on a bar they do not have
+    assert not missing_last or run.stale[gappy] < last_start
+    # a short series: a 200-bar expression on 80 sessions
+    long = service.run(user(), expression="close > sma(close, 200)", universe_spec="mixed")
+    assert long.short_history["RELIANCE"] == len(daily_panel(["RELIANCE"]).days) and long.hits == ()
+    assert len(stored.items) == len(candles)  # nothing was written, nothing generated
 
 
 def test_bad_expression_is_invalid_with_its_position(parts):

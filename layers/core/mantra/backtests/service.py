@@ -7,7 +7,7 @@ import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from mantra.backtests.bars import BarSource
+from mantra.backtests.bars import BarSource, require_history
 from mantra.backtests.models import BACKTEST_REQUESTED, BacktestJob, BacktestRequest, JobStatus
 from mantra.clock import Clock
 from mantra.domain import User
@@ -66,6 +66,11 @@ class BacktestJobs:
                 f"start: your plan backtests up to {history_days} days of history "
                 f"(from {today - timedelta(days=history_days)}); upgrade for more"
             )
+        if request.symbols and request.start and request.end:
+            # refused here, with no job created, rather than failing (or worse, inventing bars) later
+            for symbol in [*request.symbols, *([request.benchmark.upper()] if request.benchmark else [])]:
+                loaded = self._bars.load(symbol, request.timeframe, request.start, request.end)
+                require_history(loaded, request.timeframe, request.start, request.end)
         concurrent = limits.get("concurrent_backtests", 1)
         if self._jobs.count_active(user.tenant_id) >= concurrent:
             raise LimitExceeded(
@@ -107,9 +112,10 @@ class BacktestJobs:
         job = self._jobs.get(tenant_id, job_id)
         assert job is not None
         try:
-            spec, warnings = self._spec(job)
+            spec, warnings, data = self._spec(job)
             result = run_backtest_job(spec).model_dump(mode="json")
             result["warnings"] = [*warnings, *result.get("warnings", [])]
+            result["data"] = data
         except (BacktestJobError, Invalid, ValueError) as exc:
             self._jobs.finish(tenant_id, job_id, JobStatus.FAILED, self._clock.now_ms(), None, None, str(exc))
             return JobStatus.FAILED
@@ -133,22 +139,28 @@ class BacktestJobs:
         )
         return JobStatus.SUCCEEDED
 
-    def _spec(self, job: BacktestJob) -> tuple[BacktestJobSpec, list[str]]:
+    def _spec(self, job: BacktestJob) -> tuple[BacktestJobSpec, list[str], dict[str, Any]]:
         req = BacktestRequest.model_validate(job.request)
         warnings: list[str] = []
+        data: dict[str, Any] = {}
         if req.series is not None:
             series = req.series
+            data = {s.symbol: {"source": "request", "bars": len(s.bars)} for s in req.series}
         else:
             assert req.symbols and req.start and req.end
             series = []
             for symbol in req.symbols:
                 loaded = self._bars.load(symbol, req.timeframe, req.start, req.end)
-                if loaded.simulated:
-                    warnings.append(f"{symbol}: no stored history yet; ran on simulated daily bars")
+                require_history(loaded, req.timeframe, req.start, req.end)
+                if note := loaded.warning():
+                    warnings.append(note)
+                data[symbol] = loaded.describe()
                 series.append(_series(symbol, loaded.bars))
         benchmark = None
         if req.benchmark and req.start and req.end:
             bench = self._bars.load(req.benchmark.upper(), req.timeframe, req.start, req.end)
+            require_history(bench, req.timeframe, req.start, req.end)
+            data[bench.symbol] = bench.describe()
             benchmark = _series(bench.symbol, bench.bars)
         spec = BacktestJobSpec(
             job_id=job.job_id,
@@ -164,7 +176,7 @@ class BacktestJobs:
             optimize=req.optimize,
             include_report_html=req.report,
         )
-        return spec, warnings
+        return spec, warnings, data
 
 
 def _series(symbol: str, bars: list[Any]) -> SeriesIn:

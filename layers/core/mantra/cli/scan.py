@@ -1,13 +1,14 @@
 """``mantra scan "EXPR" --universe nifty50 --tf 1d``: run a scan and print the matches as a table.
 
-Stored candles come from the local platform's DynamoDB when it is running (``make run``); symbols without
-enough stored history get seeded simulated bars, and the output says so. Registered by the main app as
-``app.command("scan")(scan)``.
+Stored candles come from the running platform's DynamoDB (``make run``, found through the same ``MANTRA_*``
+settings as every command); nothing is generated, and the output names the symbols and sessions the store lacked.
+Registered by the main app as ``app.command("scan")(scan)``.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -25,10 +26,8 @@ def _exit(message: str, excerpt: str | None = None, code: int = 2) -> typer.Exit
     return typer.Exit(code)
 
 
-def _candles(offline: bool) -> object | None:
-    """The local DynamoDB candle repository when the platform is up, else None (simulated history only)."""
-    if offline:
-        return None
+def _candles() -> object:
+    """The running platform's candle repository; a clear error when it is not up."""
     from mantra.health import tcp_check
     from mantra.settings import Settings
 
@@ -36,7 +35,10 @@ def _candles(offline: bool) -> object | None:
     try:
         tcp_check("127.0.0.1", settings.dynamodb_port)()
     except Exception:
-        return None
+        raise _exit(
+            f"no candle store on port {settings.dynamodb_port}: start the platform (make run) and load history"
+            " (mantra history load); scans read stored bars only"
+        ) from None
     from mantra.cli.main import _local_env
     from mantra.store import tables
     from mantra.store.repositories import DynamoCandleRepository
@@ -61,17 +63,17 @@ def scan(
     presets: Annotated[bool, typer.Option("--presets", help="list the built-in presets and exit")] = False,
     limit: Annotated[int, typer.Option(help="show at most this many matches")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
-    offline: Annotated[
-        bool, typer.Option("--offline", help="do not read stored candles; simulated history only")
-    ] = False,
-    seed: Annotated[int, typer.Option(help="seed of the simulated history")] = 7,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option("--as-of", formats=["%Y-%m-%d"], help="scan the bars up to this session (IST date)"),
+    ] = None,
 ) -> None:
     """Scan a universe with an expression (or a preset) on the latest bar."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    from mantra.clock import SystemClock, ist_from_ms, utc_from_ms
+    from mantra.clock import IST, SystemClock, ist_from_ms, utc_from_ms
     from mantra.errors import MantraError
     from mantra.market.history import HistoryLoader
     from mantra.market.history import universe as load_universe
@@ -106,16 +108,21 @@ def scan(
     try:
         compiled = compile_scan(expression, tf)
         uni = load_universe(universe)
-        candles = _candles(offline)
+        candles = _candles()
         service = ScanService(
             None,  # type: ignore[arg-type]
             None,  # type: ignore[arg-type]
             None,  # type: ignore[arg-type]
             None,  # type: ignore[arg-type]
-            HistoryLoader(candles, seed=seed),  # type: ignore[arg-type]
+            HistoryLoader(candles),  # type: ignore[arg-type]
             SystemClock(),
         )
-        run = service.execute(compiled, uni, SystemClock().now_ms(), limit)
+        end_ms = SystemClock().now_ms()
+        if as_of is not None:
+            end_ms = int((as_of.replace(tzinfo=IST) + timedelta(days=1)).timestamp() * 1000) - 1
+        run = service.execute(compiled, uni, end_ms, limit)
+    except typer.Exit:
+        raise
     except ScannerError as exc:
         raise _exit(str(exc), exc.excerpt()) from None
     except MantraError as exc:
@@ -123,7 +130,9 @@ def scan(
     except Exception as exc:  # no traceback reaches the user
         raise _exit(f"{type(exc).__name__}: {exc}", code=1) from None
 
-    simulated = set(run.simulated_symbols)
+    def session(ms: int) -> str:
+        return ist_from_ms(ms).date().isoformat()
+
     if as_json:
         payload = {
             "expression": run.expression,
@@ -132,15 +141,20 @@ def scan(
             "bar_time": utc_from_ms(run.bar_ms).isoformat() if run.bar_ms else None,
             "scanned": run.scanned,
             "cost": run.cost,
+            "as_of": session(run.bar_ms) if run.bar_ms else None,
             "elapsed_ms": run.elapsed_ms,
-            "simulated_history": sorted(simulated),
+            "data": {
+                "source": "stored",
+                "no_data": list(run.no_data),
+                "short_history": run.short_history,
+                "stale": {s: session(ms) for s, ms in run.stale.items()},
+            },
             "matches": [
                 {
                     "symbol": h.symbol,
                     "close": str(to_rupees(h.close_paise)),
                     "change_pct": None if h.change_bps is None else f"{h.change_bps / 100:.2f}",
                     "volume": h.volume,
-                    "history": "simulated" if h.simulated else "stored",
                 }
                 for h in run.hits
             ],
@@ -159,7 +173,6 @@ def scan(
     for col, justify in (("#", "right"), ("symbol", "left"), ("close ₹", "right"), ("change %", "right")):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     table.add_column("volume", justify="right")
-    table.add_column("history")
     for i, h in enumerate(run.hits, 1):
         change = "-" if h.change_bps is None else f"{h.change_bps / 100:+.2f}"
         style = "green" if (h.change_bps or 0) > 0 else ("red" if (h.change_bps or 0) < 0 else None)
@@ -169,12 +182,23 @@ def scan(
             str(to_rupees(h.close_paise)),
             f"[{style}]{change}[/]" if style else change,
             f"{h.volume:,}",
-            "[yellow]simulated history[/]" if h.simulated else "stored",
         )
     console.print(table)
-    if simulated:
-        console.print(
-            f"[yellow]simulated history:[/] {len(simulated)} of {run.scanned} symbols had too few stored candles;"
-            " their bars were generated (seeded random walk), not market data"
-            + (" (the local platform is not running)" if candles is None else "")
-        )
+    gaps = [
+        (len(run.no_data), "had no stored bars", ", ".join(run.no_data[:8])),
+        (
+            len(run.short_history),
+            "had fewer bars than the expression needs",
+            ", ".join(list(run.short_history)[:8]),
+        ),
+        (
+            len(run.stale),
+            f"had no bar on {bar}",
+            ", ".join(f"{s} (last {session(ms)})" for s, ms in list(run.stale.items())[:8]),
+        ),
+    ]
+    for count, what, names in gaps:
+        if count:
+            console.print(
+                f"[yellow]{count} of {run.scanned} symbols {what}:[/] {escape(names)}{' ...' if count > 8 else ''}"
+            )

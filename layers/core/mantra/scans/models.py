@@ -50,7 +50,6 @@ class Signal(Frozen):
     change_bps: int | None
     detected_ms: int
     bar_ms: int
-    simulated: bool
 
 
 class Hit(Frozen):
@@ -58,7 +57,6 @@ class Hit(Frozen):
     close_paise: int
     change_bps: int | None
     volume: int
-    simulated: bool
 
 
 class ScanRun(Frozen):
@@ -69,8 +67,11 @@ class ScanRun(Frozen):
     scanned: int
     bar_ms: int
     hits: tuple[Hit, ...]
-    simulated_symbols: tuple[str, ...]
     elapsed_ms: float
+    # what the stored history lacked (nothing is filled in): see mantra.quant.scanner.frame.Coverage
+    no_data: tuple[str, ...] = ()
+    short_history: dict[str, int] = {}
+    stale: dict[str, int] = {}  # symbol -> start (epoch ms) of its own last bar, older than bar_ms
 
 
 class ScheduledRun(Frozen):

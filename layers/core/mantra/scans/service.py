@@ -14,9 +14,10 @@ import secrets
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 
-from mantra.clock import Clock, ist_from_ms
+from mantra.clock import IST, Clock, ist_from_ms
 from mantra.domain import User
 from mantra.errors import Invalid, LimitExceeded, NotFound
 from mantra.market.history import HistoryLoader, Universe, universe, uses_benchmark
@@ -110,8 +111,10 @@ class ScanService:
         scanner_id: str | None = None,
         preset_id: str | None = None,
         limit: int = 100,
+        as_of: date | None = None,
     ) -> ScanRun:
-        """Run an expression, a saved scanner or a preset now; nothing is stored or published."""
+        """Run an expression, a saved scanner or a preset now, or on the bars up to the end of the session
+        ``as_of`` (an IST date); nothing is stored or published."""
         given = [x for x in (expression, scanner_id, preset_id) if x]
         if len(given) != 1:
             raise Invalid("give exactly one of expression, scanner_id or preset_id")
@@ -129,7 +132,15 @@ class ScanService:
         assert expression is not None
         compiled = self.compile_for(user, expression, timeframe)
         uni = self._universe(user, universe_spec)
-        return self.execute(compiled, uni, self._clock.now_ms(), limit)
+        now = self._clock.now_ms()
+        end_ms = now
+        if as_of is not None:
+            if as_of > ist_from_ms(now).date():
+                raise Invalid(f"as_of: {as_of.isoformat()} is in the future")
+            end_ms = (
+                int(datetime.combine(as_of + timedelta(days=1), dtime(0), tzinfo=IST).timestamp() * 1000) - 1
+            )
+        return self.execute(compiled, uni, end_ms, limit)
 
     def execute(self, compiled: Checked, uni: Universe, end_ms: int, limit: int = 100) -> ScanRun:
         started = time.perf_counter()
@@ -146,7 +157,6 @@ class ScanService:
                 close_paise=m.close_paise,
                 change_bps=_bps(m.change_pct),
                 volume=m.volume,
-                simulated=m.simulated,
             )
             for m in outcome.matches[:limit]
         )
@@ -158,8 +168,10 @@ class ScanService:
             scanned=outcome.scanned,
             bar_ms=outcome.bar_ms,
             hits=hits,
-            simulated_symbols=tuple(sorted(panel.simulated)),
             elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
+            no_data=panel.coverage.no_data,
+            short_history=dict(panel.coverage.short),
+            stale=dict(panel.coverage.stale),
         )
 
     # saved scanners
@@ -302,7 +314,6 @@ class ScanService:
                         change_bps=hit.change_bps,
                         detected_ms=at_ms,
                         bar_ms=run.bar_ms,
-                        simulated=hit.simulated,
                     )
                     stored += self._signals.put_if_absent(signal)
                     new_events += self._outbox.put_if_absent(
@@ -333,7 +344,6 @@ def signal_detail(s: Signal) -> dict[str, object]:
         "change_bps": s.change_bps,
         "detected_ms": s.detected_ms,
         "bar_ms": s.bar_ms,
-        "simulated_history": s.simulated,
     }
 
 

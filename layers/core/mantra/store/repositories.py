@@ -218,6 +218,12 @@ class DynamoCandleRepository:
         )
         return [self._to_domain(i) for i in items]
 
+    def latest(self, symbol: str, timeframe: str, end_ms: int, limit: int) -> list[Candle]:
+        items = CandleItem.query(
+            f"{symbol}#{timeframe}", CandleItem.start_ms <= end_ms, limit=limit, scan_index_forward=False
+        )
+        return [self._to_domain(i) for i in items][::-1]
+
     @staticmethod
     def _to_domain(item: CandleItem) -> Candle:
         symbol, tf = item.series.rsplit("#", 1)

@@ -5,7 +5,7 @@ Both are tenant-scoped: the partition key is the tenant id, so one tenant's quer
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from mantra.store.models import BaseModel, TTLAttribute
@@ -67,7 +67,6 @@ class ScanSignalItem(BaseModel):
     change_bps = NumberAttribute(null=True)
     detected_ms = NumberAttribute()
     bar_ms = NumberAttribute()
-    simulated = BooleanAttribute(default=False)
     expires_at = TTLAttribute()
 
 

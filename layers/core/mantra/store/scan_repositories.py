@@ -118,7 +118,6 @@ class DynamoScanSignalRepository:
             change_bps=s.change_bps,
             detected_ms=s.detected_ms,
             bar_ms=s.bar_ms,
-            simulated=s.simulated,
         )
         item.expires_at = datetime.fromtimestamp(s.detected_ms / 1000, tz=UTC) + timedelta(days=ttl_days)
         try:
@@ -147,7 +146,6 @@ class DynamoScanSignalRepository:
                     change_bps=None if i.change_bps is None else int(i.change_bps),
                     detected_ms=int(i.detected_ms),
                     bar_ms=int(i.bar_ms),
-                    simulated=bool(i.simulated),
                 )
             )
             if len(out) >= limit:

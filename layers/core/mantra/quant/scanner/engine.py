@@ -36,7 +36,6 @@ class Match:
     close_paise: int
     change_pct: Decimal | None
     volume: int
-    simulated: bool
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,6 @@ def run_compiled(compiled: Checked, panel: Panel) -> ScanOutcome:
                 close_paise=paise,
                 change_pct=change,
                 volume=int(vol) if np.isfinite(vol) else 0,
-                simulated=panel.symbols[j] in panel.simulated,
             )
         )
     out.sort(key=lambda m: (-(m.change_pct if m.change_pct is not None else Decimal(-(10**9))), m.symbol))

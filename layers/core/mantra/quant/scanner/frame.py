@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -126,6 +127,20 @@ def align(values: FloatArray | NDArray[np.bool_], src: Frame, dst: Frame) -> Flo
     return np.asfortranarray(taken)
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """What the stored history lacked for a panel's base timeframe (nothing is filled in)."""
+
+    as_of_ms: int | None = None  # start of the last bar of the panel: the session the answer is about
+    no_data: tuple[str, ...] = ()  # symbols with no stored bars at all
+    short: Mapping[str, int] = field(default_factory=dict)  # symbols with fewer bars than asked: how many
+    stale: Mapping[str, int] = field(default_factory=dict)  # symbols without the last bar: their own last
+
+    @property
+    def complete(self) -> bool:
+        return not (self.no_data or self.short or self.stale)
+
+
 @dataclass(eq=False)
 class Panel:
     """Frames for one universe; ``base`` is the timeframe the scan's answer is read on (its last bar)."""
@@ -133,7 +148,7 @@ class Panel:
     symbols: tuple[str, ...]
     frames: dict[str, Frame]
     base: str
-    simulated: frozenset[str] = frozenset()  # symbols whose history was generated, not stored
+    coverage: Coverage = field(default_factory=Coverage)
     _built: dict[str, Frame] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
