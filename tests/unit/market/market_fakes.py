@@ -96,7 +96,11 @@ class Candles:
         return rows[:limit]
 
     def latest(self, symbol: str, timeframe: str, end_ms: int, limit: int) -> list[Candle]:
-        rows = [c for (s, tf, st), c in sorted(self.items.items()) if s == symbol and tf == timeframe and st <= end_ms]
+        rows = [
+            c
+            for (s, tf, st), c in sorted(self.items.items())
+            if s == symbol and tf == timeframe and st <= end_ms
+        ]
         return rows[-limit:]
 
 

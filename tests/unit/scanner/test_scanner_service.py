@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
 from mantra.clock import IST, ManualClock, ist_from_ms
 from mantra.errors import Invalid, LimitExceeded, NotFound
 from mantra.market.history import HistoryLoader, Universe, universe
-from nse_files import MemoryCandles, daily_candles, daily_panel, symbols_with_gaps
 from mantra.quant.scanner import ScanSyntaxError, ScanTooExpensive
 from mantra.scans.models import Every
 from mantra.scans.service import SIGNAL_DETECTED, ScanService, due_intervals
+from nse_files import MemoryCandles, daily_candles, daily_panel, symbols_with_gaps
 from scan_fakes import Outbox, Plans, Scanners, Signals, plan, user
 
 AT = datetime(2026, 11, 23, 10, 0, tzinfo=IST)  # a Monday, in the session
@@ -64,7 +64,7 @@ def test_as_of_scans_the_bars_up_to_that_session(parts):
         ).date()
         == before
     )
-    with pytest.raises(Invalid, match="as_of: .* is in the future"):
+    with pytest.raises(Invalid, match=r"as_of: .* is in the future"):
         service.run(user(), expression="close > 0", universe_spec="demo", as_of=AT.date() + timedelta(1))
 
 
