@@ -11,20 +11,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from mantra.market.nse._table import (
-    DateCache,
-    FieldError,
-    Source,
-    Table,
-    amount,
-    count,
-    dmy_date,
-    load_text,
-    optional_count,
-    paise,
-    problem,
-)
-from mantra.market.nse.types import DailyBar, ParseProblem, ParseResult, ReportKind
+from mantra.market.nse._daily import DailyLayout, parse_daily
+from mantra.market.nse._table import Source, dmy_date, load_text
+from mantra.market.nse.types import DailyBar, ParseResult, ReportKind
 
 COLUMNS = (
     "SYMBOL",
@@ -45,6 +34,26 @@ COLUMNS = (
 )
 RUPEES_PER_LAKH = Decimal(100_000)
 
+LAYOUT = DailyLayout(
+    kind=ReportKind.FULL_BHAVCOPY,
+    columns=COLUMNS,
+    symbol="SYMBOL",
+    series="SERIES",
+    trade_date="DATE1",
+    parse_date=dmy_date,
+    open="OPEN_PRICE",
+    high="HIGH_PRICE",
+    low="LOW_PRICE",
+    close="CLOSE_PRICE",
+    prev_close="PREV_CLOSE",
+    last="LAST_PRICE",
+    volume="TTL_TRD_QNTY",
+    turnover="TURNOVER_LACS",
+    turnover_unit=RUPEES_PER_LAKH,
+    trades="NO_OF_TRADES",
+    delivery="DELIV_QTY",
+)
+
 
 def parse_full_bhavcopy(source: Source, name: str | None = None) -> ParseResult[DailyBar]:
     """Every row of a full bhavcopy as a ``DailyBar``; unreadable rows in ``problems`` (file, line, column)."""
@@ -53,38 +62,5 @@ def parse_full_bhavcopy(source: Source, name: str | None = None) -> ParseResult[
 
 
 def parse_full_bhavcopy_text(text: str, source: str) -> ParseResult[DailyBar]:
-    table = Table(text, source, COLUMNS)
-    i = table.index
-    c_sym, c_ser, c_date = i["SYMBOL"], i["SERIES"], i["DATE1"]
-    c_prev, c_open, c_high, c_low = i["PREV_CLOSE"], i["OPEN_PRICE"], i["HIGH_PRICE"], i["LOW_PRICE"]
-    c_last, c_close = i["LAST_PRICE"], i["CLOSE_PRICE"]
-    c_qty, c_turn, c_trades, c_deliv = i["TTL_TRD_QNTY"], i["TURNOVER_LACS"], i["NO_OF_TRADES"], i["DELIV_QTY"]
-    day = DateCache(dmy_date)
-    rows: list[DailyBar] = []
-    problems: list[ParseProblem] = []
-    for line, f in table.rows(problems):
-        symbol = f[c_sym].strip()
-        try:
-            if not symbol:
-                raise FieldError("SYMBOL", f[c_sym], "empty symbol")
-            rows.append(
-                DailyBar(
-                    symbol,
-                    f[c_ser].strip(),
-                    day(f[c_date], "DATE1"),
-                    paise(f[c_open], "OPEN_PRICE"),
-                    paise(f[c_high], "HIGH_PRICE"),
-                    paise(f[c_low], "LOW_PRICE"),
-                    paise(f[c_close], "CLOSE_PRICE"),
-                    paise(f[c_prev], "PREV_CLOSE"),
-                    paise(f[c_last], "LAST_PRICE"),
-                    count(f[c_qty], "TTL_TRD_QNTY"),
-                    amount(f[c_turn], "TURNOVER_LACS") * RUPEES_PER_LAKH,
-                    count(f[c_trades], "NO_OF_TRADES"),
-                    optional_count(f[c_deliv], "DELIV_QTY", dash=True),
-                    None,
-                )
-            )
-        except FieldError as exc:
-            problems.append(problem(source, line, exc, symbol or None))
-    return ParseResult(source, ReportKind.FULL_BHAVCOPY, rows, problems)
+    """The same, from a report's text; ``source`` names it in problems."""
+    return parse_daily(text, source, LAYOUT)
