@@ -44,12 +44,12 @@ class Adjusted:
 
 def unique_actions(actions: Iterable[CorporateAction]) -> list[CorporateAction]:
     """One action per (symbol, ex-date, purpose), preferring one that knows its face value; by ex-date."""
-    best: dict[tuple[str, date, str], CorporateAction] = {}
+    best: dict[tuple[str, date | None, str], CorporateAction] = {}
     for action in actions:
         seen = best.get(action.key)
         if seen is None or (seen.face_value_paise is None and action.face_value_paise is not None):
             best[action.key] = action
-    return sorted(best.values(), key=lambda a: (a.symbol, a.ex_date))
+    return sorted(best.values(), key=lambda a: (a.symbol, a.ex_date or date.min))
 
 
 def _cum_price(bars: Sequence[DailyBar], ex_date: date) -> int | None:
@@ -77,10 +77,11 @@ def adjust(
     Only price-adjusting actions count (splits, consolidations, bonuses, rights); with ``as_of``, only those
     with an ex-date on or before it (what was known then: no look-ahead in a backtest).
     """
-    by_symbol: dict[str, list[CorporateAction]] = defaultdict(list)
+    by_symbol: dict[str, list[tuple[date, CorporateAction]]] = defaultdict(list)
     for action in unique_actions(a for a in actions if a.adjusts_prices):
-        if as_of is None or action.ex_date <= as_of:
-            by_symbol[action.symbol].append(action)
+        ex = action.ex_date
+        if ex is not None and (as_of is None or ex <= as_of):
+            by_symbol[action.symbol].append((ex, action))
     per_series: dict[tuple[str, str], list[DailyBar]] = defaultdict(list)
     for bar in rows:
         if bar.symbol in by_symbol:
@@ -91,16 +92,16 @@ def adjust(
     for (symbol, series), bars in per_series.items():
         bars.sort(key=lambda b: b.trade_date)
         dated: list[tuple[date, Fraction]] = []
-        for action in by_symbol[symbol]:
+        for ex, action in by_symbol[symbol]:
             factor = action.purpose.share_factor
             if action.rights is not None:
-                cum = _cum_price(bars, action.ex_date)
+                cum = _cum_price(bars, ex)
                 if cum is None or action.face_value_paise is None:
                     missing = "the face value" if cum is not None else "a close before the ex-date"
                     unresolved.append(Unresolved(action, f"rights factor needs {missing} ({series})"))
                     continue
                 factor *= action.rights.factor(cum, action.face_value_paise)
-            dated.append((action.ex_date, factor))
+            dated.append((ex, factor))
         ex_dates = [d for d, _ in dated]
         suffix: list[Fraction] = [Fraction(1)] * (len(dated) + 1)
         for k in range(len(dated) - 1, -1, -1):

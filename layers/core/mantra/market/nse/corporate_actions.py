@@ -60,7 +60,7 @@ class CorporateAction:
 
     symbol: str
     series: str | None
-    ex_date: date
+    ex_date: date | None  # None only for actions that do not move prices (a T-bill's redemption)
     purpose: Purpose
     record_date: date | None
     face_value_paise: int | None  # the history download has it; the daily bc file does not
@@ -80,7 +80,7 @@ class CorporateAction:
         return self.purpose.rights
 
     @property
-    def key(self) -> tuple[str, date, str]:
+    def key(self) -> tuple[str, date | None, str]:
         """The same action listed for several series or on several days has one key."""
         return self.symbol, self.ex_date, " ".join(self.purpose.text.upper().split())
 
@@ -113,12 +113,13 @@ def _read_actions(
     for line, f in zip(lines, fields, strict=True):
         symbol = f[i["SYMBOL"]].strip()
         purpose_text = f[i["PURPOSE"]].strip()
+        purpose = parse_purpose(purpose_text)
         try:
             if not symbol:
                 raise FieldError("SYMBOL", f[i["SYMBOL"]], "empty symbol")
             ex_date = _date_or_none(f[i[ex_column]], ex_column)
-            if ex_date is None:
-                raise FieldError(ex_column, f[i[ex_column]], "an action needs an ex-date")
+            if ex_date is None and purpose.adjusts_prices:
+                raise FieldError(ex_column, f[i[ex_column]], "a price-adjusting action needs an ex-date")
             record = _date_or_none(f[i[record_column]], record_column)
             face = None
             if face_value_column is not None and f[i[face_value_column]].strip() not in ("", "-"):
@@ -126,7 +127,6 @@ def _read_actions(
         except FieldError as exc:
             found.append(problem(source, line, exc, symbol or None))
             continue
-        purpose = parse_purpose(purpose_text)
         if purpose.unparsed is not None:
             found.append(
                 ParseProblem(source, line, "PURPOSE", purpose.unparsed, value=purpose_text, symbol=symbol)

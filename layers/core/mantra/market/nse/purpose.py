@@ -133,6 +133,10 @@ def parse_purpose(text: str) -> Purpose:
     clean = " ".join(text.upper().split())
     if not clean:
         return Purpose(text, unparsed="empty purpose")
+
+    def fail(reason: str, part: str) -> Purpose:
+        return Purpose(text, unparsed=reason if part == clean else f"{reason} (in {part!r})")
+
     kinds: list[ActionKind] = []
     share = Fraction(1)
     rights: RightsTerms | None = None
@@ -140,34 +144,32 @@ def parse_purpose(text: str) -> Purpose:
         if _SPLIT_WORD.search(part) or _CONSOLIDATION_WORD.search(part):
             change = _face_value_change(part)
             if change is None:
-                return Purpose(
-                    text, unparsed=f"split/consolidation without an old and a new face value: {part!r}"
-                )
+                return fail("split/consolidation without an old and a new face value", part)
             old, new = change
             if old == new:
-                return Purpose(text, unparsed=f"face value unchanged: {part!r}")
+                return fail("face value unchanged", part)
             kinds.append(ActionKind.SPLIT if old > new else ActionKind.CONSOLIDATION)
             share *= old / new
         elif m := _BONUS.match(part):
             a, b = int(m[1]), int(m[2])
             if a <= 0 or b <= 0:
-                return Purpose(text, unparsed=f"bonus ratio must be positive: {part!r}")
+                return fail("bonus ratio must be positive", part)
             kinds.append(ActionKind.BONUS)
             share *= Fraction(a + b, b)
         elif m := _RIGHTS.match(part):
             a, b = int(m[1]), int(m[2])
             if a <= 0 or b <= 0 or rights is not None:
-                return Purpose(text, unparsed=f"rights ratio must be positive, once: {part!r}")
+                return fail("rights ratio must be positive, once", part)
             if m[3] is None and m[4] is None:
-                return Purpose(text, unparsed=f"rights without an issue price (premium or par): {part!r}")
+                return fail("rights without an issue price (premium or par)", part)
             premium = 0 if m[3] else int(Decimal(m[4]) * 100)
             kinds.append(ActionKind.RIGHTS)
             rights = RightsTerms(a, b, premium)
         elif _UNQUANTIFIED.search(part):
-            return Purpose(text, unparsed=f"changes prices but its ratio is not in the text: {part!r}")
+            return fail("changes prices but its ratio is not in the text", part)
         else:
             kind = next((k for k, pattern in _NON_ADJUSTING if pattern.search(part)), None)
             if kind is None:
-                return Purpose(text, unparsed=f"not a purpose this parser knows: {part!r}")
+                return fail("not a purpose this parser knows", part)
             kinds.append(kind)
     return Purpose(text, tuple(kinds), share, rights)
