@@ -212,7 +212,7 @@ def test_a_header_only_file_has_no_rows_and_an_empty_file_is_an_error(
 
 
 def test_an_unreadable_path_is_an_error_naming_it(tmp_path: Path) -> None:
-    with pytest.raises(ReportError, match="missing.csv"):
+    with pytest.raises(ReportError, match=r"missing\.csv"):
         parse_full_bhavcopy(tmp_path / "missing.csv")
 
 
@@ -222,7 +222,7 @@ def test_an_unreadable_path_is_an_error_naming_it(tmp_path: Path) -> None:
 def test_udiff_cm_built_from_real_rows_reads_back_the_same_sessions(
     first_day: tuple[Path, list[RawRow]],
 ) -> None:
-    path, raw = first_day
+    _, raw = first_day
     name, data = udiff_cm_zip(raw)
     result = parse_udiff_cm(data, name=name)
     assert result.problems == [] and result.kind is ReportKind.UDIFF_CM
