@@ -10,7 +10,7 @@ import csv
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -86,11 +86,18 @@ def symbols_with_gaps(series: str = "EQ") -> list[str]:
     return sorted(s for s in per_day[0] & per_day[-1] if not all(s in d for d in per_day))
 
 
-def daily_candles(symbols: list[str], series: str = "EQ") -> list[Candle]:
-    """The symbols' real sessions as the platform's 1d candles (IST-midnight buckets, integer paise)."""
+def daily_candles(symbols: list[str], series: str = "EQ", ending: date | None = None) -> list[Candle]:
+    """The symbols' real sessions as the platform's 1d candles (IST-midnight buckets, integer paise).
+
+    ``ending``: the same bars moved onto the weekdays that end on that date, for tests whose clock (and so
+    whose plan windows) sit after the sample's dates; prices and gaps stay as published."""
     panel = daily_panel(symbols, series)
+    days = panel.days
+    if ending is not None:
+        weekdays = [ending - timedelta(n) for n in range(len(days) * 2)]
+        days = sorted(d for d in weekdays if d.weekday() < 5)[-len(days) :]
     out: list[Candle] = []
-    for t, day in enumerate(panel.days):
+    for t, day in enumerate(days):
         start = bucket_start_ms(int(datetime.combine(day, time(9, 15), tzinfo=IST).timestamp() * 1000), "1d")
         for j, sym in enumerate(panel.symbols):
             if np.isnan(panel.close[t, j]):

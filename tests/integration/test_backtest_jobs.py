@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import timebase
+from fastapi.testclient import TestClient
 from helpers import until
 from mantra.backtests.models import BacktestRequest, JobStatus
 from mantra.catalog import DynamoStreamTrigger, EventTrigger, function
@@ -15,6 +16,9 @@ from mantra.errors import LimitExceeded, NotFound
 from mantra.runtime.pollers import DynamoStreamPoller, SqsPoller
 from mantra.settings import Settings
 from mantra.store.repositories import DynamoUserRepository
+from nse_files import daily_candles
+
+from frontend_api.app import create_app
 
 
 def _runner_pollers(settings: Settings, tmp_path: Path) -> tuple[DynamoStreamPoller, SqsPoller]:
@@ -57,9 +61,19 @@ def test_submitted_backtest_runs_once_and_its_result_is_kept_for_its_tenant(
     done = services.backtests.get(pro, job.job_id)
     assert done.summary is not None and done.summary["symbols"] == ["RELIANCE"]
     result = services.backtests.result(pro, job.job_id)
-    assert result is not None and result["bars"] > 200 and result["equity"]
+    # on the stored real sessions (the demo seed: 2025-01-01 .. 2025-04-30), the rest of 2025 named as missing
+    assert result is not None and result["bars"] == 80 and result["equity"]
     assert result["report_html"].lstrip().lower().startswith("<!doctype html")
-    assert any("simulated daily bars" in w for w in result["warnings"])
+    data = result["data"]["RELIANCE"]
+    assert (data["source"], data["bars"], data["first"], data["last"]) == (
+        "stored",
+        80,
+        "2025-01-01",
+        "2025-04-30",
+    )
+    assert "2025-05-02" in data["missing_sessions"] and "2025-04-30" not in data["missing_sessions"]
+    assert any(w.startswith("RELIANCE: no stored bar for") for w in result["warnings"])
+    assert not any("simulated" in w for w in result["warnings"])
     # And it ran exactly once even if the message comes again
     assert services.backtests.run(pro.tenant_id, job.job_id) is JobStatus.SUCCEEDED
     assert services.backtests.get(pro, job.job_id).attempts == 1
@@ -72,9 +86,14 @@ def test_submitted_backtest_runs_once_and_its_result_is_kept_for_its_tenant(
 def test_plan_limits_concurrent_jobs_and_history_length(platform: Settings):
     services = get_container(platform)
     starter = DynamoUserRepository().by_email("starter@demo.trademantra.in")[0]  # type: ignore[index]
+    # real TCS sessions moved to end a month before the clock: the plan window is what is tested here
+    services.candles.put_many(
+        c.model_copy(update={"symbol": "TCS-RECENT"})
+        for c in daily_candles(["TCS"], ending=timebase.TODAY - timedelta(days=30))
+    )
     recent = BacktestRequest(
         strategy="sma_cross",
-        symbols=["TCS"],
+        symbols=["TCS-RECENT"],
         start=timebase.TODAY - timedelta(days=180),
         end=timebase.TODAY - timedelta(days=30),
     )
@@ -101,3 +120,35 @@ def test_a_job_with_a_bad_parameter_is_refused_with_a_suggestion(platform: Setti
     )
     with pytest.raises(Exception, match="did you mean fast"):
         services.backtests.submit(pro, bad)
+
+
+def test_the_api_refuses_a_backtest_without_real_data_and_creates_no_job(platform: Settings):
+    services = get_container(platform)
+    pro = DynamoUserRepository().by_email("pro@demo.trademantra.in")[0]  # type: ignore[index]
+    client = TestClient(create_app(platform, services))
+    issuer = client.app.state.dev_issuer  # type: ignore[attr-defined]
+    h = {"Authorization": f"Bearer {issuer.issue(pro, services.clock.now_ms() // 1000)}"}
+    before = len(services.backtests.recent(pro, 500))
+    body = {
+        "strategy": "sma_cross",
+        "symbols": ["INFY", "NOSUCHSTOCK"],
+        "start": "2025-01-01",
+        "end": "2025-04-30",
+    }
+    res = client.post("/api/backtests", headers=h, json=body)
+    assert res.status_code == 422, res.text
+    detail = res.json()["detail"]
+    assert "NOSUCHSTOCK" in detail and "2025-01-01" in detail and "2025-04-30" in detail
+    # a span before the stored history is refused the same way, naming the symbol with data elsewhere
+    early = client.post(
+        "/api/backtests",
+        headers=h,
+        json={**body, "symbols": ["INFY"], "start": "2024-01-01", "end": "2024-06-30"},
+    )
+    assert (
+        early.status_code == 422
+        and "INFY: 0 stored 1d bars from 2024-01-01 to 2024-06-30" in early.json()["detail"]
+    )
+    assert len(services.backtests.recent(pro, 500)) == before  # no job was created
+    ok = client.post("/api/backtests", headers=h, json={**body, "symbols": ["INFY"]})
+    assert ok.status_code == 202, ok.text

@@ -19,12 +19,14 @@ from fastapi.testclient import TestClient
 from mantra.alerts.dispatch import AlertTriggered
 from mantra.billing.features import FEATURES, LIMITS
 from mantra.billing.plans import load_catalogs, unlocking_plan
-from mantra.clock import SystemClock, utc_from_ms
+from mantra.clock import SystemClock, ist_from_ms
 from mantra.container import Container
 from mantra.domain import Channel, Plan, Preferences, Role, User
 from mantra.errors import Forbidden
+from mantra.market.eod import session_start_ms
 from mantra.settings import Settings
 from mantra.store.repositories import DynamoPlanRepository
+from nse_files import daily_candles
 
 from frontend_api.app import create_app
 
@@ -185,9 +187,19 @@ def _scan_cost(walk: Walk, h: dict[str, str], user: User) -> None:
 
 
 def _backtest(start_days_ago: int) -> dict[str, object]:
-    today = utc_from_ms(SystemClock().now_ms()).date()
-    start = today - timedelta(days=start_days_ago)
-    return {"strategy": "sma_cross", "symbols": ["RELIANCE"], "start": str(start), "end": str(today)}
+    """The caller's own bars (the last real RELIANCE sessions, one per day up to today) starting
+    ``start_days_ago`` days back: the plan's history window is what is walked here, not the store's coverage."""
+    today = ist_from_ms(SystemClock().now_ms()).date()
+    n = max(2, start_days_ago + 1)
+    real = daily_candles(["RELIANCE"])[-n:]
+    bars = [
+        {
+            "start_ms": session_start_ms(today - timedelta(days=n - 1 - i)),
+            **{k: getattr(c, k) for k in ("open_paise", "high_paise", "low_paise", "close_paise", "volume")},
+        }
+        for i, c in enumerate(real)
+    ]
+    return {"strategy": "sma_cross", "series": [{"symbol": "RELIANCE", "bars": bars}]}
 
 
 def _history_days(walk: Walk, h: dict[str, str], user: User) -> None:

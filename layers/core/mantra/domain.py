@@ -87,6 +87,9 @@ class Candle(Frozen):
     first_seq: int = 0  # (time, seq) of the open and close ticks: ties in time resolve by sequence
     last_seq: int = 0
     late_ticks: int = 0  # ticks merged after the candle had closed (they arrived late; still counted)
+    # where the bar came from: "live" (the broker feed), "nse_eod" (the exchange's daily report),
+    # "broker_history" (a broker's history API), "demo" (the labelled simulated feed)
+    source: str = "live"
 
 
 class Role(StrEnum):

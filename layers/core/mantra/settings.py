@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     kinesis_port: int = 8101
     moto_port: int = 8102
     stripe_port: int = 8103
+    # the exchange's daily reports the demo seeds its history from; unset: shared/data/nse beside the checkout
+    nse_data_dir: Path | None = None
 
     @property
     def jwks_url(self) -> str:

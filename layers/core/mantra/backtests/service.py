@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, Protocol
 
 from mantra.backtests.bars import BarSource, require_history
 from mantra.backtests.models import BACKTEST_REQUESTED, BacktestJob, BacktestRequest, JobStatus
-from mantra.clock import Clock
+from mantra.clock import Clock, ist_from_ms
 from mantra.domain import User
 from mantra.errors import Invalid, LimitExceeded, NotFound
 from mantra.money import to_paise
@@ -60,7 +60,7 @@ class BacktestJobs:
         limits = plan.limits if plan else {}
         history_days = limits.get("backtest_history_days", 365)
         first = request.start or _first_bar_date(request)
-        today = datetime.fromtimestamp(self._clock.now_ms() / 1000, tz=UTC).date()
+        today = ist_from_ms(self._clock.now_ms()).date()  # sessions are IST dates
         if first is not None and first < today - timedelta(days=history_days):
             raise LimitExceeded(
                 f"start: your plan backtests up to {history_days} days of history "
@@ -192,7 +192,7 @@ def _first_bar_date(request: BacktestRequest) -> date | None:
     if not request.series:
         return None
     first_ms = min(s.bars[0].start_ms for s in request.series)
-    return datetime.fromtimestamp(first_ms / 1000, tz=UTC).date()
+    return ist_from_ms(first_ms).date()  # a daily bar starts at IST midnight: the day before in UTC
 
 
 def _summary(result: dict[str, Any]) -> dict[str, Any]:

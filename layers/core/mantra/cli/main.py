@@ -164,9 +164,11 @@ def synth(outdir: Annotated[str, typer.Option(help="Cloud assembly folder")] = "
 
 def _register_groups() -> None:
     from mantra.cli.dlq import app as dlq_app
+    from mantra.cli.history import app as history_app
     from mantra.cli.stripe import app as stripe_app
 
     app.add_typer(dlq_app, name="dlq")
+    app.add_typer(history_app, name="history")
     app.add_typer(stripe_app, name="stripe")
 
 

@@ -13,6 +13,9 @@ from typing import Annotated
 
 import typer
 
+from mantra.cli.store import candle_store
+from mantra.ports import CandleRepository
+
 
 def _exit(message: str, excerpt: str | None = None, code: int = 2) -> typer.Exit:
     from rich.console import Console
@@ -26,26 +29,8 @@ def _exit(message: str, excerpt: str | None = None, code: int = 2) -> typer.Exit
     return typer.Exit(code)
 
 
-def _candles() -> object:
-    """The running platform's candle repository; a clear error when it is not up."""
-    from mantra.health import tcp_check
-    from mantra.settings import Settings
-
-    settings = Settings()
-    try:
-        tcp_check("127.0.0.1", settings.dynamodb_port)()
-    except Exception:
-        raise _exit(
-            f"no candle store on port {settings.dynamodb_port}: start the platform (make run) and load history"
-            " (mantra history load); scans read stored bars only"
-        ) from None
-    from mantra.cli.main import _local_env
-    from mantra.store import tables
-    from mantra.store.repositories import DynamoCandleRepository
-
-    settings = _local_env(settings)
-    tables.configure(settings)
-    return DynamoCandleRepository()
+def _candles() -> CandleRepository:
+    return candle_store()
 
 
 def scan(
@@ -114,7 +99,7 @@ def scan(
             None,  # type: ignore[arg-type]
             None,  # type: ignore[arg-type]
             None,  # type: ignore[arg-type]
-            HistoryLoader(candles),  # type: ignore[arg-type]
+            HistoryLoader(candles),
             SystemClock(),
         )
         end_ms = SystemClock().now_ms()

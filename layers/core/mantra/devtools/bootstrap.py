@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -15,6 +16,8 @@ from mantra.catalog import FUNCTIONS, SECRETS, STREAMS, DynamoStreamTrigger, Kin
 from mantra.clock import SystemClock, ist_from_ms
 from mantra.domain import Instrument, Role, User
 from mantra.feed.options_sim import CHAINS, chain_instruments, expiry_for
+from mantra.market.eod import EodLoader
+from mantra.market.history import universe
 from mantra.market.instrument_master import BUNDLED_KITE, load_dump, refresh
 from mantra.market.instruments import demo_instruments
 from mantra.runtime.pollers import failures_queue
@@ -22,7 +25,12 @@ from mantra.settings import Settings
 from mantra.store import tables
 from mantra.store.aws import client
 from mantra.store.models import ALL_MODELS
-from mantra.store.repositories import DynamoInstrumentRepository, DynamoPlanRepository, DynamoUserRepository
+from mantra.store.repositories import (
+    DynamoCandleRepository,
+    DynamoInstrumentRepository,
+    DynamoPlanRepository,
+    DynamoUserRepository,
+)
 
 DEMO_PASSWORD = "mantra-demo"  # noqa: S105 - documented local-only password of the seeded users
 
@@ -183,4 +191,34 @@ def seed(settings: Settings) -> dict[str, int]:
         user = User(**{**raw, "roles": frozenset(Role(r) for r in raw["roles"])})
         if users_repo.get(user.user_id) is None:
             users_repo.put(user, hash_password(DEMO_PASSWORD), now)
-    return {"instruments": n_instruments, "plans": len(plans), "users": len(raw_users)}
+    history = seed_history(settings)
+    return {
+        "instruments": n_instruments,
+        "plans": len(plans),
+        "users": len(raw_users),
+        "daily_candles": history,
+    }
+
+
+def nse_reports_dir(settings: Settings) -> Path | None:
+    """``MANTRA_NSE_DATA_DIR``, else the first ``shared/data/nse`` beside this checkout or one of its parents."""
+    if settings.nse_data_dir is not None:
+        return settings.nse_data_dir if settings.nse_data_dir.is_dir() else None
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "shared" / "data" / "nse"
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def seed_history(settings: Settings) -> int:
+    """Real daily history for the demo's universes (demo and NIFTY 50) from the exchange's own reports.
+
+    Nothing is generated: without the reports the store stays empty and scans say which symbols have no data.
+    """
+    folder = nse_reports_dir(settings)
+    if folder is None or not (folder / "equity").is_dir():
+        return 0
+    symbols = frozenset(universe("demo").symbols) | frozenset(universe("nifty50").symbols)
+    report = EodLoader(DynamoCandleRepository(), symbols).load([folder / "equity"])
+    return report.candles

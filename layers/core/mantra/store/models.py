@@ -119,6 +119,7 @@ class CandleItem(BaseModel):
     first_seq = NumberAttribute(null=True)
     last_seq = NumberAttribute(null=True)
     late_ticks = NumberAttribute(null=True)
+    source = UnicodeAttribute(null=True)  # absent on bars written before sources were kept: live
 
 
 class UserEmailIndex(GlobalSecondaryIndex["UserItem"]):

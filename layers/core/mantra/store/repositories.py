@@ -242,6 +242,7 @@ class DynamoCandleRepository:
             first_seq=_n(item.first_seq or 0),
             last_seq=_n(item.last_seq or 0),
             late_ticks=_n(item.late_ticks or 0),
+            source=item.source or "live",
         )
 
 

@@ -1,0 +1,134 @@
+"""End-of-day history from the exchange's own reports: files in, 1d candles out, idempotently.
+
+A capital-market bhavcopy (any of the three layouts, recognised from its header) becomes one 1d candle per
+symbol and series and session, ``source="nse_eod"``. A bare symbol is its EQ series (``RELIANCE``); other
+series are stored as the brokers name them (``RELIANCE-BE``). Candles are keyed by (symbol, timeframe, session),
+so loading a file twice writes the same items again and changes nothing. A row the parser could not read is
+reported with its file, line and column; the rest of the day is kept. F&O reports and corporate-action files
+are recognised and counted; storing them is left to their own loaders (reported as skipped, never dropped
+silently).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+from mantra.clock import IST
+from mantra.domain import Candle
+from mantra.market.nse import DailyBar, ParseProblem, ReportError, ReportKind, parse_report
+from mantra.market.timeframes import bucket_start_ms
+from mantra.ports import CandleRepository
+
+EOD_SOURCE = "nse_eod"
+CM_KINDS = frozenset({ReportKind.FULL_BHAVCOPY, ReportKind.UDIFF_CM, ReportKind.LEGACY_CM})
+WRITE_BATCH = 2_000
+
+
+def candle_symbol(symbol: str, series: str) -> str:
+    """``RELIANCE`` for the EQ series, ``RELIANCE-BE`` for another (the brokers' trading-symbol form)."""
+    return symbol if series == "EQ" else f"{symbol}-{series}"
+
+
+def session_start_ms(day: date) -> int:
+    """The 1d bucket of an IST session date, as the live candle builder stamps daily bars."""
+    return bucket_start_ms(int(datetime.combine(day, time(9, 15), tzinfo=IST).timestamp() * 1000), "1d")
+
+
+def daily_candle(bar: DailyBar) -> Candle:
+    start = session_start_ms(bar.trade_date)
+    return Candle(
+        symbol=candle_symbol(bar.symbol, bar.series),
+        timeframe="1d",
+        start_ms=start,
+        open_paise=bar.open_paise,
+        high_paise=bar.high_paise,
+        low_paise=bar.low_paise,
+        close_paise=bar.close_paise,
+        volume=bar.volume,
+        ticks=bar.trades or 0,
+        first_tick_ms=start,
+        last_tick_ms=start,
+        source=EOD_SOURCE,
+    )
+
+
+@dataclass(frozen=True)
+class FileLoad:
+    """What one file gave."""
+
+    path: str
+    kind: str | None  # None: not a report we read (the error says why)
+    sessions: tuple[date, ...] = ()
+    candles: int = 0
+    skipped_rows: int = 0  # rows of a kind not stored here (F&O contracts, corporate actions)
+    problems: tuple[ParseProblem, ...] = ()
+    error: str | None = None
+
+
+@dataclass
+class LoadReport:
+    files: list[FileLoad] = field(default_factory=list)
+
+    @property
+    def candles(self) -> int:
+        return sum(f.candles for f in self.files)
+
+    @property
+    def problems(self) -> list[ParseProblem]:
+        return [p for f in self.files for p in f.problems]
+
+    @property
+    def failed(self) -> list[FileLoad]:
+        return [f for f in self.files if f.error is not None]
+
+
+def report_files(paths: Iterable[Path]) -> list[Path]:
+    """Files named, and the files inside folders named (recursively), in a stable order."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(sorted(q for q in p.rglob("*") if q.is_file() and not q.name.startswith(".")))
+        else:
+            out.append(p)
+    return out
+
+
+class EodLoader:
+    def __init__(self, candles: CandleRepository, symbols: frozenset[str] | None = None) -> None:
+        """``symbols``: keep only these candle symbols (the demo seed's universe); None keeps every one."""
+        self._candles, self._symbols = candles, symbols
+
+    def load_file(self, path: Path) -> FileLoad:
+        try:
+            result = parse_report(path)
+        except (ReportError, OSError, UnicodeDecodeError) as exc:
+            return FileLoad(str(path), None, error=str(exc))
+        if result.kind not in CM_KINDS:
+            return FileLoad(
+                str(path), result.kind.value, skipped_rows=len(result.rows), problems=tuple(result.problems)
+            )
+        rows: list[DailyBar] = result.rows  # type: ignore[assignment]
+        candles = [daily_candle(b) for b in rows]
+        if self._symbols is not None:
+            candles = [c for c in candles if c.symbol in self._symbols]
+        for chunk in _chunks(candles, WRITE_BATCH):
+            self._candles.put_many(chunk)
+        sessions = tuple(sorted({b.trade_date for b in rows}))
+        return FileLoad(str(path), result.kind.value, sessions, len(candles), 0, tuple(result.problems))
+
+    def load(self, paths: Iterable[Path], progress: Callable[[FileLoad], None] | None = None) -> LoadReport:
+        report = LoadReport()
+        for path in report_files(paths):
+            one = self.load_file(path)
+            report.files.append(one)
+            if progress is not None:
+                progress(one)
+        return report
+
+
+def _chunks(items: list[Candle], size: int) -> Iterator[list[Candle]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
