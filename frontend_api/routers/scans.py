@@ -32,7 +32,13 @@ Expression = Annotated[
     ),
 ]
 Universe = Annotated[
-    str, Field(min_length=1, max_length=2000, examples=["nifty50"], description="nifty50, demo, or SYM1,SYM2")
+    str,
+    Field(
+        min_length=1,
+        max_length=2000,
+        examples=["nifty50"],
+        description="a universe from GET /api/universes (nifty50, niftybank, demo, ...) or SYM1,SYM2",
+    ),
 ]
 
 

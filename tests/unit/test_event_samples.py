@@ -41,7 +41,7 @@ def test_outbox_and_dispatch_samples_carry_the_same_alert_event():
 
 
 def test_schedule_samples_parse():
-    for name in ("scheduled_scan", "instrument_refresh"):
+    for name in ("scheduled_scan", "instrument_refresh", "eod_ingest"):
         assert ScheduledInvocation.model_validate(_load(name)).scheduled_time.tzinfo is not None
 
 

@@ -212,6 +212,21 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout_s=300,
     ),
     FunctionSpec(
+        name="eod_ingest",
+        handler="functions.eod_ingest.handler:lambda_handler",
+        description="Loads the session's end-of-day report from the exchange into 1d candles, once per report",
+        triggers=(
+            ScheduleTrigger(
+                name="eod-evening",
+                cron="30 19 ? * MON-FRI *",
+                description="19:30 IST, Monday to Friday, after the exchange publishes the day's bhavcopy",
+            ),
+        ),
+        access=Access(tables_read=("history_loads",), tables_write=("candles", "history_loads")),
+        memory_mb=1024,
+        timeout_s=300,
+    ),
+    FunctionSpec(
         name="signal_alerts",
         handler="functions.signal_alerts.handler:lambda_handler",
         description="Fires the alerts that follow a scanner when it finds new hits",

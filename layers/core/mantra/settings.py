@@ -33,6 +33,11 @@ class Settings(BaseSettings):
         description="The instrument master dump: a path or http(s) URL of Angel One's OpenAPIScripMaster.json "
         "or a Kite instruments CSV, or bundled:<file> for a sample shipped in mantra/data",
     )
+    eod_source: str = Field(
+        "https://nsearchives.nseindia.com/products/content|https://nsearchives.nseindia.com/content/cm",
+        description="Where eod_ingest fetches each session's reports: https:// archive bases separated by |, "
+        "tried in turn, or a folder (locally: the repository's shared/data/nse)",
+    )
     risk_free_rate: float = Field(0.065, description="annual, decimal: option IVs and Greeks")
     feed_failover_after_s: float = Field(10.0, description="No tick this long in market hours: fail over")
     feed_flush_ms: int = Field(

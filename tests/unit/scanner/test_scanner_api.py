@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from mantra.access.entitlements import PlanCatalog
 from mantra.auth.tokens import DevIssuer
 from mantra.clock import IST, ManualClock
-from mantra.market.history import HistoryLoader, universe
+from mantra.market.history import HistoryLoader
+from mantra.market.universes import universe
 from mantra.scans.service import ScanService
 from mantra.settings import Settings
 from nse_files import MemoryCandles, daily_candles, daily_panel
@@ -209,3 +210,18 @@ def test_bad_body_fields_answer_422_naming_the_field(client, container):
         headers=_auth(client, container, "usr_a"),
     )
     assert res.status_code == 422 and "timeframe" in res.json()["detail"]
+
+
+def test_universes_are_listed_to_a_signed_in_user(client, container):
+    assert client.get("/api/universes").status_code == 401
+    res = client.get("/api/universes", headers=_auth(client, container, "usr_a"))
+    assert res.status_code == 200
+    by_name = {u["name"]: u for u in res.json()}
+    assert by_name["nifty50"]["size"] == 50 and by_name["niftybank"]["title"] == "NIFTY BANK"
+    assert "HDFCBANK" in by_name["niftybank"]["symbols"] and "demo" in by_name
+    bad = client.post(
+        "/api/scans/run",
+        json={"expression": "close > 0", "universe": "nifty500"},
+        headers=_auth(client, container, "usr_a"),
+    )
+    assert bad.status_code == 422 and "niftybank" in bad.json()["detail"]

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from mantra.clock import IST, ManualClock, ist_from_ms
 from mantra.errors import Invalid, LimitExceeded, NotFound
-from mantra.market.history import HistoryLoader, Universe, universe
+from mantra.market.history import HistoryLoader
+from mantra.market.universes import Universe, universe
 from mantra.quant.scanner import ScanSyntaxError, ScanTooExpensive
 from mantra.scans.models import Every
 from mantra.scans.service import SIGNAL_DETECTED, ScanService, due_intervals

@@ -14,8 +14,8 @@ from mantra.alerts.events import ALERT_TRIGGERED, triggered_detail
 from mantra.clock import Clock
 from mantra.domain import Alert
 from mantra.errors import Invalid
-from mantra.market.history import Universe, universe
 from mantra.market.timeframes import TIMEFRAMES_MS
+from mantra.market.universes import Universe, universe
 from mantra.money import to_paise
 from mantra.ports import AlertRepository
 from mantra.quant.scanner.checker import Checked

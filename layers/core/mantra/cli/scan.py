@@ -61,7 +61,7 @@ def scan(
     from mantra.clock import IST, SystemClock, ist_from_ms, utc_from_ms
     from mantra.errors import MantraError
     from mantra.market.history import HistoryLoader
-    from mantra.market.history import universe as load_universe
+    from mantra.market.universes import universe as load_universe
     from mantra.money import to_rupees
     from mantra.quant.scanner import ScannerError, compile_scan
     from mantra.quant.scanner.presets import BY_ID, PRESETS

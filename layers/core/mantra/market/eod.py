@@ -19,6 +19,7 @@ from pathlib import Path
 from mantra.clock import IST
 from mantra.domain import Candle
 from mantra.market.nse import DailyBar, ParseProblem, ReportError, ReportKind, parse_report
+from mantra.market.nse.reports import AnyResult
 from mantra.market.timeframes import bucket_start_ms
 from mantra.ports import CandleRepository
 
@@ -106,6 +107,17 @@ class EodLoader:
             result = parse_report(path)
         except (ReportError, OSError, UnicodeDecodeError) as exc:
             return FileLoad(str(path), None, error=str(exc))
+        return self._store(str(path), result)
+
+    def load_bytes(self, data: bytes, name: str) -> FileLoad:
+        """A report fetched rather than read from disk (the daily ingest)."""
+        try:
+            result = parse_report(data, name)
+        except (ReportError, UnicodeDecodeError) as exc:
+            return FileLoad(name, None, error=str(exc))
+        return self._store(name, result)
+
+    def _store(self, path: str, result: AnyResult) -> FileLoad:
         if result.kind not in CM_KINDS:
             return FileLoad(
                 str(path), result.kind.value, skipped_rows=len(result.rows), problems=tuple(result.problems)
@@ -117,7 +129,7 @@ class EodLoader:
         for chunk in _chunks(candles, WRITE_BATCH):
             self._candles.put_many(chunk)
         sessions = tuple(sorted({b.trade_date for b in rows}))
-        return FileLoad(str(path), result.kind.value, sessions, len(candles), 0, tuple(result.problems))
+        return FileLoad(path, result.kind.value, sessions, len(candles), 0, tuple(result.problems))
 
     def load(self, paths: Iterable[Path], progress: Callable[[FileLoad], None] | None = None) -> LoadReport:
         report = LoadReport()

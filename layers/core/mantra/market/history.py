@@ -1,7 +1,6 @@
 """Price history for scans: stored candles only, and an account of what is missing.
 
-* ``Universe`` names the instruments to scan: ``nifty50`` (data/universe_nifty50.json), ``demo`` (the bundled demo
-  instruments) or a comma-separated list of symbols.
+* ``Universe`` (mantra.market.universes) names the instruments to scan.
 * ``HistoryLoader`` reads each symbol's newest stored candles up to the scan's moment
   (``CandleRepository.latest``), aligns every symbol on one time index and builds a scanner ``Panel`` in rupees.
   Nothing is generated: a symbol with no stored bars, too few of them, or none on the panel's last bar is
@@ -10,26 +9,20 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import time
-from functools import lru_cache
-from importlib import resources
 
 import numpy as np
 
 from mantra.domain import Candle
-from mantra.errors import Invalid
-from mantra.market.instruments import demo_instruments
 from mantra.market.timeframes import TIMEFRAMES_MS
+from mantra.market.universes import Universe
 from mantra.ports import CandleRepository
 from mantra.quant.scanner.frame import Coverage, Frame, Panel
 
 SESSION_OPEN = time(9, 15)
 SESSION_MINUTES = 375  # 09:15-15:30
-BENCHMARK = "NIFTY 50"
 MIN_BARS = 30
 
 
@@ -37,54 +30,6 @@ def bars_per_session(tf: str) -> int:
     if tf == "1d":
         return 1
     return math.ceil(SESSION_MINUTES * 60_000 / TIMEFRAMES_MS[tf])
-
-
-# universes
-@dataclass(frozen=True)
-class Universe:
-    name: str
-    symbols: tuple[str, ...]
-    benchmark: str | None = BENCHMARK
-
-
-def _nifty50() -> dict[str, object]:
-    raw: dict[str, object] = json.loads(
-        resources.files("mantra.data").joinpath("universe_nifty50.json").read_text()
-    )
-    return raw
-
-
-@lru_cache
-def _known_symbols() -> frozenset[str]:
-    rows = _nifty50()["symbols"]
-    assert isinstance(rows, list)
-    return frozenset(i.symbol for i, _ in demo_instruments()) | {r["symbol"] for r in rows}
-
-
-def universe(spec: str) -> Universe:
-    """``nifty50``, ``demo``, or symbols separated by commas (``RELIANCE,TCS``)."""
-    key = spec.strip()
-    if not key:
-        raise Invalid("universe: give a name (nifty50, demo) or symbols separated by commas")
-    if key.lower() == "nifty50":
-        raw = _nifty50()
-        rows = raw["symbols"]
-        assert isinstance(rows, list)
-        bench = raw.get("benchmark")
-        return Universe(
-            "nifty50", tuple(r["symbol"] for r in rows), bench if isinstance(bench, str) else None
-        )
-    if key.lower() == "demo":
-        return Universe("demo", tuple(i.symbol for i, _ in demo_instruments() if i.instrument_type == "EQ"))
-    symbols = tuple(dict.fromkeys(s.strip().upper() for s in key.split(",") if s.strip()))
-    known = _known_symbols()
-    unknown = [s for s in symbols if s not in known]
-    if unknown:
-        from mantra.quant.scanner.checker import did_you_mean
-
-        hint = did_you_mean(unknown[0], tuple(sorted(known)))
-        raise Invalid(f"universe: unknown symbol {unknown[0]!r}" + (f"; {hint}" if hint else ""))
-    return Universe(",".join(symbols), symbols)
 
 
 # loading

@@ -20,8 +20,9 @@ from datetime import time as dtime
 from mantra.clock import IST, Clock, ist_from_ms
 from mantra.domain import User
 from mantra.errors import Invalid, LimitExceeded, NotFound
-from mantra.market.history import HistoryLoader, Universe, universe, uses_benchmark
+from mantra.market.history import HistoryLoader, uses_benchmark
 from mantra.market.timeframes import TIMEFRAMES_MS
+from mantra.market.universes import Universe, universe
 from mantra.money import to_rupees
 from mantra.ports import OutboxRepository, PlanRepository
 from mantra.quant.scanner import Checked, compile_scan, enforce_budget, run_compiled

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from mantra.errors import Invalid
-from mantra.market.history import universe
+from mantra.market.universes import universe
 from mantra.scans.models import Every
 from mantra.store.models import AlertItem
 from mantra.store.scan_models import ScannerItem
