@@ -89,6 +89,12 @@ class CandleOut(BaseModel):
     close: Rupees
     volume: int
     ticks: int
+    source: str = Field(
+        "live",
+        description="live (the broker feed), nse_eod (the exchange's daily report), broker_history, or demo "
+        "(the labelled simulated feed: never used by scans or backtests)",
+        examples=["nse_eod"],
+    )
 
     @classmethod
     def of(cls, c: Candle) -> CandleOut:
@@ -100,6 +106,7 @@ class CandleOut(BaseModel):
             close=to_rupees(c.close_paise),
             volume=c.volume,
             ticks=c.ticks,
+            source=c.source,
         )
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import timebase
 from helpers import put_raw, sqs_bodies, tick, tick_bytes
 from mantra.catalog import KinesisTrigger, function
 from mantra.clock import SystemClock
+from mantra.domain import Candle
 from mantra.feed.runner import FeedRunner
 from mantra.feed.simulated import SimulatedMarket
 from mantra.market.instruments import demo_instruments
@@ -97,3 +99,44 @@ def _day_start(ts_ms: int) -> int:
     from mantra.market.timeframes import bucket_start_ms
 
     return bucket_start_ms(ts_ms, "1d")
+
+
+def test_demo_feed_ticks_never_change_a_real_bar_and_their_own_bars_are_labelled(
+    platform: Settings, tmp_path: Path
+):
+    # Given the exchange's real daily bar of LT for the session (an end-of-day load), and demo ticks for it
+    day = _day_start(timebase.SESSION_10AM)
+    real = Candle(
+        symbol="LT",
+        timeframe="1d",
+        start_ms=day,
+        open_paise=350_000,
+        high_paise=356_000,
+        low_paise=348_000,
+        close_paise=354_500,
+        volume=1_234_567,
+        ticks=40_000,
+        first_tick_ms=day,
+        last_tick_ms=day,
+        source="nse_eod",
+    )
+    candles = DynamoCandleRepository()
+    candles.put_many([real])
+    demo = [
+        tick("LT", seq, 360_000 + seq * 5, token="11483").model_copy(update={"source": "demo"})
+        for seq in (1, 2, 3)
+    ]
+    put_raw(client("kinesis", platform.region), platform.name("ticks"), [("LT", tick_bytes(t)) for t in demo])
+    # When the tick processor drains the stream
+    poller = _poller(platform, tmp_path)
+    for _ in range(30):
+        if not poller.poll_once() and not any(poller.pending.values()):
+            break
+    # Then the real daily bar is exactly as the exchange published it, and the demo minute bar says what it is
+    assert candles.get_many([("LT", "1d", day)])[("LT", "1d", day)] == real
+    minute = candles.latest("LT", "1m", timebase.SESSION_10AM + 10, 1)
+    assert minute and minute[0].source == "demo" and minute[0].volume == sum(t.last_qty for t in demo)
+    # And a scan reads only market data: the demo minute bar is not in its panel
+    from mantra.market.history import HistoryLoader
+
+    assert HistoryLoader(candles).series("LT", "1m", 10, timebase.SESSION_10AM + 10) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -49,6 +50,9 @@ class Tick(Frozen):
     open_paise: int | None = Field(default=None, gt=0)
     prev_close_paise: int | None = Field(default=None, gt=0)
     oi: int | None = Field(default=None, ge=0, description="open interest (derivatives), contracts")
+    source: Literal["live", "demo"] = Field(
+        "live", description="demo: the labelled simulated feed, whose candles never mix with market data"
+    )
 
 
 class Quote(Frozen):

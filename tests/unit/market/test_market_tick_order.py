@@ -140,3 +140,20 @@ def test_a_concurrent_writer_makes_the_instrument_retry_and_nothing_counts_twice
     # Then our write conflicts, the re-read finds the tick applied, and the candle counts it once
     assert (summary.retries, summary.conflicts) == (1, 0)
     assert world.quotes.candles[("A", "1m", T0)].volume == 2
+
+
+def test_a_jump_in_sequence_numbers_applies_every_tick_once_without_blowing_up() -> None:
+    # a feed restarted with time-based sequence numbers (the simulated feed uses now_ms * 1000): the jump is
+    # ~10^15, far beyond the window; the old shift allocated a number that size (MemoryError mid-batch)
+    world = World()
+    jump = 1_795_400_000_000 * 1000
+    first = [tick("A", seq, T0 + seq, 10_000 + seq) for seq in (1, 2, 3)]
+    after = [tick("A", jump + seq, T0 + 100 + seq, 10_100 + seq) for seq in (1, 2)]
+    world.run([first + after])  # one batch holding both sides of the jump
+    world.run([first + after])  # redelivered whole: nothing is applied twice
+    day = next(c for k, c in world.quotes.candles.items() if k[1] == "1d")
+    assert day.ticks == 5 and day.volume == sum(t.last_qty for t in first + after)
+    world.run([[tick("A", jump + 3, T0 + 200, 10_200)]])  # and the window keeps working after the jump
+    world.run([[tick("A", jump + 3, T0 + 200, 10_200), tick("A", jump + 2, T0 + 102, 10_102)]])
+    day = next(c for k, c in world.quotes.candles.items() if k[1] == "1d")
+    assert day.ticks == 6

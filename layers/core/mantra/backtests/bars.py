@@ -60,7 +60,10 @@ class StoredBars:
     def load(self, symbol: str, timeframe: str, start: date, end: date) -> BarSet:
         start_ms = int(datetime.combine(start, time(0), tzinfo=IST).timestamp() * 1000)
         end_ms = int(datetime.combine(end, time(23, 59, 59), tzinfo=IST).timestamp() * 1000)
-        stored = self._candles.range(symbol, timeframe, start_ms, end_ms, limit=100_000)
+        # demo-feed bars are not market data: a backtest never runs on them
+        stored = [
+            c for c in self._candles.range(symbol, timeframe, start_ms, end_ms, 100_000) if c.source != "demo"
+        ]
         if timeframe != "1d":
             return BarSet(symbol, stored, 0, ())
         have = {ist_from_ms(c.start_ms).date() for c in stored}

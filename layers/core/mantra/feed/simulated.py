@@ -114,6 +114,7 @@ class SimulatedMarket:
             spread = step * max(1, math.ceil(self._rng.random() * 2))
             out.append(
                 Tick(
+                    source="demo",
                     tick_id=f"{s.instrument.token}-{s.seq}",
                     seq=s.seq,
                     symbol=s.instrument.symbol,
@@ -159,6 +160,7 @@ class SimulatedMarket:
             o.seq = max(o.seq + 1, now_ms * 1000)
             out.append(
                 Tick(
+                    source="demo",
                     tick_id=f"{inst.token}-{o.seq}",
                     seq=o.seq,
                     symbol=inst.symbol,

@@ -152,6 +152,18 @@ def aggregate_fast(
     return out
 
 
+def keep_apart(stored: Candle | None, delta: CandleDelta, demo: bool) -> Candle | None:
+    """Merge a batch's delta unless that would mix the demo feed with market data: a demo tick never changes
+    a real bar (None: nothing to write), and a real tick replaces a demo bar instead of adding to it."""
+    if demo:
+        if stored is not None and stored.source != "demo":
+            return None
+        return merge(stored, delta).model_copy(update={"source": "demo"})
+    if stored is not None and stored.source == "demo":
+        stored = None
+    return merge(stored, delta)
+
+
 def merge(stored: Candle | None, delta: CandleDelta) -> Candle:
     if stored is None:
         return Candle(
@@ -187,4 +199,5 @@ def merge(stored: Candle | None, delta: CandleDelta) -> Candle:
         first_seq=delta.open_seq if earlier else stored.first_seq,
         last_seq=delta.close_seq if later else stored.last_seq,
         late_ticks=stored.late_ticks + delta.late,
+        source=stored.source,
     )

@@ -24,6 +24,7 @@ from mantra.quant.scanner.frame import Coverage, Frame, Panel
 SESSION_OPEN = time(9, 15)
 SESSION_MINUTES = 375  # 09:15-15:30
 MIN_BARS = 30
+DEMO = "demo"
 
 
 def bars_per_session(tf: str) -> int:
@@ -40,8 +41,9 @@ class HistoryLoader:
         self._candles = candles
 
     def series(self, symbol: str, tf: str, bars: int, end_ms: int) -> list[Candle]:
-        """The newest ``bars`` stored candles of ``symbol`` starting at or before ``end_ms``, oldest first."""
-        return self._candles.latest(symbol, tf, end_ms, bars)
+        """The newest ``bars`` stored candles of ``symbol`` starting at or before ``end_ms``, oldest first;
+        demo-feed bars are not market data and never enter a scan."""
+        return [c for c in self._candles.latest(symbol, tf, end_ms, bars) if c.source != DEMO]
 
     def load(
         self,

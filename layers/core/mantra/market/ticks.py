@@ -17,7 +17,7 @@ from mantra.alerts.rules import Trigger, evaluate_batch
 from mantra.clock import Clock
 from mantra.domain import Alert, AlertCondition, Candle, Quote, Tick
 from mantra.eventbus import OutboxEvent, OutboxFastPath
-from mantra.market.candles import LATE_GRACE_MS, aggregate_fast, merge
+from mantra.market.candles import LATE_GRACE_MS, aggregate_fast, keep_apart
 from mantra.market.timeframes import TIMEFRAMES_MS, session_date
 from mantra.ports import AlertRepository, CandleRepository, QuoteRepository
 
@@ -83,9 +83,12 @@ def plan_ticks(prev: Quote | None, items: Sequence[Tick], window: int = SEEN_WIN
         else:
             chosen[t.seq] = t
     new_top = max(top, max(chosen, default=top))
-    bits = bits << (new_top - top) if top >= 0 else 0
+    # a jump in sequence numbers (a feed restarted with time-based ones) may move the window past all it held:
+    # shift only within the window, or the shift itself would allocate a number the size of the jump
+    bits = bits << (new_top - top) if top >= 0 and new_top - top < window else 0
     for s in chosen:
-        bits |= 1 << (new_top - s)
+        if new_top - s < window:
+            bits |= 1 << (new_top - s)
     bits &= (1 << window) - 1
     reordered = sum(1 for s in chosen if s < top)
     return _Plan([chosen[s] for s in sorted(chosen)], dup, old, reordered, new_top, _encode(bits))
@@ -225,9 +228,11 @@ class TickProcessor:
         stored, missing = self._written.candles(deltas.keys())
         if missing:
             stored.update(self._candles.get_many(missing))
+        demo = {s for s, ts in fresh.items() if ts and ts[0].source == "demo"}
         out: dict[str, list[Candle]] = defaultdict(list)
         for key, delta in deltas.items():
-            out[key[0]].append(merge(stored.get(key), delta))
+            if (candle := keep_apart(stored.get(key), delta, key[0] in demo)) is not None:
+                out[key[0]].append(candle)
         late = sum(d.late for k, d in deltas.items() if k[1] == self._finest)
         return out, late
 
