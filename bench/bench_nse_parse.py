@@ -79,7 +79,7 @@ def main() -> None:
     if not args.no_fo:
         cases.append((f"{len(fo)} F&O UDiFF zips", ours_fo, pandas_fo))
     print(f"pandas {pd.__version__}, {args.runs} runs each, median (best)")
-    print(f"| files | rows | ours | pandas.read_csv | ours per file | ours / pandas |")
+    print("| files | rows | ours | pandas.read_csv | ours per file | ours / pandas |")
     print("|---|---|---|---|---|---|")
     for label, ours, peer in cases:
         o_med, o_best, o_rows = timed(ours, args.runs)
