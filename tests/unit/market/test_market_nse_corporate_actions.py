@@ -34,7 +34,9 @@ from mantra.market.nse import (
 from nse_builders import equity_files
 from nse_files import nse_data_dir
 
-HISTORY_HEADER = (
+# (symbol, company, purpose, face value, ex-date): the ex-dates are the days the samples' closes drop
+# the download's published header, as its first line reads
+HISTORY_HEADER = [
     "SYMBOL",
     "COMPANY NAME",
     "SERIES",
@@ -44,8 +46,7 @@ HISTORY_HEADER = (
     "RECORD DATE",
     "BC START DATE",
     "BC END DATE",
-)
-# (symbol, company, purpose, face value, ex-date): the ex-dates are the days the samples' closes drop
+]
 REAL_ACTIONS = [
     (
         "SHRIRAMFIN",
