@@ -35,18 +35,8 @@ from nse_builders import equity_files
 from nse_files import nse_data_dir
 
 # (symbol, company, purpose, face value, ex-date): the ex-dates are the days the samples' closes drop
-# the download's published header, as its first line reads
-HISTORY_HEADER = [
-    "SYMBOL",
-    "COMPANY NAME",
-    "SERIES",
-    "PURPOSE",
-    "FACE VALUE",
-    "EX-DATE",
-    "RECORD DATE",
-    "BC START DATE",
-    "BC END DATE",
-]
+# the download's header line as published
+HISTORY_HEADER = '"SYMBOL","COMPANY NAME","SERIES","PURPOSE","FACE VALUE","EX-DATE","RECORD DATE","BC START DATE","BC END DATE"\n'
 REAL_ACTIONS = [
     (
         "SHRIRAMFIN",
@@ -65,8 +55,8 @@ REAL_ACTIONS = [
 def history_csv(rows: list[tuple[str, ...]]) -> bytes:
     """The exchange's corporate-actions download: every field quoted, DD-Mon-YYYY dates, '-' for none."""
     out = io.StringIO()
+    out.write(HISTORY_HEADER)
     writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
-    writer.writerow(HISTORY_HEADER)
     for symbol, company, purpose, face, ex in rows:
         writer.writerow([symbol, company, "EQ", purpose, face, ex, ex, "-", "-"])
     return out.getvalue().encode()
