@@ -34,9 +34,9 @@ from mantra.market.nse import (
 from nse_builders import equity_files
 from nse_files import nse_data_dir
 
-# (symbol, company, purpose, face value, ex-date): the ex-dates are the days the samples' closes drop
 # the download's header line as published
 HISTORY_HEADER = '"SYMBOL","COMPANY NAME","SERIES","PURPOSE","FACE VALUE","EX-DATE","RECORD DATE","BC START DATE","BC END DATE"\n'
+# (symbol, company, purpose, face value, ex-date): the ex-dates are the days the samples' closes drop
 REAL_ACTIONS = [
     (
         "SHRIRAMFIN",
