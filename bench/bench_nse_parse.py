@@ -92,6 +92,13 @@ def main() -> None:
             f"| {p_med * 1000:,.0f} ms ({p_best * 1000:,.0f}) | {o_med / n * 1000:.1f} ms "
             f"| {o_med / p_med:.2f}x |"
         )
+    day = equity[0]
+    one = [timed(lambda: len(parse_full_bhavcopy(day).rows), 1)[0] for _ in range(20)]
+    peer = [timed(lambda: len(pd.read_csv(day, skipinitialspace=True)), 1)[0] for _ in range(20)]
+    print(
+        f"one day ({day.name}, {len(parse_full_bhavcopy(day).rows):,} rows), best of 20: "
+        f"ours {min(one) * 1000:.1f} ms, pandas.read_csv {min(peer) * 1000:.1f} ms"
+    )
 
 
 if __name__ == "__main__":
