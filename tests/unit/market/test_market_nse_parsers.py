@@ -360,6 +360,7 @@ def test_fo_bad_values_and_a_strikeless_option_are_reported_alone(
         lines = archive.read(member).decode().split("\n")
     header = lines[0].split(",")
     option_line = next(i for i, r in enumerate(raw, start=2) if r["OptnTp"])
+    future_line = next(i for i, r in enumerate(raw, start=2) if not r["OptnTp"])
 
     def edit(line_no: int, column: str, value: str) -> None:
         fields = lines[line_no - 1].split(",")
@@ -369,11 +370,12 @@ def test_fo_bad_values_and_a_strikeless_option_are_reported_alone(
     edit(3, "OpnIntrst", "-")
     edit(option_line + 10, "StrkPric", "")
     edit(7, "FinInstrmTp", "XYZ")
+    edit(future_line, "StrkPric", "197.50")
     result = parse_udiff_fo(zipped(member, "\n".join(lines)), name=path.name)
     assert [(p.line, p.column) for p in result.problems] == sorted(
-        [(3, "OpnIntrst"), (option_line + 10, "StrkPric"), (7, "FinInstrmTp")]
+        [(3, "OpnIntrst"), (option_line + 10, "StrkPric"), (7, "FinInstrmTp"), (future_line, "StrkPric")]
     )
-    assert len(result.rows) == len(raw) - 3
+    assert len(result.rows) == len(raw) - 4
 
 
 def test_fo_renamed_column_is_an_error(fo_day: tuple[Path, list[dict[str, str]]]) -> None:

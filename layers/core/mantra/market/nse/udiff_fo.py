@@ -60,7 +60,11 @@ def _contract_shape(bar: FoBar) -> FieldError | None:
     """A future has no strike or option type; an option has both."""
     if bar.instrument in FUTURES:
         if bar.strike_paise is not None:
-            return FieldError("StrkPric", str(bar.strike_paise / 100), "a future has no strike")
+            return FieldError(
+                "StrkPric",
+                f"{bar.strike_paise // 100}.{bar.strike_paise % 100:02d}",
+                "a future has no strike",
+            )
         if bar.option_type is not None:
             return FieldError("OptnTp", bar.option_type, "a future has no option type")
     else:
