@@ -65,6 +65,11 @@ def test_history_load_stores_every_symbol_and_series_idempotently_and_reports_a_
     before = candles.range("RELIANCE", "1d", 0, 2**62, 1000)
     again = runner.invoke(app, ["history", "load", *map(str, files)])
     assert again.exit_code == 0, again.output
+    assert f"{len(files) - 1} files were loaded before" in " ".join(
+        again.output.split()
+    )  # the F&O one is not
+    forced = runner.invoke(app, ["history", "load", "--force", str(files[0])])
+    assert forced.exit_code == 0 and "loaded before" not in forced.output
     assert candles.range("RELIANCE", "1d", 0, 2**62, 1000) == before  # a re-run changes nothing
 
     status = runner.invoke(app, ["history", "status", "reliance"])

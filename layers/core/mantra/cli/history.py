@@ -24,14 +24,18 @@ def load(
     paths: Annotated[
         list[Path], typer.Argument(help="report files or folders (searched recursively)", exists=True)
     ],
+    force: Annotated[bool, typer.Option("--force", help="load files again even if loaded before")] = False,
 ) -> None:
-    """Load reports into the running platform's store. Loading the same file again changes nothing."""
+    """Load reports into the running platform's store. A file loaded before (same content) is skipped;
+    loading it again (--force) writes the same candles and changes nothing."""
     from rich.console import Console
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from mantra.cli.store import candle_store
+    from mantra.clock import SystemClock
     from mantra.market.eod import EodLoader, FileLoad, report_files
+    from mantra.store.history_repository import DynamoHistoryLoads
 
     candles = candle_store()
     files = report_files(paths)
@@ -50,12 +54,15 @@ def load(
         def step(one: FileLoad) -> None:
             bar.update(task, advance=1, name=Path(one.path).name)
 
-        report = EodLoader(candles).load(files, step)
+        loads = None if force else DynamoHistoryLoads()
+        report = EodLoader(candles, loads=loads).load(files, step, SystemClock().now_ms())
     sessions = sorted({d for f in report.files for d in f.sessions})
     span = f" ({sessions[0].isoformat()} to {sessions[-1].isoformat()})" if sessions else ""
+    done = [f for f in report.files if f.already_loaded]
     console.print(
-        f"loaded {report.candles:,} daily candles from {len(report.files) - len(report.failed)} of"
+        f"loaded {report.candles:,} daily candles from {len(report.files) - len(report.failed) - len(done)} of"
         f" {len(report.files)} files, {len(sessions)} sessions{span}"
+        + (f"; {len(done)} files were loaded before (--force loads them again)" if done else "")
     )
     skipped = [f for f in report.files if f.skipped_rows]
     for f in skipped:

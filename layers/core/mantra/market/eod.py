@@ -11,10 +11,13 @@ silently).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Protocol
 
 from mantra.clock import IST
 from mantra.domain import Candle
@@ -25,7 +28,7 @@ from mantra.ports import CandleRepository
 
 EOD_SOURCE = "nse_eod"
 CM_KINDS = frozenset({ReportKind.FULL_BHAVCOPY, ReportKind.UDIFF_CM, ReportKind.LEGACY_CM})
-WRITE_BATCH = 2_000
+WRITE_BATCH = 500
 
 
 def candle_symbol(symbol: str, series: str) -> str:
@@ -67,6 +70,7 @@ class FileLoad:
     skipped_rows: int = 0  # rows of a kind not stored here (F&O contracts, corporate actions)
     problems: tuple[ParseProblem, ...] = ()
     error: str | None = None
+    already_loaded: bool = False  # the same content was loaded before: nothing to do
 
 
 @dataclass
@@ -97,17 +101,44 @@ def report_files(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-class EodLoader:
-    def __init__(self, candles: CandleRepository, symbols: frozenset[str] | None = None) -> None:
-        """``symbols``: keep only these candle symbols (the demo seed's universe); None keeps every one."""
-        self._candles, self._symbols = candles, symbols
+class HistoryLoads(Protocol):
+    """The record of loaded reports (``history_loads``): the first record of a key wins."""
 
-    def load_file(self, path: Path) -> FileLoad:
+    def recorded(self, source: str, key: str) -> bool: ...
+    def record(self, source: str, key: str, load: FileLoad, now_ms: int) -> bool: ...
+
+
+FILE_SOURCE = "nse_eod_file"  # history_loads records of files loaded by content (sha256), whatever their name
+
+
+class EodLoader:
+    def __init__(
+        self,
+        candles: CandleRepository,
+        symbols: frozenset[str] | None = None,
+        loads: HistoryLoads | None = None,
+        writers: int = 4,
+    ) -> None:
+        """``symbols``: keep only these candle symbols (the demo seed's universe); None keeps every one.
+        ``loads``: skip files whose content was loaded before, and record the ones loaded now."""
+        self._candles, self._symbols, self._loads, self._writers = candles, symbols, loads, writers
+
+    def load_file(self, path: Path, now_ms: int = 0) -> FileLoad:
         try:
-            result = parse_report(path)
-        except (ReportError, OSError, UnicodeDecodeError) as exc:
+            data = path.read_bytes()
+        except OSError as exc:
             return FileLoad(str(path), None, error=str(exc))
-        return self._store(str(path), result)
+        digest = hashlib.sha256(data).hexdigest()
+        if self._loads is not None and self._loads.recorded(FILE_SOURCE, digest):
+            return FileLoad(str(path), None, already_loaded=True)
+        try:
+            result = parse_report(data, path.name)
+        except (ReportError, UnicodeDecodeError) as exc:
+            return FileLoad(str(path), None, error=str(exc))
+        one = self._store(str(path), result)
+        if self._loads is not None and one.error is None:
+            self._loads.record(FILE_SOURCE, digest, one, now_ms)
+        return one
 
     def load_bytes(self, data: bytes, name: str) -> FileLoad:
         """A report fetched rather than read from disk (the daily ingest)."""
@@ -126,15 +157,18 @@ class EodLoader:
         candles = [daily_candle(b) for b in rows]
         if self._symbols is not None:
             candles = [c for c in candles if c.symbol in self._symbols]
-        for chunk in _chunks(candles, WRITE_BATCH):
-            self._candles.put_many(chunk)
+        # DynamoDB takes 25 items a request: several writers keep it busy while one waits for its answer
+        with ThreadPoolExecutor(self._writers) as pool:
+            list(pool.map(self._candles.put_many, _chunks(candles, WRITE_BATCH)))
         sessions = tuple(sorted({b.trade_date for b in rows}))
         return FileLoad(path, result.kind.value, sessions, len(candles), 0, tuple(result.problems))
 
-    def load(self, paths: Iterable[Path], progress: Callable[[FileLoad], None] | None = None) -> LoadReport:
+    def load(
+        self, paths: Iterable[Path], progress: Callable[[FileLoad], None] | None = None, now_ms: int = 0
+    ) -> LoadReport:
         report = LoadReport()
         for path in report_files(paths):
-            one = self.load_file(path)
+            one = self.load_file(path, now_ms)
             report.files.append(one)
             if progress is not None:
                 progress(one)

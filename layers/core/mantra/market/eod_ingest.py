@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
-from mantra.market.eod import EOD_SOURCE, EodLoader, FileLoad
+from mantra.market.eod import EOD_SOURCE, EodLoader, FileLoad, HistoryLoads
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +74,6 @@ def report_source(spec: str) -> ReportSource:
     if spec.startswith(("https://", "http://")):
         return HttpsSource([b for b in spec.split("|") if b])
     return FolderSource(Path(spec))
-
-
-class HistoryLoads(Protocol):
-    def recorded(self, source: str, key: str) -> bool: ...
-    def record(self, source: str, key: str, load: FileLoad, now_ms: int) -> bool: ...
 
 
 @dataclass

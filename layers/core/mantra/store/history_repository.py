@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mantra.market.eod import FileLoad
+from mantra.store import models as _registry  # noqa: F401 - the model registry first: it imports ours
 from mantra.store.history_models import HistoryLoadItem
 
 
