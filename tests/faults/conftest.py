@@ -1,0 +1,82 @@
+"""The fault suite's local platform: the stand-ins on disk in a temp data dir (so a stand-in killed with -9 comes
+back with its data), the local function runtime and the API as child processes, each of which a case can kill
+and restart. Started with the same code as `mantra dev` (devtools.standins, devtools.supervisor).
+
+Figures a case measures (recovery times, failover time, candle gaps) are printed at the end of the run and
+written to ``MANTRA_FAULTS_REPORT`` when set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from faultkit import FIGURES, FaultPlatform, wait_api
+from mantra.cli.stripe import sync_from_settings
+from mantra.devtools import bootstrap, standins, supervisor
+from mantra.settings import Settings, get_settings
+from mantra.store import aws, tables
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultPlatform]:
+    data = tmp_path_factory.mktemp("faults")
+    ports = {
+        k: standins.free_port()
+        for k in ("dynamodb_port", "kinesis_port", "moto_port", "smtp_port", "api_port", "stripe_port")
+    }
+    base = Settings(data_dir=data, standins_dir=REPO / ".standins", stage="flt", **ports)  # type: ignore[arg-type]
+    env = {
+        **standins.endpoint_env(base),
+        **standins.local_settings_env(base),
+        "MANTRA_STAGE": "flt",
+        **{f"MANTRA_{k.upper()}": str(v) for k, v in ports.items()},
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    get_settings.cache_clear()
+    aws.client.cache_clear()
+    settings = Settings()
+    log_dir = data / "logs"
+    # on disk (not in memory): a stand-in killed with -9 restarts on the data it had
+    procs = standins.start_all(settings, in_memory=False, log_dir=log_dir)
+    platform = FaultPlatform(settings, log_dir, {p.name: p for p in procs})
+    try:
+        bootstrap.provision(settings)
+        bootstrap.seed(settings)
+        tables.configure(settings)
+        sync_from_settings(settings)
+        for p in supervisor.start_platform_processes(settings, {**os.environ}, log_dir, feed=False):
+            platform.children[p.name] = p
+        wait_api(f"http://127.0.0.1:{settings.api_port}")
+        yield platform
+    finally:
+        standins.stop_all(list(platform.children.values()))
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.faults)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not FIGURES:
+        return
+    terminalreporter.section("fault figures")
+    for what, value in FIGURES:
+        terminalreporter.write_line(f"{what}: {value}")
+    out = os.environ.get("MANTRA_FAULTS_REPORT")
+    if out:
+        Path(out).write_text(json.dumps(FIGURES, indent=1))
