@@ -11,6 +11,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
 from mantra.devtools import dynamodb_local
 from mantra.settings import Settings
 
