@@ -14,13 +14,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from faultkit import FIGURES, FaultPlatform, wait_api
+from faultkit import FIGURES, AlertWatch, FaultPlatform, Receiver, wait_api
+from mantra.container import get_container
 from mantra.cli.stripe import sync_from_settings
 from mantra.devtools import bootstrap, standins, supervisor
 from mantra.settings import Settings, get_settings
 from mantra.store import aws, tables
 
 REPO = Path(__file__).resolve().parents[2]
+ADMIN = "admin@demo.trademantra.in"  # Institutional: webhooks, and room for many alerts
 
 
 @pytest.fixture(scope="session")
@@ -62,6 +64,25 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultPlatform]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def receiver(faulty: FaultPlatform) -> Iterator[Receiver]:
+    """One webhook receiver, registered for the admin's tenant (every alert.triggered event goes to it)."""
+    state = Receiver()
+    server = state.start()
+    container = get_container(faulty.settings)
+    admin = container.users.by_email(ADMIN)[0]  # type: ignore[index]
+    container.webhooks.create(admin, state.url, "fault suite", ["alert.triggered"])
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def watch(faulty: FaultPlatform, receiver: Receiver) -> AlertWatch:
+    admin = get_container(faulty.settings).users.by_email(ADMIN)[0]  # type: ignore[index]
+    return AlertWatch(faulty.settings, admin, receiver)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
