@@ -8,19 +8,27 @@ case never sees another's candles and the quotes only move forward.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import timebase
-from mantra.domain import Candle, Tick
+from mantra.clock import SystemClock
+from mantra.domain import Candle, Instrument, Tick
+from mantra.feed.base import TickSink
+from mantra.feed.failover import FailoverFeed
+from mantra.feed.runner import StreamingFeedRunner
+from mantra.settings import Settings
+from mantra.store.aws import KinesisTickPublisher
 from mantra.market.instruments import demo_instruments
 from mantra.market.timeframes import bucket_start_ms
-from mantra.store.repositories import DynamoCandleRepository, DynamoQuoteRepository
+from mantra.store.repositories import DynamoCandleRepository, DynamoFeedStatusRepository, DynamoQuoteRepository
 
 TOKENS = {i.symbol: i.token for i, _ in demo_instruments()}
 BASE_PRICES = {i.symbol: p for i, p in demo_instruments()}
@@ -45,9 +53,8 @@ class Tape:
 
     @classmethod
     def fresh(cls) -> Tape:
-        day = next_session_day()
-        # sequence numbers grow with the day, as a broker's counters grow over a run
-        return cls(day, (day - timebase.SESSION_DAY).days * 1_000_000 + 1_000_000)
+        # sequence numbers from the wall clock in microseconds, as the feed's Stamper makes them
+        return cls(next_session_day(), SystemClock().now_ms() * 1000)
 
     def make(
         self, symbol: str, n: int, step_ms: int = 700, drift: Callable[[int], int] | None = None
@@ -186,3 +193,87 @@ def until(predicate: Callable[[], Any], timeout_s: float = 30.0, every_s: float 
         if value or time.monotonic() > deadline:
             return value
         time.sleep(every_s)
+
+
+class TapeProvider:
+    """A feed provider streaming a tape: one new tick per symbol every ``every_s``, from its own thread, as the
+    brokers' SDKs call back. ``hold()`` stops it making more."""
+
+    name = "tape"
+
+    def __init__(self, tape: Tape, drifts: dict[str, Callable[[int], int] | None], every_s: float = 0.05) -> None:
+        self.tape, self.drifts, self.every_s = tape, drifts, every_s
+        self._stop = threading.Event()
+        self._hold = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_seq: dict[str, int] = {}
+
+    def start(self, instruments: Sequence[Instrument], sink: TickSink) -> None:
+        def loop() -> None:
+            while not self._stop.is_set() and not self._hold.is_set():
+                ticks = [self.tape.make(s, 1, step_ms=250, drift=d)[0] for s, d in self.drifts.items()]
+                self.last_seq.update({t.symbol: t.seq for t in ticks})
+                sink(ticks)
+                self._stop.wait(self.every_s)
+
+        self._thread = threading.Thread(target=loop, name="tape-provider", daemon=True)
+        self._thread.start()
+
+    def update(self, instruments: Sequence[Instrument]) -> None:
+        pass
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def connected(self) -> bool:
+        return not self._stop.is_set()
+
+    def hold(self) -> None:
+        self._hold.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+@contextmanager
+def live_feed(settings: Settings, provider: TapeProvider, drain_s: float = 90) -> Iterator[StreamingFeedRunner]:
+    """The feed task's runner (buffer, requeue on a failed put, KinesisTickPublisher) over ``provider``; on
+    exit the provider stops making ticks and the runner publishes everything it holds before it stops."""
+    clock = SystemClock()
+    feed = FailoverFeed([provider], clock, stale_after_s=3600, market_open=lambda _: False)
+    runner = StreamingFeedRunner(
+        feed,
+        KinesisTickPublisher(settings),
+        DynamoFeedStatusRepository(),
+        clock,
+        subscription=list,
+        flush_ms=100,
+        feed_id="faults",
+    )
+    thread = threading.Thread(target=runner.run, name="faults-feed", daemon=True)
+    thread.start()
+    try:
+        yield runner
+    finally:
+        provider.hold()
+        deadline = time.monotonic() + drain_s
+        while (len(runner.buffer) or runner.publish_failing) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        runner.stop()
+        thread.join(timeout=15)
+    assert not len(runner.buffer), f"{len(runner.buffer)} ticks never left the feed's buffer"
+
+
+def quote_seq(symbol: str) -> int:
+    """The stored quote's sequence number, or -1 (also while DynamoDB Local is down)."""
+    try:
+        quote = DynamoQuoteRepository().get(symbol)
+    except Exception:
+        return -1
+    return quote.seq if quote else -1
+
+
+def resend_last(kinesis: Any, stream: str, tape: Tape) -> dict[str, str]:
+    """Each symbol's last tick once more (a harmless duplicate): once the consumer's checkpoints pass these,
+    it has read everything sent before them."""
+    last = [max(ts, key=lambda t: t.seq) for ts in tape.sent.values()]
+    return put_records(kinesis, stream, [(t.symbol, t.model_dump_json().encode()) for t in last])
