@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 from faultkit import FIGURES, AlertWatch, FaultPlatform, Receiver, wait_api
-from mantra.container import get_container
 from mantra.cli.stripe import sync_from_settings
+from mantra.container import get_container
 from mantra.devtools import bootstrap, standins, supervisor
 from mantra.settings import Settings, get_settings
 from mantra.store import aws, tables

@@ -150,7 +150,9 @@ class AlertWatch:
             for a in self.alerts
         }
 
-    def wait_all_delivered(self, timeout_s: float = 60, settle_s: float = 3) -> dict[str, tuple[int, int, int]]:
+    def wait_all_delivered(
+        self, timeout_s: float = 60, settle_s: float = 3
+    ) -> dict[str, tuple[int, int, int]]:
         """Until every alert reached every channel, then ``settle_s`` more for anything doubled to show."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

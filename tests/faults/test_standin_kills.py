@@ -65,7 +65,7 @@ def test_standin_killed_mid_traffic_loses_and_doubles_nothing(
     assert list(counts.values()) == [(1, 1, 1)] * 2, counts
     record(
         f"{standin} kill -9",
-        f"down {time.monotonic() - killed_at - (time.monotonic() - back_at):.1f} s, listening again"
-        f" {listening_s:.1f} s after restart, pipeline caught up {caught_up_s:.1f} s after that;"
+        f"dead {DOWN_S:.0f} s, listening {listening_s:.1f} s after its restart ({back_at - killed_at:.1f} s after"
+        f" the kill), pipeline caught up {caught_up_s:.1f} s later;"
         f" {tape.total_ticks()} ticks, 2 alerts x 3 channels exact (drained {drained_s:.1f} s after the feed)",
     )

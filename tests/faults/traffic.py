@@ -24,11 +24,15 @@ from mantra.domain import Candle, Instrument, Tick
 from mantra.feed.base import TickSink
 from mantra.feed.failover import FailoverFeed
 from mantra.feed.runner import StreamingFeedRunner
-from mantra.settings import Settings
-from mantra.store.aws import KinesisTickPublisher
 from mantra.market.instruments import demo_instruments
 from mantra.market.timeframes import bucket_start_ms
-from mantra.store.repositories import DynamoCandleRepository, DynamoFeedStatusRepository, DynamoQuoteRepository
+from mantra.settings import Settings
+from mantra.store.aws import KinesisTickPublisher
+from mantra.store.repositories import (
+    DynamoCandleRepository,
+    DynamoFeedStatusRepository,
+    DynamoQuoteRepository,
+)
 
 TOKENS = {i.symbol: i.token for i, _ in demo_instruments()}
 BASE_PRICES = {i.symbol: p for i, p in demo_instruments()}
@@ -201,7 +205,9 @@ class TapeProvider:
 
     name = "tape"
 
-    def __init__(self, tape: Tape, drifts: dict[str, Callable[[int], int] | None], every_s: float = 0.05) -> None:
+    def __init__(
+        self, tape: Tape, drifts: dict[str, Callable[[int], int] | None], every_s: float = 0.05
+    ) -> None:
         self.tape, self.drifts, self.every_s = tape, drifts, every_s
         self._stop = threading.Event()
         self._hold = threading.Event()
@@ -235,7 +241,9 @@ class TapeProvider:
 
 
 @contextmanager
-def live_feed(settings: Settings, provider: TapeProvider, drain_s: float = 90) -> Iterator[StreamingFeedRunner]:
+def live_feed(
+    settings: Settings, provider: TapeProvider, drain_s: float = 90
+) -> Iterator[StreamingFeedRunner]:
     """The feed task's runner (buffer, requeue on a failed put, KinesisTickPublisher) over ``provider``; on
     exit the provider stops making ticks and the runner publishes everything it holds before it stops."""
     clock = SystemClock()
