@@ -91,6 +91,7 @@ def _ltp(symbol: str) -> int:
     return quote.ltp_paise if quote else -1
 
 
+@pytest.mark.timeout(int(MINUTES * 60) + 240)
 def test_feed_provider_killed_every_30s_fails_over_and_every_tick_counts_once(
     faulty: FaultPlatform, brokers: Brokers
 ):
