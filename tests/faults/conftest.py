@@ -18,8 +18,7 @@ from faultkit import FIGURES, AlertWatch, FaultPlatform, Receiver, wait_api
 from mantra.cli.stripe import sync_from_settings
 from mantra.container import get_container
 from mantra.devtools import bootstrap, standins, supervisor
-from mantra.settings import Settings, get_settings
-from mantra.store import aws, tables
+from mantra.store import tables
 
 REPO = Path(__file__).resolve().parents[2]
 ADMIN = "admin@demo.trademantra.in"  # Institutional: webhooks, and room for many alerts
@@ -28,42 +27,23 @@ ADMIN = "admin@demo.trademantra.in"  # Institutional: webhooks, and room for man
 @pytest.fixture(scope="session")
 def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultPlatform]:
     data = tmp_path_factory.mktemp("faults")
-    ports = {
-        k: standins.free_port()
-        for k in ("dynamodb_port", "kinesis_port", "moto_port", "smtp_port", "api_port", "stripe_port")
-    }
-    base = Settings(data_dir=data, standins_dir=REPO / ".standins", stage="flt", **ports)  # type: ignore[arg-type]
-    env = {
-        **standins.endpoint_env(base),
-        **standins.local_settings_env(base),
-        "MANTRA_STAGE": "flt",
-        **{f"MANTRA_{k.upper()}": str(v) for k, v in ports.items()},
-    }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    get_settings.cache_clear()
-    aws.client.cache_clear()
-    settings = Settings()
-    log_dir = data / "logs"
-    # on disk (not in memory): a stand-in killed with -9 restarts on the data it had
-    procs = standins.start_all(settings, in_memory=False, log_dir=log_dir)
-    platform = FaultPlatform(settings, log_dir, {p.name: p for p in procs})
-    try:
-        bootstrap.provision(settings)
-        bootstrap.seed(settings)
-        tables.configure(settings)
-        sync_from_settings(settings)
-        for p in supervisor.start_platform_processes(settings, {**os.environ}, log_dir, feed=False):
-            platform.children[p.name] = p
-        wait_api(f"http://127.0.0.1:{settings.api_port}")
-        yield platform
-    finally:
-        standins.stop_all(list(platform.children.values()))
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    env = standins.free_platform_env(data, REPO / ".standins", "flt")
+    with standins.environment(env) as settings:
+        log_dir = data / "logs"
+        # on disk (not in memory): a stand-in killed with -9 restarts on the data it had
+        procs = standins.start_all(settings, in_memory=False, log_dir=log_dir)
+        platform = FaultPlatform(settings, log_dir, {p.name: p for p in procs})
+        try:
+            bootstrap.provision(settings)
+            bootstrap.seed(settings)
+            tables.configure(settings)
+            sync_from_settings(settings)
+            for p in supervisor.start_platform_processes(settings, {**os.environ}, log_dir, feed=False):
+                platform.children[p.name] = p
+            wait_api(f"http://127.0.0.1:{settings.api_port}")
+            yield platform
+        finally:
+            standins.stop_all(list(platform.children.values()))
 
 
 @pytest.fixture(scope="session")

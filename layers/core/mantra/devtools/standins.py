@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -303,3 +305,39 @@ def local_settings_env(settings: Settings) -> dict[str, str]:
 def _mkdir(p: Path) -> Path:
     p.mkdir(parents=True, exist_ok=True)
     return p
+
+
+def free_platform_env(data_dir: Path, standins_dir: Path, stage: str) -> dict[str, str]:
+    """Everything a local platform on free ports with its data in ``data_dir`` needs in its environment (the
+    test suites start one each)."""
+    ports = {
+        k: free_port()
+        for k in ("dynamodb_port", "kinesis_port", "moto_port", "smtp_port", "api_port", "stripe_port")
+    }
+    base = Settings(data_dir=data_dir, standins_dir=standins_dir, stage=stage, **ports)  # type: ignore[arg-type]
+    return {
+        **endpoint_env(base),
+        **local_settings_env(base),
+        "MANTRA_STAGE": stage,
+        **{f"MANTRA_{k.upper()}": str(v) for k, v in ports.items()},
+    }
+
+
+@contextmanager
+def environment(env: dict[str, str]) -> Iterator[Settings]:
+    """``env`` in os.environ (settings and AWS clients read afresh) until the block ends, then as it was."""
+    from mantra.settings import get_settings
+    from mantra.store import aws
+
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    get_settings.cache_clear()
+    aws.client.cache_clear()
+    try:
+        yield Settings()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
