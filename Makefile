@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 STANDINS := .standins/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: run test test-future setup unit integration infra e2e contract lint format bench synth layer clean
+.PHONY: run test test-future setup unit integration infra e2e contract faults lint format bench synth layer clean
 
 run: setup ## start the whole platform locally (Ctrl-C stops it)
 	$(BIN)/mantra dev
@@ -48,6 +48,10 @@ e2e: setup
 	$(BIN)/pytest tests/e2e -q
 contract: setup ## schemathesis over the whole OpenAPI document, in-process against the real stand-ins (bounded)
 	$(BIN)/pytest tests/integration/test_api_contract.py -q -p no:cacheprovider
+
+# MANTRA_FAULTS_MINUTES (default 1) is how long the feed-provider kill loop runs; figures go to bench/README.md
+faults: setup ## the fault suite: stand-ins killed -9 mid-traffic, a raising handler, bad ticks, feed kills, Stripe down
+	$(BIN)/pytest tests/faults -q -p no:cacheprovider
 
 lint: setup ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .

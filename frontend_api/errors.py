@@ -31,6 +31,7 @@ from mantra.errors import (
     NotFound,
     RateLimited,
     Unauthorized,
+    Unavailable,
 )
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -49,6 +50,7 @@ STATUS = {
     Forbidden: 403,
     LimitExceeded: 403,
     RateLimited: 429,
+    Unavailable: 503,
 }
 # a 401 says how to authenticate: a bearer token on /api, an API key on /v1 (see frontend_api.deps)
 KEY_CHALLENGE = 'ApiKey header="X-API-Key"'
@@ -124,6 +126,8 @@ def error_body(detail: str, errors: list[FieldError] | None = None) -> dict[str,
 def _headers(request: Request, exc: MantraError, status: int) -> dict[str, str] | None:
     if status == 401:
         return {"WWW-Authenticate": KEY_CHALLENGE if via_api_key(request) else "Bearer"}
+    if isinstance(exc, Unavailable):
+        return {"Retry-After": str(exc.retry_after_s)}
     if isinstance(exc, RateLimited):
         return {
             "Retry-After": str(exc.retry_after_s),

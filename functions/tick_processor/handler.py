@@ -10,11 +10,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mantra.container import get_container
 from mantra.domain import Tick
 from mantra.observability import powertools
+from mantra.outage import wait_out_outage
 from mantra.settings import get_settings
+from mantra.store.aws import is_unavailable
 
 from events.contracts import TickRecord
 
 logger, tracer, metrics = powertools("tick_processor")
+ANSWER_MARGIN_S = 10.0  # of the function's timeout, kept to answer after waiting out an outage
 processor = BatchProcessor(
     event_type=EventType.KinesisDataStreams,
     model=TickRecord,
@@ -40,7 +43,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.warning("malformed tick records reported", extra={"failures": failures})
         metrics.add_metric(name="MalformedTicks", unit=MetricUnit.Count, value=failures)
     if ticks:
-        summary = get_container(get_settings()).tick_processor.process(ticks)
+        service = get_container(get_settings()).tick_processor
+        # DynamoDB unreachable for a while is no reason to discard good ticks: wait it out while there is time
+        # (process() is idempotent), keeping the event source mapping's few retries for real failures
+        budget_s = context.get_remaining_time_in_millis() / 1000 - ANSWER_MARGIN_S
+        summary = wait_out_outage(lambda: service.process(ticks), is_unavailable, budget_s)
         logger.info("tick batch applied", extra=summary.model_dump())
         metrics.add_metric(name="TicksApplied", unit=MetricUnit.Count, value=summary.applied)
         metrics.add_metric(name="AlertTriggers", unit=MetricUnit.Count, value=summary.triggers)

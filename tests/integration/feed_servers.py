@@ -241,7 +241,8 @@ class _TickServer:
 
     every_s = 0.02
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
+        """``port``: 0 for any free one; a killed server's port to start it again where its clients look."""
         self.connections: list[Connection] = []
         self.refused: list[int] = []
         self.ticking = threading.Event()
@@ -249,7 +250,7 @@ class _TickServer:
         self._live: list[ServerConnection] = []
         self._lock = threading.Lock()
         self._server: Server = serve(
-            self._handle, "127.0.0.1", 0, process_request=self._process_request, compression=None
+            self._handle, "127.0.0.1", port, process_request=self._process_request, compression=None
         )
         self.port = self._server.socket.getsockname()[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="broker-ws", daemon=True)
@@ -328,11 +329,11 @@ class AngelSmartStream(_TickServer):
     """SmartWebSocketV2: auth in headers, ``{"action": 1, "params": {"mode", "tokenList"}}`` to subscribe,
     text ``ping`` answered by ``pong``, SNAP_QUOTE (or QUOTE) packets little-endian in paise."""
 
-    def __init__(self, accounts: BrokerAccounts, ltp_base: int = 12_300) -> None:
+    def __init__(self, accounts: BrokerAccounts, ltp_base: int = 12_300, port: int = 0) -> None:
         self.accounts, self.ltp_base = accounts, ltp_base
         self.subscribed: dict[tuple[int, str], int] = {}  # (exchange type, token) -> mode
         self.expired_status = 401  # what a stale or unknown JWT gets at the handshake
-        super().__init__()
+        super().__init__(port)
 
     @property
     def url(self) -> str:
@@ -379,10 +380,10 @@ class KiteTickerServer(_TickServer):
     """KiteTicker: ``?api_key=&access_token=`` in the URL (403 if stale), ``{"a": "subscribe", "v": [...]}`` and
     ``{"a": "mode", "v": ["full", [...]]}``, binary messages of big-endian packets, 1-byte heartbeats."""
 
-    def __init__(self, accounts: BrokerAccounts, ltp_base: int = 22_300) -> None:
+    def __init__(self, accounts: BrokerAccounts, ltp_base: int = 22_300, port: int = 0) -> None:
         self.accounts, self.ltp_base = accounts, ltp_base
         self.modes: dict[int, str] = {}
-        super().__init__()
+        super().__init__(port)
 
     @property
     def url(self) -> str:

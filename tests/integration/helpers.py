@@ -7,6 +7,8 @@ from typing import Any
 
 import timebase
 from mantra.domain import Tick
+from mantra.settings import Settings
+from mantra.store.aws import client
 
 
 def tick(
@@ -59,3 +61,23 @@ def sqs_bodies(sqs: Any, url: str) -> list[dict[str, Any]]:
         for m in msgs:
             out.append(json.loads(m["Body"]))
             sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+
+def stream_ticks(settings: Settings, symbol: str) -> list[Tick]:
+    """Every tick of ``symbol`` in the tick stream, oldest first per shard (one instrument is on one shard)."""
+    kinesis = client("kinesis", settings.region)
+    stream = settings.name(settings.tick_stream)
+    out: list[Tick] = []
+    for shard in kinesis.describe_stream(StreamName=stream)["StreamDescription"]["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            resp = kinesis.get_records(ShardIterator=iterator, Limit=10_000)
+            out += [
+                Tick.model_validate_json(r["Data"]) for r in resp["Records"] if r["PartitionKey"] == symbol
+            ]
+            if not resp["Records"] or resp.get("MillisBehindLatest", 0) == 0:
+                break
+            iterator = resp["NextShardIterator"]
+    return out

@@ -26,6 +26,7 @@ from feed_servers import (
     KiteTickerServer,
     wait_for,
 )
+from helpers import stream_ticks
 from mantra.clock import SystemClock
 from mantra.domain import Instrument, Tick
 from mantra.feed.base import NeedsLogin, ProviderState
@@ -34,7 +35,7 @@ from mantra.feed.providers.angel import AngelProvider
 from mantra.feed.providers.kite import KiteProvider
 from mantra.feed.runner import StreamingFeedRunner
 from mantra.settings import Settings
-from mantra.store.aws import KinesisTickPublisher, client
+from mantra.store.aws import KinesisTickPublisher
 from mantra.store.repositories import DynamoFeedStatusRepository
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(30)]
@@ -473,7 +474,7 @@ def test_a_silent_angel_fails_over_to_kite_with_health_in_dynamodb_and_ticks_in_
     assert angel_ws.live() == 0 and kite_ws.live() == 0  # both connections closed on stop
 
     # And every published tick is in the Kinesis stream: Angel's prices, then Kite's, seq rising across both
-    ticks = _stream_ticks(platform, OPTION.symbol)
+    ticks = stream_ticks(platform, OPTION.symbol)
     assert len(ticks) == runner.published
     prices = [t.ltp_paise for t in ticks]
     first_kite = next(i for i, p in enumerate(prices) if p >= 22_300)
@@ -486,22 +487,3 @@ def test_a_silent_angel_fails_over_to_kite_with_health_in_dynamodb_and_ticks_in_
 def _row(status: DynamoFeedStatusRepository, feed_id: str, provider: str, state: str) -> bool:
     row = status.get(feed_id)
     return row is not None and (row.provider, row.state) == (provider, state)
-
-
-def _stream_ticks(settings: Settings, symbol: str) -> list[Tick]:
-    kinesis = client("kinesis", settings.region)
-    stream = settings.name(settings.tick_stream)
-    out: list[Tick] = []
-    for shard in kinesis.describe_stream(StreamName=stream)["StreamDescription"]["Shards"]:
-        iterator = kinesis.get_shard_iterator(
-            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while iterator:
-            resp = kinesis.get_records(ShardIterator=iterator, Limit=10_000)
-            out += [
-                Tick.model_validate_json(r["Data"]) for r in resp["Records"] if r["PartitionKey"] == symbol
-            ]
-            if not resp["Records"] or resp.get("MillisBehindLatest", 0) == 0:
-                break
-            iterator = resp["NextShardIterator"]
-    return out

@@ -41,3 +41,11 @@ class RateLimited(MantraError):
     def __init__(self, message: str, limit: int, reset_s: int, retry_after_s: int) -> None:
         super().__init__(message)
         self.limit, self.reset_s, self.retry_after_s = limit, reset_s, retry_after_s
+
+
+class Unavailable(MantraError):
+    """A service the request needs cannot be reached now; the API answers 503 with ``Retry-After``."""
+
+    def __init__(self, message: str, retry_after_s: int = 30) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

@@ -117,3 +117,53 @@ def test_nothing_streams_when_every_provider_needs_login() -> None:
     feed, _, _ = _feed(angel, kite)
     assert feed.active is None
     assert feed.states() == {"angel": "needs_login", "kite": "needs_login"}
+
+
+class EagerProvider(ScriptedProvider):
+    """Sends its first ticks from inside start(), as a broker socket does once the subscription is made."""
+
+    def __init__(self, name: str, first: list) -> None:
+        super().__init__(name)
+        self.first = first
+
+    def start(self, instruments, sink) -> None:  # type: ignore[no-untyped-def]
+        super().start(instruments, sink)
+        sink(list(self.first))
+
+
+def test_ticks_sent_while_the_first_provider_is_still_starting_are_kept() -> None:
+    # Given a provider whose connection delivers two ticks before start() returns
+    angel = EagerProvider("angel", [tick("A", 1), tick("A", 2)])
+    # When the feed starts it
+    feed, _, got = _feed(angel)
+    angel.push(tick("A", 3))
+    # Then none of them is lost
+    assert feed.active.provider is angel and [t.seq for t in got] == [1, 2, 3]
+
+
+def test_ticks_sent_while_a_failover_target_is_starting_are_kept() -> None:
+    # Given angel streaming, then its connection drops; kite sends ticks from inside start()
+    angel, kite = ScriptedProvider("angel"), EagerProvider("kite", [tick("A", 2)])
+    feed, _, got = _feed(angel, kite)
+    angel.push(tick("A", 1))
+    angel.up = False
+    # When the failover starts kite
+    feed.supervise()
+    # Then kite's first tick is forwarded too
+    assert feed.active.provider is kite and [t.seq for t in got] == [1, 2]
+
+
+def test_while_failing_back_only_the_active_providers_ticks_count_until_the_switch() -> None:
+    # Given kite active after angel needed a login, and angel, on its retry, sending a tick from start()
+    angel, kite = EagerProvider("angel", [tick("A", 7)]), ScriptedProvider("kite")
+    angel.fail = NeedsLogin("request token required")
+    feed, clock, got = _feed(angel, kite, market_open=False)  # kite never goes stale here
+    kite.push(tick("A", 6))
+    angel.fail = None
+    clock.advance(301_000)
+    # When the feed fails back to angel
+    feed.supervise()
+    # Then the tick angel sent before it became active is not forwarded beside kite's (it would count twice)
+    assert feed.active.provider is angel and [t.seq for t in got] == [6]
+    angel.push(tick("A", 8))
+    assert [t.seq for t in got] == [6, 8]

@@ -7,12 +7,31 @@ Stripe answers with the first result instead of doing the work twice.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 import stripe
 from pydantic import BaseModel
 
-from mantra.errors import Invalid
+from mantra.errors import Invalid, Unavailable
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _reachable(call: Callable[P, R]) -> Callable[P, R]:
+    """Stripe unreachable (after the SDK's own retries) is ``Unavailable``: a 503 with Retry-After at the API,
+    a failed tenant to retry in the scheduled jobs; never an internal error."""
+
+    @functools.wraps(call)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return call(*args, **kwargs)
+        except stripe.APIConnectionError as exc:
+            raise Unavailable("payments provider (Stripe) unreachable; try again in a minute") from exc
+
+    return guarded
 
 
 class CheckoutSession(BaseModel):
@@ -107,6 +126,7 @@ class StripeApiGateway:
     def v1(self) -> Any:
         return self._client.v1
 
+    @_reachable
     def ensure_customer(self, tenant_id: str, email: str, name: str) -> str:
         customer = self.v1.customers.create(
             {"email": email, "name": name, "metadata": {"tenant_id": tenant_id}},
@@ -114,6 +134,7 @@ class StripeApiGateway:
         )
         return str(customer.id)
 
+    @_reachable
     def price_id(self, lookup_key: str) -> str:
         if lookup_key not in self._prices:
             found = self.v1.prices.list({"lookup_keys": [lookup_key], "active": True, "limit": 1})
@@ -124,6 +145,7 @@ class StripeApiGateway:
             self._prices[lookup_key] = str(found.data[0].id)
         return self._prices[lookup_key]
 
+    @_reachable
     def create_checkout_session(
         self,
         *,
@@ -155,17 +177,21 @@ class StripeApiGateway:
         )
         return CheckoutSession(session_id=str(session.id), url=str(session.url))
 
+    @_reachable
     def create_portal_session(self, customer_id: str, return_url: str) -> str:
         session = self.v1.billing_portal.sessions.create({"customer": customer_id, "return_url": return_url})
         return str(session.url)
 
+    @_reachable
     def retrieve_subscription(self, subscription_id: str) -> dict[str, Any]:
         return _plain(self.v1.subscriptions.retrieve(subscription_id, {"expand": ["items.data.price"]}))
 
+    @_reachable
     def subscription_standing(self, subscription_id: str) -> SubscriptionStanding:
         sub = self.v1.subscriptions.retrieve(subscription_id, {"expand": ["latest_invoice"]})
         return standing(_plain(sub))
 
+    @_reachable
     def change_price(
         self, subscription_id: str, price_id: str, plan_id: str, idempotency_key: str
     ) -> dict[str, Any]:
@@ -183,6 +209,7 @@ class StripeApiGateway:
         )
         return _plain(updated)
 
+    @_reachable
     def set_cancel_at_period_end(
         self, subscription_id: str, cancel: bool, idempotency_key: str
     ) -> dict[str, Any]:
@@ -191,9 +218,11 @@ class StripeApiGateway:
         )
         return _plain(updated)
 
+    @_reachable
     def cancel_now(self, subscription_id: str, idempotency_key: str) -> dict[str, Any]:
         return _plain(self.v1.subscriptions.cancel(subscription_id, {}, {"idempotency_key": idempotency_key}))
 
+    @_reachable
     def create_invoice_item(
         self,
         *,
@@ -216,6 +245,7 @@ class StripeApiGateway:
         )
         return str(item.id)
 
+    @_reachable
     def invoice_items(self, customer_id: str, created_gte_s: int) -> list[InvoiceItemRef]:
         """Every invoice item of the customer created since then, pending or invoiced (all pages)."""
         found = self.v1.invoice_items.list(

@@ -9,9 +9,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from mantra.devtools import dynamodb_local
 from mantra.devtools.nse_data import nse_reports_dir
@@ -66,13 +67,53 @@ class Standin:
     port: int
     process: subprocess.Popen[bytes]
     scratch: Path | None = None  # removed when the stand-in stops (a throw-away database)
+    argv: tuple[str, ...] = ()  # how it was started, so it can be started again (restart)
+    cwd: Path | None = None
+    log_path: Path | None = None
+    env: dict[str, str] | None = None
 
 
-def _spawn(name: str, argv: list[str], port: int, log: IO[bytes] | int, cwd: Path | None = None) -> Standin:
-    if port_open(port):
+def spawn(
+    name: str,
+    argv: list[str],
+    port: int,
+    log_path: Path,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> Standin:
+    """Start one child process in its own session, appending its output to ``log_path``. ``port`` 0: none."""
+    if port and port_open(port):
         raise StandinError(f"port {port} for {name} is already in use; is another `mantra dev` running?")
-    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True)
-    return Standin(name, port, proc)
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, cwd=cwd, env=env, start_new_session=True
+        )
+    return Standin(name, port, proc, argv=tuple(argv), cwd=cwd, log_path=log_path, env=env)
+
+
+def kill(s: Standin) -> None:
+    """SIGKILL, as a crash would: no shutdown hook runs, nothing is flushed."""
+    if s.process.poll() is None:
+        s.process.kill()
+    s.process.wait()
+
+
+def restart(s: Standin, timeout_s: float = 60.0) -> float:
+    """Start a stopped (or killed) child again as it was first started, on the same port and data; wait until
+    it listens. Returns the seconds it took."""
+    if s.log_path is None or not s.argv:
+        raise StandinError(f"{s.name} was not started by spawn(); it cannot be restarted")
+    started = time.monotonic()
+    deadline = started + timeout_s
+    while s.port and port_open(s.port):  # a killed listener's socket can linger for a moment
+        if time.monotonic() > deadline:
+            raise StandinError(f"port {s.port} for {s.name} is still taken")
+        time.sleep(0.05)
+    fresh = spawn(s.name, list(s.argv), s.port, s.log_path, s.cwd, s.env)
+    s.process = fresh.process
+    if s.port:
+        wait_ready([s], timeout_s=max(1.0, deadline - time.monotonic()))
+    return time.monotonic() - started
 
 
 def wait_ready(standins: list[Standin], timeout_s: float = 60.0) -> None:
@@ -98,8 +139,8 @@ def start_all(settings: Settings, in_memory: bool, log_dir: Path) -> list[Standi
     data = settings.data_dir.resolve()
     log_dir.mkdir(parents=True, exist_ok=True)
 
-    def log(name: str) -> IO[bytes]:
-        return open(log_dir / f"{name}.log", "ab")
+    def log(name: str) -> Path:
+        return log_dir / f"{name}.log"
 
     jar_dir = dynamodb_jar_dir(modules)
     # a file even when "in memory" (on tmpfs): the platform indexes its stream tables (see dynamodb_local)
@@ -109,7 +150,7 @@ def start_all(settings: Settings, in_memory: bool, log_dir: Path) -> list[Standi
     node = shutil.which("node") or "node"
     java = shutil.which("java") or "java"
     procs = [
-        _spawn(
+        spawn(
             "dynamodb",
             [
                 java,
@@ -128,7 +169,7 @@ def start_all(settings: Settings, in_memory: bool, log_dir: Path) -> list[Standi
             log("dynamodb"),
             cwd=jar_dir,
         ),
-        _spawn(
+        spawn(
             "kinesis",
             [
                 node,
@@ -146,13 +187,13 @@ def start_all(settings: Settings, in_memory: bool, log_dir: Path) -> list[Standi
             settings.kinesis_port,
             log("kinesis"),
         ),
-        _spawn(
+        spawn(
             "moto",
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(settings.moto_port)],
             settings.moto_port,
             log("moto"),
         ),
-        _spawn(
+        spawn(
             "smtp",
             [
                 sys.executable,
@@ -166,7 +207,7 @@ def start_all(settings: Settings, in_memory: bool, log_dir: Path) -> list[Standi
             settings.smtp_port,
             log("smtp"),
         ),
-        _spawn(
+        spawn(
             "stripe",
             [
                 sys.executable,
@@ -267,3 +308,39 @@ def local_settings_env(settings: Settings) -> dict[str, str]:
 def _mkdir(p: Path) -> Path:
     p.mkdir(parents=True, exist_ok=True)
     return p
+
+
+def free_platform_env(data_dir: Path, standins_dir: Path, stage: str) -> dict[str, str]:
+    """Everything a local platform on free ports with its data in ``data_dir`` needs in its environment (the
+    test suites start one each)."""
+    ports = {
+        k: free_port()
+        for k in ("dynamodb_port", "kinesis_port", "moto_port", "smtp_port", "api_port", "stripe_port")
+    }
+    base = Settings(data_dir=data_dir, standins_dir=standins_dir, stage=stage, **ports)  # type: ignore[arg-type]
+    return {
+        **endpoint_env(base),
+        **local_settings_env(base),
+        "MANTRA_STAGE": stage,
+        **{f"MANTRA_{k.upper()}": str(v) for k, v in ports.items()},
+    }
+
+
+@contextmanager
+def environment(env: dict[str, str]) -> Iterator[Settings]:
+    """``env`` in os.environ (settings and AWS clients read afresh) until the block ends, then as it was."""
+    from mantra.settings import get_settings
+    from mantra.store import aws
+
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    get_settings.cache_clear()
+    aws.client.cache_clear()
+    try:
+        yield Settings()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

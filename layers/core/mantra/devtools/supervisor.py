@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -54,9 +53,42 @@ def acquire_lock(settings: Settings) -> Path:
 
 
 def _child(name: str, argv: list[str], log_dir: Path, env: dict[str, str]) -> standins.Standin:
-    log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child process
-    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    return standins.Standin(name, 0, proc)
+    return standins.spawn(name, argv, 0, log_dir / f"{name}.log", env=env)
+
+
+def start_platform_processes(
+    settings: Settings, env: dict[str, str], log_dir: Path, feed: bool = True
+) -> list[standins.Standin]:
+    """What runs on top of the stand-ins: one runtime process per group of functions, the broker feed (unless
+    ``feed`` is False) and the API behind the local gateway. Each can be killed and restarted on its own."""
+    py = sys.executable
+    procs = [
+        _child(f"runtime-{group}", [py, "-m", "mantra.runtime.main", str(group)], log_dir, env)
+        for group in range(len(PROCESS_GROUPS) + 1)  # one runtime process per group of functions
+    ]
+    if feed:
+        procs.append(_child("broker_feed", [py, "-m", "functions.broker_feed.main"], log_dir, env))
+    procs.append(
+        _child(
+            "api",
+            [
+                py,
+                "-m",
+                "uvicorn",
+                "mantra.runtime.gateway:create_gateway",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(settings.api_port),
+                "--log-level",
+                "warning",
+            ],
+            log_dir,
+            env,
+        )
+    )
+    return procs
 
 
 def wait_healthy(base_url: str, timeout_s: float) -> dict[str, Any]:
@@ -107,32 +139,7 @@ def run(settings: Settings, in_memory: bool = False, say: Callable[[str], None] 
         seeded = bootstrap.seed(settings)
         say(f"tables, stream, bus and queues ready; demo data: {seeded}")
         say(_sync_stripe_prices(settings))
-        py = sys.executable
-        for group in range(len(PROCESS_GROUPS) + 1):  # one runtime process per group of functions
-            procs.append(
-                _child(f"runtime-{group}", [py, "-m", "mantra.runtime.main", str(group)], log_dir, env)
-            )
-        procs.append(_child("broker_feed", [py, "-m", "functions.broker_feed.main"], log_dir, env))
-        procs.append(
-            _child(
-                "api",
-                [
-                    py,
-                    "-m",
-                    "uvicorn",
-                    "mantra.runtime.gateway:create_gateway",
-                    "--factory",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(settings.api_port),
-                    "--log-level",
-                    "warning",
-                ],
-                log_dir,
-                env,
-            )
-        )
+        procs += start_platform_processes(settings, env, log_dir)
         base = f"http://127.0.0.1:{settings.api_port}"
         wait_healthy(base, timeout_s=90)
         say(

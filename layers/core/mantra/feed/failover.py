@@ -64,6 +64,9 @@ class FailoverFeed:
         self._instruments: list[Instrument] = []
         self._lock = threading.RLock()
         self.active: Slot | None = None
+        # the slot being started while none is active: its first ticks (sent before start() returns, as a
+        # broker's socket does once subscribed) are the feed's, not stragglers
+        self._starting: Slot | None = None
 
     # --- wiring ------------------------------------------------------------------------------------------
     def start(self, instruments: Sequence[Instrument], sink: TickSink) -> None:
@@ -92,7 +95,7 @@ class FailoverFeed:
             slot.last_tick_ms = self._clock.now_ms()
             if slot.state is ProviderState.STALE:
                 slot.state = ProviderState.STREAMING
-            if slot is self.active and self._sink is not None:
+            if (slot is self.active or slot is self._starting) and self._sink is not None:
                 slot.failures = 0
                 self._sink(ticks)
 
@@ -116,12 +119,22 @@ class FailoverFeed:
                     break
                 if now < slot.next_try_ms:
                     continue
-                if self._try_start(slot, now):
-                    if self.active is not None:
-                        log.info("failing back from %s to %s", self.active.provider.name, slot.provider.name)
-                        self._quietly_stop(self.active)
-                        self.active.state = ProviderState.IDLE
-                    self.active = slot
+                # with nobody streaming, the one starting takes its ticks from the first; while failing back,
+                # the active one keeps them until the switch (both at once would count every trade twice)
+                self._starting = slot if self.active is None else None
+                try:
+                    started = self._try_start(slot, now)
+                    if started:
+                        if self.active is not None:
+                            log.info(
+                                "failing back from %s to %s", self.active.provider.name, slot.provider.name
+                            )
+                            self._quietly_stop(self.active)
+                            self.active.state = ProviderState.IDLE
+                        self.active = slot
+                finally:
+                    self._starting = None
+                if started:
                     break
 
     def _problem(self, slot: Slot, now: int) -> str:

@@ -11,12 +11,38 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import (
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 from mantra.alerts.sms import DltRegistration, SmsKind, sms_attributes
 from mantra.domain import Tick
 from mantra.settings import Settings
 
 _CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=2, read_timeout=10)
+
+
+_UNAVAILABLE = (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """The service could not be reached (refused, reset, timed out), as opposed to refusing the request: so
+    retrying later can succeed. Looks through the causes PynamoDB and botocore wrap errors in."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, _UNAVAILABLE):
+            return True
+        cause = getattr(e, "cause", None)
+        todo += [e.__cause__, e.__context__, cause if isinstance(cause, BaseException) else None]
+    return False
 
 
 @lru_cache(maxsize=16)
