@@ -104,10 +104,10 @@ def _day_start(ts_ms: int) -> int:
 def test_demo_feed_ticks_never_change_a_real_bar_and_their_own_bars_are_labelled(
     platform: Settings, tmp_path: Path
 ):
-    # Given the exchange's real daily bar of LT for the session (an end-of-day load), and demo ticks for it
+    # Given the exchange's daily bar of a symbol no other test touches for the session (an end-of-day load), and demo ticks for it
     day = _day_start(timebase.SESSION_10AM)
     real = Candle(
-        symbol="LT",
+        symbol="DEMOAPART",
         timeframe="1d",
         start_ms=day,
         open_paise=350_000,
@@ -123,20 +123,24 @@ def test_demo_feed_ticks_never_change_a_real_bar_and_their_own_bars_are_labelled
     candles = DynamoCandleRepository()
     candles.put_many([real])
     demo = [
-        tick("LT", seq, 360_000 + seq * 5, token="11483").model_copy(update={"source": "demo"})
+        tick("DEMOAPART", seq, 360_000 + seq * 5, token="990001").model_copy(update={"source": "demo"})
         for seq in (1, 2, 3)
     ]
-    put_raw(client("kinesis", platform.region), platform.name("ticks"), [("LT", tick_bytes(t)) for t in demo])
+    put_raw(
+        client("kinesis", platform.region),
+        platform.name("ticks"),
+        [("DEMOAPART", tick_bytes(t)) for t in demo],
+    )
     # When the tick processor drains the stream
     poller = _poller(platform, tmp_path)
     for _ in range(30):
         if not poller.poll_once() and not any(poller.pending.values()):
             break
     # Then the real daily bar is exactly as the exchange published it, and the demo minute bar says what it is
-    assert candles.get_many([("LT", "1d", day)])[("LT", "1d", day)] == real
-    minute = candles.latest("LT", "1m", timebase.SESSION_10AM + 10, 1)
+    assert candles.get_many([("DEMOAPART", "1d", day)])[("DEMOAPART", "1d", day)] == real
+    minute = candles.latest("DEMOAPART", "1m", timebase.SESSION_10AM + 10, 1)
     assert minute and minute[0].source == "demo" and minute[0].volume == sum(t.last_qty for t in demo)
     # And a scan reads only market data: the demo minute bar is not in its panel
     from mantra.market.history import HistoryLoader
 
-    assert HistoryLoader(candles).series("LT", "1m", 10, timebase.SESSION_10AM + 10) == []
+    assert HistoryLoader(candles).series("DEMOAPART", "1m", 10, timebase.SESSION_10AM + 10) == []

@@ -136,7 +136,8 @@ class EodLoader:
         except (ReportError, UnicodeDecodeError) as exc:
             return FileLoad(str(path), None, error=str(exc))
         one = self._store(str(path), result)
-        if self._loads is not None and one.error is None:
+        if self._loads is not None and one.error is None and one.kind in CM_KINDS:
+            # only what was stored: an F&O or corporate-action file is loaded again once it has a loader
             self._loads.record(FILE_SOURCE, digest, one, now_ms)
         return one
 
