@@ -48,7 +48,8 @@ def test_candles_arrive_for_the_subscribed_timeframe(platform: Platform):
         ws.send(json.dumps({"action": "subscribe", "channel": "candles", "symbols": ["SBIN"], "tf": "1m"}))
         frame = next_frame(ws, "candle", within_s=10)
         assert (frame["symbol"], frame["tf"]) == ("SBIN", "1m")
-        assert set(frame["data"]) == {"start", "open", "high", "low", "close", "volume", "ticks"}
+        assert set(frame["data"]) == {"start", "open", "high", "low", "close", "volume", "ticks", "source"}
+        assert frame["data"]["source"] == "demo"  # the local platform's feed is the labelled simulated one
 
 
 def test_a_bad_token_is_refused_at_the_handshake(platform: Platform):
