@@ -76,6 +76,9 @@ class Quote(Frozen):
     seen: str = ""  # which of the sequences just below ``seq`` were applied (encoded bitmap)
 
 
+DEMO_SOURCE = "demo"  # the simulated feed's ticks and candles
+
+
 class Candle(Frozen):
     symbol: str
     timeframe: str
@@ -94,6 +97,11 @@ class Candle(Frozen):
     # where the bar came from: "live" (the broker feed), "nse_eod" (the exchange's daily report),
     # "broker_history" (a broker's history API), "demo" (the labelled simulated feed)
     source: str = "live"
+
+    @property
+    def is_demo(self) -> bool:
+        """A bar of the labelled simulated feed: not market data, never read by scans or backtests."""
+        return self.source == DEMO_SOURCE
 
 
 class Role(StrEnum):

@@ -62,7 +62,7 @@ class StoredBars:
         end_ms = int(datetime.combine(end, time(23, 59, 59), tzinfo=IST).timestamp() * 1000)
         # demo-feed bars are not market data: a backtest never runs on them
         stored = [
-            c for c in self._candles.range(symbol, timeframe, start_ms, end_ms, 100_000) if c.source != "demo"
+            c for c in self._candles.range(symbol, timeframe, start_ms, end_ms, 100_000) if not c.is_demo
         ]
         if timeframe != "1d":
             return BarSet(symbol, stored, 0, ())

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mantra.domain import Candle, Tick
+from mantra.domain import DEMO_SOURCE, Candle, Tick
 from mantra.market.candle_kernel import aggregate_arrays
 from mantra.market.timeframes import TIMEFRAMES_MS, bucket_start_ms
 
@@ -156,10 +156,10 @@ def keep_apart(stored: Candle | None, delta: CandleDelta, demo: bool) -> Candle 
     """Merge a batch's delta unless that would mix the demo feed with market data: a demo tick never changes
     a real bar (None: nothing to write), and a real tick replaces a demo bar instead of adding to it."""
     if demo:
-        if stored is not None and stored.source != "demo":
+        if stored is not None and not stored.is_demo:
             return None
-        return merge(stored, delta).model_copy(update={"source": "demo"})
-    if stored is not None and stored.source == "demo":
+        return merge(stored, delta).model_copy(update={"source": DEMO_SOURCE})
+    if stored is not None and stored.is_demo:
         stored = None
     return merge(stored, delta)
 

@@ -131,11 +131,7 @@ class EodLoader:
         digest = hashlib.sha256(data).hexdigest()
         if self._loads is not None and self._loads.recorded(FILE_SOURCE, digest):
             return FileLoad(str(path), None, already_loaded=True)
-        try:
-            result = parse_report(data, path.name)
-        except (ReportError, UnicodeDecodeError) as exc:
-            return FileLoad(str(path), None, error=str(exc))
-        one = self._store(str(path), result)
+        one = self._parse_and_store(data, path.name, str(path))
         if self._loads is not None and one.error is None and one.kind in CM_KINDS:
             # only what was stored: an F&O or corporate-action file is loaded again once it has a loader
             self._loads.record(FILE_SOURCE, digest, one, now_ms)
@@ -143,16 +139,19 @@ class EodLoader:
 
     def load_bytes(self, data: bytes, name: str) -> FileLoad:
         """A report fetched rather than read from disk (the daily ingest)."""
+        return self._parse_and_store(data, name, name)
+
+    def _parse_and_store(self, data: bytes, name: str, path: str) -> FileLoad:
         try:
             result = parse_report(data, name)
         except (ReportError, UnicodeDecodeError) as exc:
-            return FileLoad(name, None, error=str(exc))
-        return self._store(name, result)
+            return FileLoad(path, None, error=str(exc))
+        return self._store(path, result)
 
     def _store(self, path: str, result: AnyResult) -> FileLoad:
         if result.kind not in CM_KINDS:
             return FileLoad(
-                str(path), result.kind.value, skipped_rows=len(result.rows), problems=tuple(result.problems)
+                path, result.kind.value, skipped_rows=len(result.rows), problems=tuple(result.problems)
             )
         rows: list[DailyBar] = result.rows  # type: ignore[assignment]
         candles = [daily_candle(b) for b in rows]

@@ -9,9 +9,7 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
-from datetime import time
 
 import numpy as np
 
@@ -21,16 +19,7 @@ from mantra.market.universes import Universe
 from mantra.ports import CandleRepository
 from mantra.quant.scanner.frame import Coverage, Frame, Panel
 
-SESSION_OPEN = time(9, 15)
-SESSION_MINUTES = 375  # 09:15-15:30
 MIN_BARS = 30
-DEMO = "demo"
-
-
-def bars_per_session(tf: str) -> int:
-    if tf == "1d":
-        return 1
-    return math.ceil(SESSION_MINUTES * 60_000 / TIMEFRAMES_MS[tf])
 
 
 # loading
@@ -43,7 +32,7 @@ class HistoryLoader:
     def series(self, symbol: str, tf: str, bars: int, end_ms: int) -> list[Candle]:
         """The newest ``bars`` stored candles of ``symbol`` starting at or before ``end_ms``, oldest first;
         demo-feed bars are not market data and never enter a scan."""
-        return [c for c in self._candles.latest(symbol, tf, end_ms, bars) if c.source != DEMO]
+        return [c for c in self._candles.latest(symbol, tf, end_ms, bars) if not c.is_demo]
 
     def load(
         self,
