@@ -41,7 +41,12 @@ def test_history_load_stores_every_symbol_and_series_idempotently_and_reports_a_
     text = files[0].read_text().splitlines()
     broken.write_text("\n".join([text[0].replace("CLOSE_PRICE", "CLOSE"), *text[1:50]]) + "\n")
 
+    from mantra.store.history_repository import DynamoHistoryLoads
+
+    version = DynamoHistoryLoads().current()
     first = runner.invoke(app, ["history", "load", str(tmp_path)])
+    loaded_version = DynamoHistoryLoads().current()
+    assert loaded_version > version  # cached daily bars (market.bar_cache) are read again
     flat = " ".join(first.output.split())
     assert first.exit_code == 1, first.output  # one file could not be read: said, and the rest loaded
     assert "broken.csv" in flat and "CLOSE_PRICE" in flat
@@ -68,6 +73,7 @@ def test_history_load_stores_every_symbol_and_series_idempotently_and_reports_a_
     assert f"{len(files) - 1} files were loaded before" in " ".join(
         again.output.split()
     )  # the F&O one is not
+    assert DynamoHistoryLoads().current() == loaded_version  # nothing loaded: the version stays
     forced = runner.invoke(app, ["history", "load", "--force", str(files[0])])
     assert forced.exit_code == 0 and "loaded before" not in forced.output
     assert candles.range("RELIANCE", "1d", 0, 2**62, 1000) == before  # a re-run changes nothing

@@ -160,6 +160,7 @@ class Container:
     @cached_property
     def scans(self) -> ScanService:
         from mantra.market.history import HistoryLoader
+        from mantra.store.history_repository import DynamoHistoryLoads
         from mantra.store.scan_repositories import DynamoScannerRepository, DynamoScanSignalRepository
 
         return ScanService(
@@ -167,7 +168,7 @@ class Container:
             DynamoScanSignalRepository(),
             self.plans,
             self.outbox,
-            HistoryLoader(self.candles),
+            HistoryLoader(self.candles, DynamoHistoryLoads(), self.clock),
             self.clock,
         )
 

@@ -9,11 +9,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from mantra.clock import Clock
 from mantra.domain import Candle
+from mantra.market.bar_cache import Bars, DailyBarCache, HistoryVersion, fetch_all
 from mantra.market.timeframes import TIMEFRAMES_MS
 from mantra.market.universes import Universe
 from mantra.ports import CandleRepository
@@ -24,15 +26,32 @@ MIN_BARS = 30
 
 # loading
 class HistoryLoader:
-    """Stored candles only: each symbol's newest ``bars`` up to the scan's moment, never filled in."""
+    """Stored candles only: each symbol's newest ``bars`` up to the scan's moment, never filled in.
 
-    def __init__(self, candles: CandleRepository) -> None:
+    Given the store's history ``version`` and a ``clock``, a daily panel that ends today takes closed sessions
+    from a ``DailyBarCache`` (see ``mantra.market.bar_cache``); every other panel reads the store."""
+
+    def __init__(
+        self, candles: CandleRepository, version: HistoryVersion | None = None, clock: Clock | None = None
+    ) -> None:
         self._candles = candles
+        self._daily = None
+        if version is not None and clock is not None:
+            self._daily = DailyBarCache(self.series, candles, version, clock)
+
+    @property
+    def daily_cache(self) -> DailyBarCache | None:
+        return self._daily
 
     def series(self, symbol: str, tf: str, bars: int, end_ms: int) -> list[Candle]:
         """The newest ``bars`` stored candles of ``symbol`` starting at or before ``end_ms``, oldest first;
         demo-feed bars are not market data and never enter a scan."""
         return [c for c in self._candles.latest(symbol, tf, end_ms, bars) if not c.is_demo]
+
+    def bars(self, symbols: Sequence[str], tf: str, bars: int, end_ms: int) -> dict[str, Bars]:
+        if tf == "1d" and self._daily is not None and self._daily.serves(end_ms):
+            return self._daily.daily(symbols, bars, end_ms)
+        return fetch_all(self.series, symbols, tf, bars, end_ms)
 
     def load(
         self,
@@ -45,65 +64,55 @@ class HistoryLoader:
         """A panel with a frame for ``base`` and every other timeframe in ``needs`` (bars per timeframe)."""
         frames: dict[str, Frame] = {}
         coverage = Coverage()
+        wanted = uni.symbols + ((uni.benchmark,) if with_benchmark and uni.benchmark else ())
         for tf in sorted(set(needs) | {base}, key=lambda t: TIMEFRAMES_MS[t]):
             bars = max(int(needs.get(tf, 0)), MIN_BARS)
-            rows = {sym: self.series(sym, tf, bars, end_ms) for sym in uni.symbols}
-            bench = None
-            if with_benchmark and uni.benchmark:
-                bench = self.series(uni.benchmark, tf, bars, end_ms)
+            rows = self.bars(tuple(dict.fromkeys(wanted)), tf, bars, end_ms)
+            bench = rows.get(uni.benchmark) if with_benchmark and uni.benchmark else None
             frames[tf] = _frame(tf, uni.symbols, rows, bars, bench)
             if tf == base:
-                coverage = _coverage(frames[tf], rows, bars)
+                coverage = _coverage(frames[tf], {s: rows[s] for s in uni.symbols}, bars)
         return Panel(uni.symbols, frames, base, coverage)
 
 
-def _coverage(frame: Frame, rows: Mapping[str, list[Candle]], bars: int) -> Coverage:
+def _coverage(frame: Frame, rows: Mapping[str, Bars], bars: int) -> Coverage:
     last = int(frame.index_ms[-1]) if frame.index_ms.size else None
     return Coverage(
         as_of_ms=last,
-        no_data=tuple(s for s, cs in rows.items() if not cs),
-        short={s: len(cs) for s, cs in rows.items() if 0 < len(cs) < bars},
+        no_data=tuple(s for s, b in rows.items() if not len(b)),
+        short={s: len(b) for s, b in rows.items() if 0 < len(b) < bars},
         stale={
-            s: cs[-1].start_ms for s, cs in rows.items() if cs and last is not None and cs[-1].start_ms < last
+            s: int(b.start_ms[-1])
+            for s, b in rows.items()
+            if len(b) and last is not None and int(b.start_ms[-1]) < last
         },
     )
 
 
 def _frame(
-    tf: str, symbols: tuple[str, ...], rows: Mapping[str, list[Candle]], bars: int, bench: list[Candle] | None
+    tf: str, symbols: tuple[str, ...], rows: Mapping[str, Bars], bars: int, bench: Bars | None
 ) -> Frame:
-    index = sorted({c.start_ms for cs in rows.values() for c in cs})[-bars:]
-    pos = {t: i for i, t in enumerate(index)}
-    shape = (len(index), len(symbols))
-    arrays = {k: np.full(shape, np.nan, order="F") for k in ("open", "high", "low", "close", "volume")}
-    for j, sym in enumerate(symbols):
-        for c in rows[sym]:
-            i = pos.get(c.start_ms)
-            if i is None:
-                continue
-            arrays["open"][i, j] = c.open_paise / 100
-            arrays["high"][i, j] = c.high_paise / 100
-            arrays["low"][i, j] = c.low_paise / 100
-            arrays["close"][i, j] = c.close_paise / 100
-            arrays["volume"][i, j] = c.volume
+    """(T, N) arrays on the union of the symbols' bar times (the newest ``bars`` of them), NaN where a symbol
+    has no bar; all symbols placed in one scatter."""
+    series = [rows[s] for s in symbols]
+    starts = np.concatenate([b.start_ms for b in series]) if series else np.empty(0, dtype=np.int64)
+    index = np.unique(starts)[-bars:]
+    arrays = np.full((5, index.size, len(symbols)), np.nan)
+    if index.size and starts.size:
+        cols = np.repeat(np.arange(len(symbols)), [len(b) for b in series])
+        values = np.vstack([b.ohlcv for b in series])
+        pos = np.searchsorted(index, starts)
+        keep = (pos < index.size) & (index[np.minimum(pos, index.size - 1)] == starts)
+        arrays[:, pos[keep], cols[keep]] = values[keep].T
     bench_close = None
     if bench is not None:
-        bench_close = np.full(len(index), np.nan)
-        for c in bench:
-            i = pos.get(c.start_ms)
-            if i is not None:
-                bench_close[i] = c.close_paise / 100
-    return Frame(
-        tf,
-        np.asarray(index, dtype=np.int64),
-        arrays["open"],
-        arrays["high"],
-        arrays["low"],
-        arrays["close"],
-        arrays["volume"],
-        None,
-        bench_close,
-    )
+        bench_close = np.full(index.size, np.nan)
+        if index.size and len(bench):
+            pos = np.searchsorted(index, bench.start_ms)
+            keep = (pos < index.size) & (index[np.minimum(pos, index.size - 1)] == bench.start_ms)
+            bench_close[pos[keep]] = bench.ohlcv[keep, 3]
+    o, h, lo, c, v = (np.asfortranarray(a) for a in arrays)
+    return Frame(tf, index.astype(np.int64), o, h, lo, c, v, None, bench_close)
 
 
 def uses_benchmark(function_names: Iterable[str]) -> bool:
