@@ -5,7 +5,7 @@ even when the same schedule is delivered twice; the API lists the signals to the
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -16,12 +16,15 @@ from mantra.settings import Settings
 from mantra.store.models import OutboxItem
 from mantra.store.repositories import DynamoUserRepository
 from nse_files import daily_panel
+from timebase import SESSION_DAY
 
 from frontend_api.app import create_app
 from functions.scheduled_scan.handler import lambda_handler
 
 REPO = Path(__file__).resolve().parents[2]
-AT = datetime(2026, 11, 23, 10, 5, tzinfo=IST)  # Monday, in the session; due: 1m and 5m
+# a trading Monday after the suite's moment, in the session (due: 1m and 5m): outbox rows expire 7 days after
+# they are written, and DynamoDB Local sweeps expired rows, so a fixed past date loses them as the calendar moves
+AT = datetime.combine(SESSION_DAY, time(10, 5), tzinfo=IST)
 
 
 class _Context:
