@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -18,6 +18,7 @@ from mantra.domain import (
     Notification,
     Quote,
 )
+from mantra.market.adjustments import Factor
 from mantra.money import to_paise, to_rupees
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -110,9 +111,28 @@ class CandleOut(BaseModel):
         )
 
 
+class ActionOut(BaseModel):
+    """A corporate action the bars were adjusted for."""
+
+    ex_date: date = Field(examples=["2025-12-19"])
+    purpose: str = Field(examples=["BONUS 1:1"], description="as the exchange wrote it")
+    factor: str = Field(
+        examples=["2"], description="the share count was multiplied by this (exact: an integer or a/b)"
+    )
+    source: str = Field(examples=["bc16122025.csv"], description="the file the action was read from")
+
+    @classmethod
+    def of(cls, f: Factor) -> ActionOut:
+        return cls(ex_date=f.ex_date, purpose=f.purpose, factor=str(f.ratio), source=f.source)
+
+
 class CandlesOut(BaseModel):
     symbol: str
     timeframe: str
+    adjusted: bool = Field(
+        description="prices before each action's ex-date divided by its factor, volumes multiplied"
+    )
+    actions: list[ActionOut] = Field(description="the actions applied (adjusted bars only)")
     candles: list[CandleOut]
 
 

@@ -22,7 +22,7 @@ from mantra.market.universes import catalog
 from pydantic import BaseModel, Field
 
 from frontend_api.deps import CurrentUser, Services
-from frontend_api.schemas import CandleOut, CandlesOut, InstrumentOut, QuoteOut
+from frontend_api.schemas import ActionOut, CandleOut, CandlesOut, InstrumentOut, QuoteOut
 
 QUOTE_TTL_S = 0.25
 OPEN_CANDLES_TTL_S = 1.0
@@ -129,6 +129,14 @@ def candles(
     limit: Annotated[
         int, Query(ge=1, le=5000, description="at most this many bars: the newest of the window")
     ] = 1000,
+    adjusted: Annotated[
+        bool | None,
+        Query(
+            description="prices and volumes adjusted for splits, bonuses and rights with an ex-date up to `to`"
+            " (default: true for 1d bars, false for intraday); false: as traded",
+            examples=[True],
+        ),
+    ] = None,
 ) -> CandlesOut:
     if tf not in TIMEFRAMES_MS:
         raise Invalid(f"tf: unknown timeframe {tf!r}; use one of {', '.join(TIMEFRAMES_MS)}")
@@ -140,18 +148,27 @@ def candles(
     if start > end:
         raise Invalid("from: must be before to")
     wanted = symbol.upper()
+    adjust = tf == "1d" if adjusted is None else adjusted
+    repo = services.adjusted_candles if adjust else services.candles
     # whole seconds: requests within a second share an entry
     start_ms, end_ms = int(start.timestamp()) * 1000, int(end.timestamp()) * 1000 + 999
     forming = bucket_start_ms(int(now.timestamp() * 1000), tf)
     ttl = CLOSED_CANDLES_TTL_S if end_ms < forming else OPEN_CANDLES_TTL_S
-    cache: TTLCache[list[Candle]] = _cache(_candle_caches, services.candles, CLOSED_CANDLES_TTL_S)
+    cache: TTLCache[list[Candle]] = _cache(_candle_caches, repo, CLOSED_CANDLES_TTL_S)
     rows = cache.get_or_load(
         (wanted, tf, start_ms, end_ms, limit),
         # the newest ``limit`` bars of the window: a chart wants what happened last
-        lambda: [c for c in services.candles.latest(wanted, tf, end_ms, limit) if c.start_ms >= start_ms],
+        lambda: [c for c in repo.latest(wanted, tf, end_ms, limit) if c.start_ms >= start_ms],
         ttl_s=ttl,
     )
-    return CandlesOut(symbol=wanted, timeframe=tf, candles=[CandleOut.of(c) for c in rows or []])
+    actions = services.adjusted_candles.actions(wanted, end_ms) if adjust else []
+    return CandlesOut(
+        symbol=wanted,
+        timeframe=tf,
+        adjusted=adjust,
+        actions=[ActionOut.of(f) for f in actions],
+        candles=[CandleOut.of(c) for c in rows or []],
+    )
 
 
 class UniverseOut(BaseModel):

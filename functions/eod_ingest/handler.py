@@ -13,6 +13,7 @@ from mantra.market.eod import EodLoader
 from mantra.market.eod_ingest import EodIngest, report_source
 from mantra.observability import powertools
 from mantra.settings import get_settings
+from mantra.store.corporate_action_repository import DynamoCorporateActions
 from mantra.store.history_repository import DynamoHistoryLoads
 
 from events.scheduled import ScheduledInvocation
@@ -31,7 +32,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return {"skipped": "no session", "date": day.isoformat()}
     settings = get_settings()
     container = get_container(settings)
-    ingest = EodIngest(EodLoader(container.candles), report_source(settings.eod_source), DynamoHistoryLoads())
+    loader = EodLoader(container.candles, factors=DynamoCorporateActions())
+    ingest = EodIngest(loader, report_source(settings.eod_source), DynamoHistoryLoads())
     result = ingest.run(day, container.clock.now_ms())
     for load in result.loaded:
         for problem in load.problems[:50]:

@@ -12,6 +12,7 @@ import pytest
 from mantra.clock import IST
 from mantra.market.eod import session_start_ms
 from mantra.settings import Settings, get_settings
+from mantra.store.corporate_action_repository import DynamoCorporateActions
 from mantra.store.history_models import HistoryLoadItem
 from mantra.store.repositories import DynamoCandleRepository
 from nse_files import daily_panel, nse_data_dir
@@ -20,6 +21,9 @@ from functions.eod_ingest.handler import lambda_handler
 
 DAY = date(2025, 3, 28)
 FILE = f"sec_bhavdata_full_{DAY:%d%m%Y}.csv"
+BC = (
+    f"bc{DAY:%d%m%Y}.csv"  # the session's corporate-actions file: a real one's content, served under its name
+)
 
 
 class _Context:
@@ -32,7 +36,10 @@ class _Context:
 @pytest.fixture
 def archive(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """A loopback server laid out like the exchange's archive (full bhavcopies under /products/content)."""
-    served = {f"/products/content/{FILE}": (nse_data_dir() / "equity" / FILE).read_bytes()}
+    served = {
+        f"/products/content/{FILE}": (nse_data_dir() / "equity" / FILE).read_bytes(),
+        f"/products/content/{BC}": (nse_data_dir() / "corporate_actions" / "bc16122025.csv").read_bytes(),
+    }
     hits: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -62,8 +69,15 @@ def test_the_schedule_loads_the_session_once_from_the_archive(platform: Settings
     event = {"schedule": "eod-evening", "scheduled_time": evening.isoformat()}
     # the demo seed stored only the demo names for this day; the whole market is what the report adds
     first = lambda_handler(event, _Context())  # type: ignore[arg-type]
-    assert first["loaded"] == [FILE] and first["candles"] > 2_000 and first["missing"] == []
-    assert archive[:2] == [f"/content/cm/{FILE}", f"/products/content/{FILE}"]
+    assert first["loaded"] == [FILE, BC] and first["candles"] > 2_000 and first["missing"] == []
+    assert archive == [
+        f"/content/cm/{FILE}",
+        f"/products/content/{FILE}",
+        f"/content/cm/{BC}",
+        f"/products/content/{BC}",
+    ]
+    bonus = [f for f in DynamoCorporateActions().all() if f.symbol == "LALPATHLAB"]
+    assert [(f.ex_date, f.ratio) for f in bonus] == [(date(2025, 12, 19), 2)]  # BONUS 1:1, as data
     candles = DynamoCandleRepository()
     t = next(i for i, d in enumerate(daily_panel(["ABB"]).days) if d == DAY)
     abb = candles.get_many([("ABB", "1d", session_start_ms(DAY))])[("ABB", "1d", session_start_ms(DAY))]
@@ -72,8 +86,8 @@ def test_the_schedule_loads_the_session_once_from_the_archive(platform: Settings
     assert record.candles == first["candles"]
 
     second = lambda_handler(event, _Context())  # type: ignore[arg-type]
-    assert second["already_loaded"] == [FILE] and second["candles"] == 0
-    assert len(archive) == 2  # the retry did not even download it again
+    assert second["already_loaded"] == [FILE, BC] and second["candles"] == 0
+    assert len(archive) == 4  # the retry did not even download them again
 
     saturday = lambda_handler({**event, "scheduled_time": "2025-03-29T19:30:00+05:30"}, _Context())  # type: ignore[arg-type]
     assert saturday == {"skipped": "no session", "date": "2025-03-29"}

@@ -192,7 +192,16 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             ),
         ),
         access=Access(
-            tables_read=("instruments", "quotes", "candles", "scanners", "alerts"),
+            # history_loads: the history version the daily-bar cache and the factor book follow
+            tables_read=(
+                "instruments",
+                "quotes",
+                "candles",
+                "corporate_actions",
+                "history_loads",
+                "scanners",
+                "alerts",
+            ),
             tables_write=("signals", "outbox", "scanners", "scan_signals", "alerts"),
         ),
         timeout_s=120,
@@ -222,7 +231,10 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                 description="19:30 IST, Monday to Friday, after the exchange publishes the day's bhavcopy",
             ),
         ),
-        access=Access(tables_read=("history_loads",), tables_write=("candles", "history_loads")),
+        access=Access(
+            tables_read=("history_loads", "candles"),  # candles: a rights factor's cum-rights close
+            tables_write=("candles", "history_loads", "corporate_actions"),
+        ),
         memory_mb=1024,
         timeout_s=300,
     ),
@@ -242,7 +254,10 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                 detail_types=("backtest.requested",), queue="backtests", batch_size=1, max_receive_count=4
             ),
         ),
-        access=Access(tables_read=("backtest_jobs", "candles"), tables_write=("backtest_jobs",)),
+        access=Access(
+            tables_read=("backtest_jobs", "candles", "corporate_actions", "history_loads"),
+            tables_write=("backtest_jobs",),
+        ),
         memory_mb=2048,
         timeout_s=300,
     ),
@@ -287,6 +302,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                 "instruments",
                 "quotes",
                 "candles",
+                "corporate_actions",
+                "history_loads",
                 "alerts",
                 "notifications",
                 "users",

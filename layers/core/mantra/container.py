@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from mantra.billing.notices import BillingNotices
     from mantra.billing.service import BillingService
     from mantra.billing.webhook import StripeWebhookService
+    from mantra.market.adjustments import AdjustedCandles
     from mantra.market.option_chain import OptionChainService
     from mantra.store.billing_repository import DynamoBillingRepository
 
@@ -60,6 +61,18 @@ class Container:
     @cached_property
     def candles(self) -> repositories.DynamoCandleRepository:
         return repositories.DynamoCandleRepository()
+
+    @cached_property
+    def adjusted_candles(self) -> AdjustedCandles:
+        """Candles adjusted on read for splits, bonuses and rights: what scans, backtests and daily charts
+        read (the store keeps bars as traded)."""
+        from mantra.market.adjustments import AdjustedCandles, FactorBook
+        from mantra.store.corporate_action_repository import DynamoCorporateActions
+        from mantra.store.history_repository import DynamoHistoryLoads
+
+        return AdjustedCandles(
+            self.candles, FactorBook(DynamoCorporateActions(), DynamoHistoryLoads()), self.clock
+        )
 
     @cached_property
     def alerts(self) -> repositories.DynamoAlertRepository:
@@ -168,7 +181,7 @@ class Container:
             DynamoScanSignalRepository(),
             self.plans,
             self.outbox,
-            HistoryLoader(self.candles, DynamoHistoryLoads(), self.clock),
+            HistoryLoader(self.adjusted_candles, DynamoHistoryLoads(), self.clock),
             self.clock,
         )
 
@@ -178,7 +191,9 @@ class Container:
         from mantra.backtests.service import BacktestJobs
         from mantra.store.backtest_repository import DynamoBacktestJobRepository
 
-        return BacktestJobs(DynamoBacktestJobRepository(), self.plans, StoredBars(self.candles), self.clock)
+        return BacktestJobs(
+            DynamoBacktestJobRepository(), self.plans, StoredBars(self.adjusted_candles), self.clock
+        )
 
     @cached_property
     def webhook_deliverer(self) -> WebhookDeliverer:

@@ -155,3 +155,31 @@ def legacy_cm_csv(rows: list[RawRow]) -> str:
 
 def legacy_cm_name(rows: list[RawRow]) -> str:
     return f"cm{session_of(rows).strftime('%d%b%Y').upper()}bhav.csv"
+
+
+# the download's header line as published
+HISTORY_HEADER = '"SYMBOL","COMPANY NAME","SERIES","PURPOSE","FACE VALUE","EX-DATE","RECORD DATE","BC START DATE","BC END DATE"\n'
+# (symbol, company, purpose, face value, ex-date): the ex-dates are the days the samples' closes drop
+REAL_ACTIONS = [
+    (
+        "SHRIRAMFIN",
+        "Shriram Finance Limited",
+        "FACE VALUE SPLIT (SUB-DIVISION) - FROM RS 10/- PER SHARE TO RS 2/- PER SHARE",
+        "2",
+        "10-Jan-2025",
+    ),
+    ("IGL", "Indraprastha Gas Limited", "BONUS 1:1", "2", "31-Jan-2025"),
+    ("KAMDHENU", "Kamdhenu Limited", "FVSPLT FRM RS 10 TO RE 1", "1", "08-Jan-2025"),
+    ("SENCO", "Senco Gold Limited", "FV SPLIT RS.10/- TO RS.5/-", "5", "31-Jan-2025"),
+    ("SIEMENS", "Siemens Limited", "DEMERGER", "2", "07-Apr-2025"),
+]
+
+
+def history_csv(rows: list[tuple[str, ...]]) -> bytes:
+    """The exchange's corporate-actions download: every field quoted, DD-Mon-YYYY dates, '-' for none."""
+    out = io.StringIO()
+    out.write(HISTORY_HEADER)
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    for symbol, company, purpose, face, ex in rows:
+        writer.writerow([symbol, company, "EQ", purpose, face, ex, ex, "-", "-"])
+    return out.getvalue().encode()

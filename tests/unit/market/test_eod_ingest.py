@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from mantra.market.eod import EodLoader, FileLoad, daily_candle, session_start_ms
-from mantra.market.eod_ingest import EodIngest, FolderSource, report_names, report_source
+from mantra.market.eod_ingest import EodIngest, FolderSource, actions_name, report_names, report_source
 from mantra.market.nse import parse_full_bhavcopy
 from nse_files import MemoryCandles, nse_data_dir
 
@@ -53,7 +53,7 @@ def test_a_session_is_loaded_once_from_a_folder_and_a_retry_changes_nothing(tmp_
 def test_a_report_not_yet_published_is_missing_and_not_recorded(tmp_path: Path) -> None:
     loads = Loads()
     result = EodIngest(EodLoader(MemoryCandles()), FolderSource(tmp_path), loads).run(DAY, 1)
-    assert result.missing == list(report_names(DAY)) and loads.items == {}
+    assert result.missing == [*report_names(DAY), actions_name(DAY)] and loads.items == {}
 
 
 def test_a_broken_report_is_not_recorded_so_the_fixed_one_loads_next_time(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ split, Siemens' demerger (no ratio in the text: reported, never guessed).
 from __future__ import annotations
 
 import csv
-import io
 from collections import defaultdict
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -31,35 +30,8 @@ from mantra.market.nse import (
     parse_report,
     unique_actions,
 )
-from nse_builders import equity_files
+from nse_builders import REAL_ACTIONS, equity_files, history_csv
 from nse_files import nse_data_dir
-
-# the download's header line as published
-HISTORY_HEADER = '"SYMBOL","COMPANY NAME","SERIES","PURPOSE","FACE VALUE","EX-DATE","RECORD DATE","BC START DATE","BC END DATE"\n'
-# (symbol, company, purpose, face value, ex-date): the ex-dates are the days the samples' closes drop
-REAL_ACTIONS = [
-    (
-        "SHRIRAMFIN",
-        "Shriram Finance Limited",
-        "FACE VALUE SPLIT (SUB-DIVISION) - FROM RS 10/- PER SHARE TO RS 2/- PER SHARE",
-        "2",
-        "10-Jan-2025",
-    ),
-    ("IGL", "Indraprastha Gas Limited", "BONUS 1:1", "2", "31-Jan-2025"),
-    ("KAMDHENU", "Kamdhenu Limited", "FVSPLT FRM RS 10 TO RE 1", "1", "08-Jan-2025"),
-    ("SENCO", "Senco Gold Limited", "FV SPLIT RS.10/- TO RS.5/-", "5", "31-Jan-2025"),
-    ("SIEMENS", "Siemens Limited", "DEMERGER", "2", "07-Apr-2025"),
-]
-
-
-def history_csv(rows: list[tuple[str, ...]]) -> bytes:
-    """The exchange's corporate-actions download: every field quoted, DD-Mon-YYYY dates, '-' for none."""
-    out = io.StringIO()
-    out.write(HISTORY_HEADER)
-    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
-    for symbol, company, purpose, face, ex in rows:
-        writer.writerow([symbol, company, "EQ", purpose, face, ex, ex, "-", "-"])
-    return out.getvalue().encode()
 
 
 def bc_files() -> list[Path]:

@@ -35,6 +35,7 @@ def load(
     from mantra.cli.store import candle_store
     from mantra.clock import SystemClock
     from mantra.market.eod import EodLoader, FileLoad, report_files
+    from mantra.store.corporate_action_repository import DynamoCorporateActions
     from mantra.store.history_repository import DynamoHistoryLoads
 
     candles = candle_store()
@@ -55,7 +56,8 @@ def load(
             bar.update(task, advance=1, name=Path(one.path).name)
 
         loads = None if force else DynamoHistoryLoads()
-        report = EodLoader(candles, loads=loads).load(files, step, SystemClock().now_ms())
+        loader = EodLoader(candles, loads=loads, factors=DynamoCorporateActions())
+        report = loader.load(files, step, SystemClock().now_ms())
     sessions = sorted({d for f in report.files for d in f.sessions})
     span = f" ({sessions[0].isoformat()} to {sessions[-1].isoformat()})" if sessions else ""
     done = [f for f in report.files if f.already_loaded]
@@ -64,15 +66,20 @@ def load(
         f" {len(report.files)} files, {len(sessions)} sessions{span}"
         + (f"; {len(done)} files were loaded before (--force loads them again)" if done else "")
     )
+    factors = sum(f.factors for f in report.files)
+    if factors:
+        console.print(
+            f"stored {factors:,} corporate-action factors (daily bars are adjusted for them on read)"
+        )
     skipped = [f for f in report.files if f.skipped_rows]
     for f in skipped:
         console.print(
             f"[yellow]recognised, not stored yet:[/] {escape(f.path)} ({f.kind}, {f.skipped_rows} rows)"
         )
     for p in report.problems[:20]:
-        console.print(f"[yellow]skipped row:[/] {escape(str(p))}")
+        console.print(f"[yellow]problem:[/] {escape(str(p))}")
     if len(report.problems) > 20:
-        console.print(f"[yellow]... and {len(report.problems) - 20} more skipped rows[/]")
+        console.print(f"[yellow]... and {len(report.problems) - 20} more problems[/]")
     for f in report.failed:
         console.print(f"[bold red]not loaded:[/] {escape(f.error or f.path)}")
     if report.failed:
@@ -91,6 +98,8 @@ def status(
     from mantra.backtests.bars import StoredBars
     from mantra.cli.store import candle_store
     from mantra.clock import SystemClock, ist_from_ms
+    from mantra.market.adjustments import exchange_symbol
+    from mantra.store.corporate_action_repository import DynamoCorporateActions
 
     candles = candle_store()
     wanted = symbol.strip().upper()
@@ -117,4 +126,13 @@ def status(
             " ..." if len(held.missing) > 12 else ""
         )
         table.add_row("missing sessions", f"{len(held.missing)}" + (f": {shown}" if held.missing else ""))
+    actions = sorted(
+        (f for f in DynamoCorporateActions().all() if f.symbol == exchange_symbol(wanted)),
+        key=lambda f: f.ex_date,
+    )
+    table.add_row(
+        "corporate actions (adjusted on read)",
+        "; ".join(f"{f.ex_date.isoformat()} {f.purpose} (x{float(f.ratio):g})" for f in actions)
+        or "none stored",
+    )
     console.print(table)

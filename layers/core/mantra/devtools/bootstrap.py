@@ -209,5 +209,9 @@ def seed_history(settings: Settings) -> int:
     if folder is None or not (folder / "equity").is_dir():
         return 0
     symbols = frozenset(universe("demo").symbols) | frozenset(universe("nifty50").symbols)
-    report = EodLoader(DynamoCandleRepository(), symbols).load([folder / "equity"])
+    from mantra.store.corporate_action_repository import DynamoCorporateActions
+
+    loader = EodLoader(DynamoCandleRepository(), symbols, factors=DynamoCorporateActions())
+    actions = [folder / "corporate_actions"] if (folder / "corporate_actions").is_dir() else []
+    report = loader.load([folder / "equity", *actions])
     return report.candles

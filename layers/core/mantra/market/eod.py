@@ -7,6 +7,10 @@ so loading a file twice writes the same items again and changes nothing. A row t
 reported with its file, line and column; the rest of the day is kept. F&O reports and corporate-action files
 are recognised and counted; storing them is left to their own loaders (reported as skipped, never dropped
 silently).
+
+A corporate-actions file (the daily bc file, the exchange's history download) becomes factors kept as data
+(``mantra.market.adjustments``) when the loader is given a ``FactorStore``; an action whose factor cannot be
+computed is reported as a problem naming its file and line, never guessed.
 """
 
 from __future__ import annotations
@@ -21,13 +25,17 @@ from typing import Protocol
 
 from mantra.clock import IST
 from mantra.domain import Candle
+from mantra.market.adjustments import FactorStore, Unapplied, factors_of
+from mantra.market.calendar import default_calendar
 from mantra.market.nse import DailyBar, ParseProblem, ReportError, ReportKind, parse_report
+from mantra.market.nse.corporate_actions import CorporateAction
 from mantra.market.nse.reports import AnyResult
 from mantra.market.timeframes import bucket_start_ms
 from mantra.ports import CandleRepository
 
 EOD_SOURCE = "nse_eod"
 CM_KINDS = frozenset({ReportKind.FULL_BHAVCOPY, ReportKind.UDIFF_CM, ReportKind.LEGACY_CM})
+ACTION_KINDS = frozenset({ReportKind.CORPORATE_ACTIONS_BC, ReportKind.CORPORATE_ACTIONS_HISTORY})
 WRITE_BATCH = 500
 
 
@@ -71,6 +79,7 @@ class FileLoad:
     problems: tuple[ParseProblem, ...] = ()
     error: str | None = None
     already_loaded: bool = False  # the same content was loaded before: nothing to do
+    factors: int = 0  # corporate-action factors stored
 
 
 @dataclass
@@ -118,10 +127,13 @@ class EodLoader:
         symbols: frozenset[str] | None = None,
         loads: HistoryLoads | None = None,
         writers: int = 4,
+        factors: FactorStore | None = None,
     ) -> None:
         """``symbols``: keep only these candle symbols (the demo seed's universe); None keeps every one.
-        ``loads``: skip files whose content was loaded before, and record the ones loaded now."""
+        ``loads``: skip files whose content was loaded before, and record the ones loaded now.
+        ``factors``: store corporate-action files' factors there (without it they are counted, not stored)."""
         self._candles, self._symbols, self._loads, self._writers = candles, symbols, loads, writers
+        self._factors = factors
 
     def load_file(self, path: Path, now_ms: int = 0) -> FileLoad:
         try:
@@ -131,22 +143,54 @@ class EodLoader:
         digest = hashlib.sha256(data).hexdigest()
         if self._loads is not None and self._loads.recorded(FILE_SOURCE, digest):
             return FileLoad(str(path), None, already_loaded=True)
-        one = self._parse_and_store(data, path.name, str(path))
-        if self._loads is not None and one.error is None and one.kind in CM_KINDS:
+        one = self._parse_and_store(data, path.name, str(path), now_ms)
+        if self._loads is not None and one.error is None and one.kind in self._stored_kinds:
             # only what was stored: an F&O or corporate-action file is loaded again once it has a loader
             self._loads.record(FILE_SOURCE, digest, one, now_ms)
         return one
 
-    def load_bytes(self, data: bytes, name: str) -> FileLoad:
-        """A report fetched rather than read from disk (the daily ingest)."""
-        return self._parse_and_store(data, name, name)
+    @property
+    def _stored_kinds(self) -> frozenset[ReportKind]:
+        return CM_KINDS | ACTION_KINDS if self._factors is not None else CM_KINDS
 
-    def _parse_and_store(self, data: bytes, name: str, path: str) -> FileLoad:
+    def load_bytes(self, data: bytes, name: str, now_ms: int = 0) -> FileLoad:
+        """A report fetched rather than read from disk (the daily ingest)."""
+        return self._parse_and_store(data, name, name, now_ms)
+
+    def _parse_and_store(self, data: bytes, name: str, path: str, now_ms: int = 0) -> FileLoad:
         try:
             result = parse_report(data, name)
         except (ReportError, UnicodeDecodeError) as exc:
             return FileLoad(path, None, error=str(exc))
+        if result.kind in ACTION_KINDS and self._factors is not None:
+            actions: list[CorporateAction] = result.rows  # type: ignore[assignment]
+            return self._store_factors(path, result.kind, actions, result.problems, now_ms)
         return self._store(path, result)
+
+    def _store_factors(
+        self,
+        path: str,
+        kind: ReportKind,
+        actions: list[CorporateAction],
+        problems: list[ParseProblem],
+        now_ms: int,
+    ) -> FileLoad:
+        assert self._factors is not None
+        factors, unapplied = factors_of(actions, self._cum_close)
+        stored = self._factors.put_many(factors, now_ms)
+        return FileLoad(
+            path,
+            kind.value,
+            factors=stored,
+            problems=(*problems, *(_unapplied_problem(u) for u in unapplied)),
+        )
+
+    def _cum_close(self, symbol: str, ex_date: date) -> int | None:
+        """The stored close of the EQ session before ``ex_date`` (a rights factor's cum-rights price)."""
+        before = default_calendar().previous_trading_day(ex_date)
+        key = (symbol, "1d", session_start_ms(before))
+        found = self._candles.get_many([key]).get(key)
+        return None if found is None or found.is_demo else found.close_paise
 
     def _store(self, path: str, result: AnyResult) -> FileLoad:
         if result.kind not in CM_KINDS:
@@ -154,9 +198,8 @@ class EodLoader:
                 path, result.kind.value, skipped_rows=len(result.rows), problems=tuple(result.problems)
             )
         rows: list[DailyBar] = result.rows  # type: ignore[assignment]
-        candles = [daily_candle(b) for b in rows]
-        if self._symbols is not None:
-            candles = [c for c in candles if c.symbol in self._symbols]
+        keep = self._symbols
+        candles = [daily_candle(b) for b in rows if keep is None or candle_symbol(b.symbol, b.series) in keep]
         # DynamoDB takes 25 items a request: several writers keep it busy while one waits for its answer
         with ThreadPoolExecutor(self._writers) as pool:
             list(pool.map(self._candles.put_many, _chunks(candles, WRITE_BATCH)))
@@ -173,6 +216,11 @@ class EodLoader:
             if progress is not None:
                 progress(one)
         return report
+
+
+def _unapplied_problem(u: Unapplied) -> ParseProblem:
+    a = u.action
+    return ParseProblem(a.source, a.line, "PURPOSE", f"not applied: {u.reason}", a.purpose.text, a.symbol)
 
 
 def _chunks(items: list[Candle], size: int) -> Iterator[list[Candle]]:

@@ -31,6 +31,11 @@ def report_names(day: date) -> tuple[str, ...]:
     )
 
 
+def actions_name(day: date) -> str:
+    """The session's corporate-actions file (from the daily PR report)."""
+    return f"bc{day:%d%m%Y}.csv"
+
+
 class ReportSource(Protocol):
     def fetch(self, name: str) -> bytes | None:
         """The report's bytes, or None when it is not (yet) published."""
@@ -93,23 +98,30 @@ class EodIngest:
         self._loader, self._source, self._loads = loader, source, loads
 
     def run(self, day: date, now_ms: int) -> IngestResult:
-        """Load the session's capital-market report (the first layout published), once."""
+        """Load the session's capital-market report (the first layout published) and its corporate-actions
+        file, each once."""
         result = IngestResult(day)
         for name in report_names(day):
-            key = f"{day.isoformat()}#{name}"
-            if self._loads.recorded(EOD_SOURCE, key):
-                result.already_loaded.append(name)
-                return result
-            data = self._source.fetch(name)
-            if data is None:
-                result.missing.append(name)
-                continue
-            one = self._loader.load_bytes(data, name)
-            if one.error is not None:
-                log.error("report %s not loaded: %s", name, one.error)
-                result.loaded.append(one)
-                return result  # not recorded: a fixed file is loaded by the next run
-            self._loads.record(EOD_SOURCE, key, one, now_ms)
-            result.loaded.append(one)
-            return result
+            if self._load_once(day, name, now_ms, result):
+                break  # the first layout published is the session's report, loaded or not
+        self._load_once(day, actions_name(day), now_ms, result)
         return result
+
+    def _load_once(self, day: date, name: str, now_ms: int, result: IngestResult) -> bool:
+        """False when the file is not published (yet); True when it was found (loaded now, before, or
+        refused: a refused file is not recorded, so the next run loads the fixed one)."""
+        key = f"{day.isoformat()}#{name}"
+        if self._loads.recorded(EOD_SOURCE, key):
+            result.already_loaded.append(name)
+            return True
+        data = self._source.fetch(name)
+        if data is None:
+            result.missing.append(name)
+            return False
+        one = self._loader.load_bytes(data, name, now_ms)
+        result.loaded.append(one)
+        if one.error is not None:
+            log.error("report %s not loaded: %s", name, one.error)
+            return True  # not recorded: a fixed file is loaded by the next run
+        self._loads.record(EOD_SOURCE, key, one, now_ms)
+        return True
