@@ -235,6 +235,31 @@ def test_banknifty_weeklies_begin_in_2016_and_an_expiry_never_lands_on_a_muhurat
     )
 
 
+def test_an_expiry_moved_off_a_monday_holiday_lands_on_the_saturday_session_before_it() -> None:
+    # Given a Monday expiry, a Monday holiday and a full Saturday session before it (as MIDCPNIFTY in Jan 2024)
+    cal = NseCalendar.from_data(
+        {
+            "holidays": [{"date": "2024-01-22", "name": "Special holiday"}],
+            "special_sessions": [
+                {
+                    "date": "2024-01-20",
+                    "name": "Saturday",
+                    "kind": "weekend",
+                    "open": "09:15",
+                    "close": "15:30",
+                }
+            ],
+            "expiry_rules": {"MID": [{"kind": "weekly", "weekday": 0, "from": "2024-01-01", "to": None}]},
+        }
+    )
+    # Then that week's expiry is the Saturday
+    assert [e.date for e in cal.expiries("MID", date(2024, 1, 15), date(2024, 1, 29))] == [
+        date(2024, 1, 15),
+        date(2024, 1, 20),
+        date(2024, 1, 29),
+    ]
+
+
 # the data is checked as it is read
 
 
@@ -283,6 +308,8 @@ def test_a_muhurat_on_a_listed_holiday_and_a_saturday_session_load() -> None:
     )
     cal = NseCalendar.from_data(data)
     assert not cal.is_trading_day(date(2030, 10, 25)) and cal.special_session(date(2030, 10, 25)) is not None
+    with pytest.raises(ValueError, match=r"holidays\[0\] \(2030-10-25\): no name"):
+        NseCalendar.from_data({"holidays": [{"date": "2030-10-25", "name": " "}]})
     with pytest.raises(ValueError, match=r"holidays\[1\]: 2030-10-25 is listed twice"):
         NseCalendar.from_data(
             {"holidays": [{"date": "2030-10-25", "name": "a"}, {"date": "2030-10-25", "name": "b"}]}

@@ -4,7 +4,8 @@ Everything that changes over time is data (``mantra/data/nse_holidays.json``): t
 special sessions and the dated expiry rules (NSE moved NIFTY's weekly expiry from Thursday to Tuesday on 1 Sep
 2025, discontinued the BANKNIFTY/FINNIFTY weeklies in Nov 2024, ...), so past and future dates both come out
 right and a new year's holiday circular is a data change. An expiry that falls on a holiday moves to the previous
-trading day.
+trading day: never onto a Muhurat evening, but onto a weekend session (NSE moved MIDCPNIFTY's 22 Jan 2024 expiry
+to the full Saturday session of 20 Jan).
 
 Special sessions are of two kinds. A *weekend* session (the Budget-day Saturday, a DR-drill Saturday) is a trading
 day with its own windows. A *Muhurat* session is Diwali's one-hour evening: the day stays a holiday (or weekend)
@@ -136,6 +137,8 @@ class NseCalendar:
             d = _parse_date(h.get("date"), f"holidays[{i}].date")
             if d in holidays:
                 raise ValueError(f"holidays[{i}]: {d} is listed twice")
+            if not str(h.get("name") or "").strip():
+                raise ValueError(f"holidays[{i}] ({d}): no name")
             holidays[d] = str(h["name"])
         specials: dict[date, SpecialSession] = {}
         for i, raw in enumerate(data.get("special_sessions", [])):
@@ -217,12 +220,6 @@ class NseCalendar:
         return self.in_session(int(when.timestamp() * 1000))
 
     # expiries
-    def _previous_regular_day(self, d: date) -> date:
-        # an expiry moves back over holidays onto a normal weekday, never onto a weekend or Muhurat session
-        while not self._is_regular_day(d):
-            d -= timedelta(days=1)
-        return d
-
     def _rule(self, underlying: str, kind: ExpiryKind, d: date) -> ExpiryRule | None:
         return next((r for r in self.rules.get(underlying, ()) if r.kind is kind and r.covers(d)), None)
 
@@ -235,9 +232,7 @@ class NseCalendar:
                 continue
             scheduled = last - timedelta(days=(last.weekday() - rule.weekday) % 7)
             if rule.covers(scheduled):
-                return Expiry(
-                    underlying, self._previous_regular_day(scheduled), ExpiryKind.MONTHLY, scheduled
-                )
+                return Expiry(underlying, self.previous_trading_day(scheduled), ExpiryKind.MONTHLY, scheduled)
         return None
 
     def expiries(self, underlying: str, start: date, end: date) -> list[Expiry]:
@@ -258,7 +253,7 @@ class NseCalendar:
                 rule = self._rule(underlying, ExpiryKind.WEEKLY, scheduled)
                 if rule is None or rule.weekday != weekday:
                     continue
-                actual = self._previous_regular_day(scheduled)
+                actual = self.previous_trading_day(scheduled)
                 if not (start <= actual <= end) or actual in out:
                     continue
                 monthly = self.monthly_expiry(underlying, scheduled.year, scheduled.month)
