@@ -7,8 +7,10 @@ the test fails both on a new difference and on a listed one that no longer diffe
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from functools import cache
+from importlib import resources
 
 import exchange_calendars as xc
 import holidays
@@ -136,9 +138,6 @@ def test_2027_is_provisional_and_only_the_holidays_package_covers_it() -> None:
 
 
 def test_every_2027_holiday_is_marked_provisional_in_the_data() -> None:
-    import json
-    from importlib import resources
-
     raw = json.loads(resources.files("mantra.data").joinpath("nse_holidays.json").read_text())
     by_year = {y: [h for h in raw["holidays"] if h["date"].startswith(str(y))] for y in YEARS}
     assert all(h.get("provisional") for h in by_year[2027])
