@@ -42,10 +42,6 @@ Universe = Annotated[
 ]
 
 
-def _pct(bps: int | None) -> Decimal | None:
-    return None if bps is None else (Decimal(bps) / 100).quantize(Decimal("0.01"))
-
-
 class PresetOut(BaseModel):
     preset_id: str = Field(examples=["breakout_20d_volume"])
     name: str = Field(examples=["20-day breakout on volume"])
@@ -98,7 +94,7 @@ class HitOut(BaseModel):
         return cls(
             symbol=h.symbol,
             close=to_rupees(h.close_paise),
-            change_pct=_pct(h.change_bps),
+            change_pct=h.change_pct,
             volume=h.volume,
         )
 
@@ -227,7 +223,7 @@ class SignalOut(BaseModel):
             symbol=s.symbol,
             timeframe=s.timeframe,
             price=to_rupees(s.price_paise),
-            change_pct=_pct(s.change_bps),
+            change_pct=s.change_pct,
             detected=utc_from_ms(s.detected_ms),
             bar_time=utc_from_ms(s.bar_ms),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from mantra.clock import ManualClock
@@ -61,7 +62,8 @@ class Executor:
             simulated_symbols=(),
             elapsed_ms=1.0,
             hits=tuple(
-                Hit(symbol=s, close_paise=81_255, change_bps=10, volume=1, simulated=True) for s in self.hits
+                Hit(symbol=s, close_paise=81_255, change_pct=Decimal("0.1"), volume=1, simulated=True)
+                for s in self.hits
             ),
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 import numpy as np
 import pytest
@@ -43,8 +44,8 @@ def test_run_on_demand_answers_on_each_symbols_latest_real_session_with_its_real
     for h in run.hits:
         j = panel.symbols.index(h.symbol)
         assert h.close_paise == round(panel.close[-1, j] * 100)
-        want = (panel.close[-1, j] - panel.close[-2, j]) / panel.close[-2, j] * 10_000
-        assert h.change_bps is not None and abs(h.change_bps - want) <= 1
+        last, prev = (round(Decimal(str(panel.close[t, j])) * 100) for t in (-1, -2))
+        assert h.change_pct == Decimal(last - prev) * 100 / Decimal(prev)  # exact, unrounded
     assert (run.no_data, run.short_history, run.stale) == ((), {}, {})
 
 

@@ -138,7 +138,7 @@ def scan(
                 {
                     "symbol": h.symbol,
                     "close": str(to_rupees(h.close_paise)),
-                    "change_pct": None if h.change_bps is None else f"{h.change_bps / 100:.2f}",
+                    "change_pct": None if h.change_pct is None else str(h.change_pct),
                     "volume": h.volume,
                 }
                 for h in run.hits
@@ -159,8 +159,8 @@ def scan(
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     table.add_column("volume", justify="right")
     for i, h in enumerate(run.hits, 1):
-        change = "-" if h.change_bps is None else f"{h.change_bps / 100:+.2f}"
-        style = "green" if (h.change_bps or 0) > 0 else ("red" if (h.change_bps or 0) < 0 else None)
+        change = "-" if h.change_pct is None else f"{h.change_pct:+.2f}"  # rounded for display only
+        style = "green" if (h.change_pct or 0) > 0 else ("red" if (h.change_pct or 0) < 0 else None)
         table.add_row(
             str(i),
             h.symbol,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 
 from mantra.domain import Frozen
@@ -47,7 +48,7 @@ class Signal(Frozen):
     symbol: str
     timeframe: str
     price_paise: int
-    change_bps: int | None
+    change_pct: Decimal | None  # from the previous bar, %, unrounded
     detected_ms: int
     bar_ms: int
 
@@ -55,7 +56,7 @@ class Signal(Frozen):
 class Hit(Frozen):
     symbol: str
     close_paise: int
-    change_bps: int | None
+    change_pct: Decimal | None  # from the previous bar, %, unrounded
     volume: int
 
 

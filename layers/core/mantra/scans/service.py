@@ -55,14 +55,6 @@ def due_intervals(at_ms: int) -> tuple[Every, ...]:
     )
 
 
-def _bps(change_pct: object) -> int | None:
-    from decimal import Decimal
-
-    if change_pct is None:
-        return None
-    return int(Decimal(str(change_pct)) * 100)
-
-
 class ScanService:
     def __init__(
         self,
@@ -156,7 +148,7 @@ class ScanService:
             Hit(
                 symbol=m.symbol,
                 close_paise=m.close_paise,
-                change_bps=_bps(m.change_pct),
+                change_pct=m.change_pct,
                 volume=m.volume,
             )
             for m in outcome.matches[:limit]
@@ -312,7 +304,7 @@ class ScanService:
                         symbol=hit.symbol,
                         timeframe=s.timeframe,
                         price_paise=hit.close_paise,
-                        change_bps=hit.change_bps,
+                        change_pct=hit.change_pct,
                         detected_ms=at_ms,
                         bar_ms=run.bar_ms,
                     )
@@ -342,7 +334,7 @@ def signal_detail(s: Signal) -> dict[str, object]:
         "symbol": s.symbol,
         "timeframe": s.timeframe,
         "price": str(to_rupees(s.price_paise)),
-        "change_bps": s.change_bps,
+        "change_pct": None if s.change_pct is None else str(s.change_pct),
         "detected_ms": s.detected_ms,
         "bar_ms": s.bar_ms,
     }

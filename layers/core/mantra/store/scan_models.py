@@ -64,7 +64,8 @@ class ScanSignalItem(BaseModel):
     symbol = UnicodeAttribute()
     timeframe = UnicodeAttribute()
     price_paise = NumberAttribute()
-    change_bps = NumberAttribute(null=True)
+    change_bps = NumberAttribute(null=True)  # signals stored before change_pct: whole basis points
+    change_pct = UnicodeAttribute(null=True)  # Decimal text, unrounded
     detected_ms = NumberAttribute()
     bar_ms = NumberAttribute()
     expires_at = TTLAttribute()

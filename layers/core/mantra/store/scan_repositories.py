@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import builtins
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from pynamodb.exceptions import DeleteError, PutError
 
 from mantra.scans.models import Every, Scanner, Signal
 from mantra.store.scan_models import ScannerItem, ScanSignalItem
+
+
+def _change_pct(i: ScanSignalItem) -> Decimal | None:
+    if i.change_pct is not None:
+        return Decimal(i.change_pct)
+    return None if i.change_bps is None else Decimal(int(i.change_bps)) / 100  # stored before change_pct
 
 
 def _conditional_failed(exc: Exception) -> bool:
@@ -115,7 +122,7 @@ class DynamoScanSignalRepository:
             symbol=s.symbol,
             timeframe=s.timeframe,
             price_paise=s.price_paise,
-            change_bps=s.change_bps,
+            change_pct=None if s.change_pct is None else str(s.change_pct),
             detected_ms=s.detected_ms,
             bar_ms=s.bar_ms,
         )
@@ -143,7 +150,7 @@ class DynamoScanSignalRepository:
                     symbol=i.symbol,
                     timeframe=i.timeframe,
                     price_paise=int(i.price_paise),
-                    change_bps=None if i.change_bps is None else int(i.change_bps),
+                    change_pct=_change_pct(i),
                     detected_ms=int(i.detected_ms),
                     bar_ms=int(i.bar_ms),
                 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 import numpy as np
 
@@ -66,9 +66,8 @@ def run_compiled(compiled: Checked, panel: Panel) -> ScanOutcome:
         change = None
         if np.isfinite(p) and p > 0:
             prev_paise = round(float(p) * 100)
-            change = (Decimal(paise - prev_paise) * 100 / Decimal(prev_paise)).quantize(
-                Decimal("0.01"), rounding=ROUND_HALF_EVEN
-            )
+            # unrounded (28 significant digits): rounding is for display
+            change = Decimal(paise - prev_paise) * 100 / Decimal(prev_paise)
         vol = frame.volume[-1, j]
         out.append(
             Match(
