@@ -127,7 +127,15 @@ def main() -> None:
         bootstrap.provision(settings)
         tables.configure(settings)
         load = subprocess.run(
-            [sys.executable, "-m", "mantra.cli.main", "history", "load", str(folder)],
+            [
+                sys.executable,
+                "-m",
+                "mantra.cli.main",
+                "history",
+                "load",
+                str(folder),
+                str(folder.parent / "corporate_actions"),
+            ],
             env={**os.environ, "COLUMNS": "200"},
             capture_output=True,
             text=True,
@@ -135,6 +143,8 @@ def main() -> None:
         if load.returncode not in (0, 1):
             sys.exit(load.stdout + load.stderr)
 
+        from mantra.market.adjustments import AdjustedCandles, FactorBook
+        from mantra.store.corporate_action_repository import DynamoCorporateActions
         from mantra.store.history_repository import DynamoHistoryLoads
         from mantra.store.repositories import DynamoCandleRepository
 
@@ -144,7 +154,9 @@ def main() -> None:
             day += timedelta(days=1)
         now = int(datetime.combine(day, datetime.min.time().replace(hour=11), tzinfo=IST).timestamp() * 1000)
         clock = ManualClock(now)
-        candles = DynamoCandleRepository()
+        # what the container wires: reads adjusted for corporate actions on the way out
+        book = FactorBook(DynamoCorporateActions(), DynamoHistoryLoads())
+        candles = AdjustedCandles(DynamoCandleRepository(), book, clock)
         uni = Universe("nse_eq", tuple(symbols))
         compiled = compile_scan(EXPR, "1d")
 

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query
 from mantra.domain import Candle, Instrument, Quote
 from mantra.errors import Invalid, NotFound
 from mantra.market.cache import TTLCache
+from mantra.market.eod import candle_symbol
 from mantra.market.instrument_master import InstrumentCatalog, InstrumentQuery
 from mantra.market.timeframes import TIMEFRAMES_MS, bucket_start_ms
 from mantra.market.universes import catalog
@@ -129,6 +130,14 @@ def candles(
     limit: Annotated[
         int, Query(ge=1, le=5000, description="at most this many bars: the newest of the window")
     ] = 1000,
+    series: Annotated[
+        str,
+        Query(
+            description="the exchange's series of the symbol: EQ (the default, the bare symbol), BE, SM, ...",
+            examples=["EQ"],
+            pattern="^[A-Za-z0-9]{1,3}$",
+        ),
+    ] = "EQ",
     adjusted: Annotated[
         bool | None,
         Query(
@@ -147,7 +156,7 @@ def candles(
         raise Invalid("from/to: give a time zone, e.g. 2026-11-23T09:15:00+05:30")
     if start > end:
         raise Invalid("from: must be before to")
-    wanted = symbol.upper()
+    wanted = candle_symbol(symbol.upper(), series.upper())
     adjust = tf == "1d" if adjusted is None else adjusted
     repo = services.adjusted_candles if adjust else services.candles
     # whole seconds: requests within a second share an entry

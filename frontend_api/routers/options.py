@@ -20,8 +20,9 @@ def _r(paise: int | None) -> Decimal | None:
     return None if paise is None else to_rupees(paise)
 
 
-def _round(x: float | None, places: int) -> float | None:
-    return None if x is None else round(x, places)
+def _pct(x: float | None) -> float | None:
+    # a fraction as percent (or vol points), unrounded: rounding is for display
+    return None if x is None else x * 100
 
 
 class OptionLegOut(BaseModel):
@@ -57,12 +58,12 @@ class OptionLegOut(BaseModel):
             volume=leg.volume,
             oi=leg.oi,
             oi_change=leg.oi_change,
-            iv=None if leg.iv is None else round(leg.iv * 100, 2),
+            iv=_pct(leg.iv),
             iv_status=leg.iv_status,
-            delta=_round(leg.delta, 4),
-            gamma=_round(leg.gamma, 6),
-            theta=_round(leg.theta, 2),
-            vega=_round(leg.vega, 2),
+            delta=leg.delta,
+            gamma=leg.gamma,
+            theta=leg.theta,
+            vega=leg.vega,
         )
 
 
@@ -78,7 +79,7 @@ class StrikeOut(BaseModel):
             strike=to_rupees(row.strike_paise),
             call=OptionLegOut.of(row.call),
             put=OptionLegOut.of(row.put),
-            smile_iv=None if smile is None else round(smile * 100, 2),
+            smile_iv=_pct(smile),
         )
 
 
@@ -97,21 +98,18 @@ class ChainSummaryOut(BaseModel):
 
     @classmethod
     def of(cls, s: ChainSummary) -> ChainSummaryOut:
-        def pts(x: float | None) -> float | None:
-            return None if x is None else round(x * 100, 2)
-
         return cls(
             spot=_r(s.spot_paise),
             atm_strike=_r(s.atm_strike_paise),
-            pcr_oi=_round(s.pcr_oi, 3),
-            pcr_volume=_round(s.pcr_volume, 3),
+            pcr_oi=s.pcr_oi,
+            pcr_volume=s.pcr_volume,
             max_pain=_r(s.max_pain_paise),
-            atm_iv=pts(s.atm_iv),
-            iv_put_call_atm=pts(s.iv_put_call_atm),
-            rr25=pts(s.rr25),
-            bf25=pts(s.bf25),
-            days_to_expiry=round(s.years_to_expiry * 365, 4),
-            rate=round(s.rate * 100, 4),
+            atm_iv=_pct(s.atm_iv),
+            iv_put_call_atm=_pct(s.iv_put_call_atm),
+            rr25=_pct(s.rr25),
+            bf25=_pct(s.bf25),
+            days_to_expiry=s.years_to_expiry * 365,
+            rate=s.rate * 100,
         )
 
 

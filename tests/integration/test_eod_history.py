@@ -63,9 +63,28 @@ def test_history_load_stores_every_symbol_and_series_idempotently_and_reports_a_
         got = candles.latest(symbol, "1d", session_start_ms(_day(r[2])), 1)
         assert got and got[0].close_paise == round(float(r[8]) * 100) and got[0].source == EOD_SOURCE
     # another series is stored as the brokers name it
-    if be:
-        got = candles.latest(f"{be[0][0]}-BE", "1d", session_start_ms(_day(be[0][2])), 1)
-        assert got and got[0].close_paise == round(float(be[0][8]) * 100)
+    assert be, "a day of the real reports has BE rows"
+    got = candles.latest(f"{be[0][0]}-BE", "1d", session_start_ms(_day(be[0][2])), 1)
+    assert got and got[0].close_paise == round(float(be[0][8]) * 100)
+    # ... and the candles API addresses it as ?series=BE (the bare symbol is its EQ series)
+    container = get_container(platform)
+    pro = DynamoUserRepository().by_email("pro@demo.trademantra.in")[0]  # type: ignore[index]
+    client = TestClient(create_app(platform, container))
+    token = client.app.state.dev_issuer.issue(pro, container.clock.now_ms() // 1000)  # type: ignore[attr-defined]
+    day = _day(be[0][2]).isoformat()
+    window = {"tf": "1d", "from": f"{day}T00:00:00+05:30", "to": f"{day}T23:59:59+05:30"}
+    be_bar = client.get(
+        f"/api/candles/{be[0][0].lower()}",
+        headers={"Authorization": f"Bearer {token}"},
+        params={**window, "series": "be", "adjusted": "false"},
+    )
+    assert be_bar.status_code == 200, be_bar.text
+    assert be_bar.json()["symbol"] == f"{be[0][0]}-BE"
+    assert [c["close"] for c in be_bar.json()["candles"]] == [f"{float(be[0][8]):.2f}"]
+    bad = client.get(
+        "/api/candles/RELIANCE", headers={"Authorization": f"Bearer {token}"}, params={"series": "B E"}
+    )
+    assert bad.status_code == 422 and "series" in bad.text
 
     before = candles.range("RELIANCE", "1d", 0, 2**62, 1000)
     again = runner.invoke(app, ["history", "load", *map(str, files)])
