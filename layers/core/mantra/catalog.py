@@ -192,7 +192,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             ),
         ),
         access=Access(
-            tables_read=("instruments", "quotes", "candles", "scanners", "alerts"),
+            # eod_sessions: saved scanners on the fno / nse_eq universes
+            tables_read=("instruments", "quotes", "candles", "scanners", "alerts", "eod_sessions"),
             tables_write=("signals", "outbox", "scanners", "scan_signals", "alerts"),
         ),
         timeout_s=120,
@@ -214,7 +215,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         name="eod_ingest",
         handler="functions.eod_ingest.handler:lambda_handler",
-        description="Loads the session's end-of-day report from the exchange into 1d candles, once per report",
+        description="Loads the session's end-of-day reports from the exchange (1d candles, F&O contracts), once each",
         triggers=(
             ScheduleTrigger(
                 name="eod-evening",
@@ -222,7 +223,10 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                 description="19:30 IST, Monday to Friday, after the exchange publishes the day's bhavcopy",
             ),
         ),
-        access=Access(tables_read=("history_loads",), tables_write=("candles", "history_loads")),
+        access=Access(
+            tables_read=("history_loads",),
+            tables_write=("candles", "history_loads", "fo_contracts", "eod_sessions"),
+        ),
         memory_mb=1024,
         timeout_s=300,
     ),
@@ -301,6 +305,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                 *BILLING_TABLES,
                 "trades",
                 "strategy_deployments",
+                "fo_contracts",  # lot sizes and expiries, the fno universe
+                "eod_sessions",  # the fno and nse_eq universes
             ),
             # outbox: backtest submissions write their job and its event in one transaction
             tables_write=(

@@ -201,13 +201,22 @@ def seed(settings: Settings) -> dict[str, int]:
 
 
 def seed_history(settings: Settings) -> int:
-    """Real daily history for the demo's universes (demo and NIFTY 50) from the exchange's own reports.
+    """Real daily history for the demo's universes (demo and NIFTY 50) from the exchange's own reports, and
+    the newest F&O report there (lot sizes, expiries and the ``fno`` universe; one day is a second's writes).
 
     Nothing is generated: without the reports the store stays empty and scans say which symbols have no data.
     """
+    from mantra.store.fo_repository import DynamoEqHistory, DynamoFoStore
+
     folder = nse_reports_dir(settings)
     if folder is None or not (folder / "equity").is_dir():
         return 0
     symbols = frozenset(universe("demo").symbols) | frozenset(universe("nifty50").symbols)
-    report = EodLoader(DynamoCandleRepository(), symbols).load([folder / "equity"])
+    now = SystemClock().now_ms()
+    loader = EodLoader(DynamoCandleRepository(), symbols, fo=DynamoFoStore(), eq=DynamoEqHistory())
+    report = loader.load([folder / "equity"], now_ms=now)
+    newest_fo = (
+        sorted((folder / "fo").glob("BhavCopy_NSE_FO_*.csv.zip"))[-1:] if (folder / "fo").is_dir() else []
+    )
+    loader.load(newest_fo, now_ms=now)
     return report.candles

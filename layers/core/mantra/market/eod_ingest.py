@@ -5,6 +5,7 @@
 (what the archive serves), but each is still recognised from its content when parsed. A report already recorded
 in the ``history_loads`` table is not loaded again, so a retried schedule changes nothing; a report not yet
 published is reported as missing (the schedule runs again the next day and ``mantra history load`` catches up).
+With ``fo=True`` the session's F&O bhavcopy is loaded the same way (its contracts, lot sizes and expiries).
 """
 
 from __future__ import annotations
@@ -29,6 +30,11 @@ def report_names(day: date) -> tuple[str, ...]:
         f"BhavCopy_NSE_CM_0_0_0_{day:%Y%m%d}_F_0000.csv.zip",
         f"cm{day:%d}{day.strftime('%b').upper()}{day:%Y}bhav.csv",
     )
+
+
+def fo_report_name(day: date) -> str:
+    """The exchange's name for a session's UDiFF F&O bhavcopy."""
+    return f"BhavCopy_NSE_FO_0_0_0_{day:%Y%m%d}_F_0000.csv.zip"
 
 
 class ReportSource(Protocol):
@@ -89,27 +95,35 @@ class IngestResult:
 
 
 class EodIngest:
-    def __init__(self, loader: EodLoader, source: ReportSource, loads: HistoryLoads) -> None:
-        self._loader, self._source, self._loads = loader, source, loads
+    def __init__(
+        self, loader: EodLoader, source: ReportSource, loads: HistoryLoads, fo: bool = False
+    ) -> None:
+        self._loader, self._source, self._loads, self._fo = loader, source, loads, fo
 
     def run(self, day: date, now_ms: int) -> IngestResult:
-        """Load the session's capital-market report (the first layout published), once."""
+        """Load the session's capital-market report (the first layout published), and its F&O report, once."""
         result = IngestResult(day)
         for name in report_names(day):
-            key = f"{day.isoformat()}#{name}"
-            if self._loads.recorded(EOD_SOURCE, key):
-                result.already_loaded.append(name)
-                return result
-            data = self._source.fetch(name)
-            if data is None:
-                result.missing.append(name)
-                continue
-            one = self._loader.load_bytes(data, name)
-            if one.error is not None:
-                log.error("report %s not loaded: %s", name, one.error)
-                result.loaded.append(one)
-                return result  # not recorded: a fixed file is loaded by the next run
-            self._loads.record(EOD_SOURCE, key, one, now_ms)
-            result.loaded.append(one)
-            return result
+            if self._one(day, name, now_ms, result) != "missing":
+                break
+        if self._fo:
+            self._one(day, fo_report_name(day), now_ms, result)
         return result
+
+    def _one(self, day: date, name: str, now_ms: int, result: IngestResult) -> str:
+        """Load one report unless recorded; says "already", "missing", "failed" or "loaded"."""
+        key = f"{day.isoformat()}#{name}"
+        if self._loads.recorded(EOD_SOURCE, key):
+            result.already_loaded.append(name)
+            return "already"
+        data = self._source.fetch(name)
+        if data is None:
+            result.missing.append(name)
+            return "missing"
+        one = self._loader.load_bytes(data, name, now_ms)
+        result.loaded.append(one)
+        if one.error is not None:
+            log.error("report %s not loaded: %s", name, one.error)
+            return "failed"  # not recorded: a fixed file is loaded by the next run
+        self._loads.record(EOD_SOURCE, key, one, now_ms)
+        return "loaded"

@@ -356,6 +356,7 @@ def _extend() -> tuple[type[BaseModel], ...]:
     from mantra.store.access_models import ACCESS_MODELS
     from mantra.store.backtest_models import BacktestJobItem
     from mantra.store.billing_models import BILLING_MODELS
+    from mantra.store.fo_models import FO_MODELS
     from mantra.store.history_models import HistoryLoadItem
     from mantra.store.webhook_models import WebhookDeliveryItem, WebhookEndpointItem
     from mantra.store.ws_models import WS_MODELS
@@ -368,6 +369,7 @@ def _extend() -> tuple[type[BaseModel], ...]:
         *WS_MODELS,
         *BILLING_MODELS,
         HistoryLoadItem,
+        *FO_MODELS,
         *ACCESS_MODELS,
     )
 
