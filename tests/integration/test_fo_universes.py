@@ -7,7 +7,7 @@ import csv
 import io
 import shutil
 import zipfile
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -63,7 +63,15 @@ def test_a_loaded_fo_report_gives_the_fno_universe_and_lot_sizes_through_the_api
     assert client.get("/api/universes").status_code == 401
     res = client.get("/api/universes", headers=h)
     assert res.status_code == 200, res.text
-    fno = {u["name"]: u for u in res.json()}["fno"]
+    listed = {u["name"]: u for u in res.json()}
+    fno = listed["fno"]
+    # nse_eq: the EQ symbols the demo seed stored (the demo and NIFTY 50 names), as of its newest session
+    newest_cm = max(
+        datetime.strptime(p.stem[-8:], "%d%m%Y").date()
+        for p in (nse_data_dir() / "equity").glob("sec_bhavdata_full_*.csv")
+    )
+    assert {"RELIANCE", "TCS"} <= set(listed["nse_eq"]["symbols"])
+    assert listed["nse_eq"]["as_of"] == newest_cm.isoformat()
     stf = {r["TckrSymb"] for r in last_rows if r["FinInstrmTp"] == "STF"}
     assert set(fno["symbols"]) == stf and fno["size"] == len(stf) and fno["as_of"] == day1.isoformat()
     assert last.name in fno["source"]

@@ -8,8 +8,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from fo_fakes import MemoryEqHistory, MemoryFoStore, fo_files, raw_rows
 from mantra.market.eod import EodLoader, FileLoad, daily_candle, session_start_ms
-from mantra.market.eod_ingest import EodIngest, FolderSource, report_names, report_source
+from mantra.market.eod_ingest import EodIngest, FolderSource, fo_report_name, report_names, report_source
 from mantra.market.nse import parse_full_bhavcopy
 from nse_files import MemoryCandles, nse_data_dir
 
@@ -70,3 +71,32 @@ def test_a_broken_report_is_not_recorded_so_the_fixed_one_loads_next_time(tmp_pa
 def test_plain_http_is_refused_except_on_loopback() -> None:
     with pytest.raises(ValueError, match="https"):
         report_source("http://nsearchives.nseindia.com/products/content")
+
+
+def test_the_sessions_fo_report_is_ingested_once_beside_its_bhavcopy(tmp_path: Path) -> None:
+    # Given a session whose bhavcopy and F&O report are both published
+    fo_file = fo_files()[-1]
+    day = date.fromisoformat(raw_rows(fo_file)[0]["TradDt"])
+    cm = f"sec_bhavdata_full_{day:%d%m%Y}.csv"
+    shutil.copy(nse_data_dir() / "equity" / cm, tmp_path / cm)
+    shutil.copy(fo_file, tmp_path / fo_file.name)
+    assert fo_report_name(day) == fo_file.name
+    store, eq, loads = MemoryFoStore(), MemoryEqHistory(), Loads()
+    ingest = EodIngest(EodLoader(MemoryCandles(), fo=store, eq=eq), FolderSource(tmp_path), loads, fo=True)
+    # When the evening schedule runs, and runs again
+    first = ingest.run(day, 1)
+    again = ingest.run(day, 2)
+    # Then both reports were loaded once: the contracts stored, the EQ symbols recorded, the retry a no-op
+    assert [Path(f.path).name for f in first.loaded] == [cm, fo_file.name]
+    assert sum(f.contracts for f in first.loaded) == len(raw_rows(fo_file)) == len(store.items[day])
+    assert "RELIANCE" in eq.symbols and day in eq.days
+    assert again.loaded == [] and again.already_loaded == [cm, fo_file.name] and len(loads.items) == 2
+
+
+def test_a_missing_fo_report_does_not_hold_back_the_bhavcopy(tmp_path: Path) -> None:
+    shutil.copy(nse_data_dir() / "equity" / FILE, tmp_path / FILE)
+    ingest = EodIngest(
+        EodLoader(MemoryCandles(), fo=MemoryFoStore()), FolderSource(tmp_path), Loads(), fo=True
+    )
+    result = ingest.run(DAY, 1)
+    assert result.candles > 2_000 and result.missing == [fo_report_name(DAY)]
