@@ -22,6 +22,7 @@ from frontend_api.routers import (
     options,
     preferences,
     scans,
+    universes,
     webhooks,
 )
 
@@ -64,5 +65,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(apikeys.router)
     app.include_router(billing.router)
     app.include_router(finance.router)
+    app.include_router(universes.router)
     app.add_middleware(ApiKeyPaths)  # /v1/... = /api/... with an API key; rate-limit headers
     return app

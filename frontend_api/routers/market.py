@@ -19,8 +19,7 @@ from mantra.market.cache import TTLCache
 from mantra.market.eod import candle_symbol
 from mantra.market.instrument_master import InstrumentCatalog, InstrumentQuery
 from mantra.market.timeframes import TIMEFRAMES_MS, bucket_start_ms
-from mantra.market.universes import catalog
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from frontend_api.deps import CurrentUser, Services
 from frontend_api.schemas import ActionOut, CandleOut, CandlesOut, InstrumentOut, QuoteOut
@@ -178,27 +177,3 @@ def candles(
         actions=[ActionOut.of(f) for f in actions],
         candles=[CandleOut.of(c) for c in rows or []],
     )
-
-
-class UniverseOut(BaseModel):
-    name: str = Field(examples=["niftybank"], description="what scans and scanners take as `universe`")
-    title: str = Field(examples=["NIFTY BANK"])
-    category: str = Field(examples=["Sectoral"], description="the exchange's index category, or demo")
-    size: int = Field(examples=[12])
-    symbols: list[str] = Field(examples=[["HDFCBANK", "ICICIBANK"]])
-
-
-@router.get(
-    "/api/universes",
-    response_model=list[UniverseOut],
-    summary="The universes scans can run on",
-    description="Indices from the exchange's own constituents file, and the demo set. A scan also takes "
-    "symbols separated by commas; an unknown name answers 422 listing these.",
-)
-def universes(user: CurrentUser) -> list[UniverseOut]:
-    return [
-        UniverseOut(
-            name=u.name, title=u.title, category=u.category, size=len(u.symbols), symbols=list(u.symbols)
-        )
-        for u in catalog().values()
-    ]

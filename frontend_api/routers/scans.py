@@ -37,7 +37,7 @@ Universe = Annotated[
         min_length=1,
         max_length=2000,
         examples=["nifty50"],
-        description="a universe from GET /api/universes (nifty50, niftybank, demo, ...) or SYM1,SYM2",
+        description="a universe from GET /api/universes (nifty50, niftybank, fno, nse_eq, demo, ...) or SYM1,SYM2",
     ),
 ]
 

@@ -1,4 +1,4 @@
-"""Evening schedule -> load the session's end-of-day report from the exchange into 1d candles, once."""
+"""Evening schedule -> load the session's end-of-day reports from the exchange (1d candles, F&O contracts), once."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from mantra.market.eod_ingest import EodIngest, report_source
 from mantra.observability import powertools
 from mantra.settings import get_settings
 from mantra.store.corporate_action_repository import DynamoCorporateActions
+from mantra.store.fo_repository import DynamoEqHistory, DynamoFoStore
 from mantra.store.history_repository import DynamoHistoryLoads
 
 from events.scheduled import ScheduledInvocation
@@ -32,8 +33,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return {"skipped": "no session", "date": day.isoformat()}
     settings = get_settings()
     container = get_container(settings)
-    loader = EodLoader(container.candles, factors=DynamoCorporateActions())
-    ingest = EodIngest(loader, report_source(settings.eod_source), DynamoHistoryLoads())
+    factors = DynamoCorporateActions()
+    loader = EodLoader(container.candles, fo=DynamoFoStore(), eq=DynamoEqHistory(), factors=factors)
+    source = report_source(settings.eod_source)
+    ingest = EodIngest(loader, source, DynamoHistoryLoads(), fo=True, actions=True)
     result = ingest.run(day, container.clock.now_ms())
     for load in result.loaded:
         for problem in load.problems[:50]:
@@ -50,6 +53,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         },
     )
     metrics.add_metric(name="EodCandlesLoaded", unit=MetricUnit.Count, value=result.candles)
+    metrics.add_metric(
+        name="EodContractsLoaded", unit=MetricUnit.Count, value=sum(f.contracts for f in result.loaded)
+    )
     return {
         "date": day.isoformat(),
         "candles": result.candles,

@@ -192,7 +192,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             ),
         ),
         access=Access(
-            # history_loads: the history version the daily-bar cache and the factor book follow
+            # history_loads: the history version the daily-bar cache and the factor book follow;
+            # eod_sessions: saved scanners on the fno / nse_eq universes
             tables_read=(
                 "instruments",
                 "quotes",
@@ -201,6 +202,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                 "history_loads",
                 "scanners",
                 "alerts",
+                "eod_sessions",
             ),
             tables_write=("signals", "outbox", "scanners", "scan_signals", "alerts"),
         ),
@@ -223,7 +225,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         name="eod_ingest",
         handler="functions.eod_ingest.handler:lambda_handler",
-        description="Loads the session's end-of-day report from the exchange into 1d candles, once per report",
+        description="Loads the session's end-of-day reports from the exchange (1d candles, F&O contracts), once each",
         triggers=(
             ScheduleTrigger(
                 name="eod-evening",
@@ -233,7 +235,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         ),
         access=Access(
             tables_read=("history_loads", "candles"),  # candles: a rights factor's cum-rights close
-            tables_write=("candles", "history_loads", "corporate_actions"),
+            tables_write=(
+                "candles",
+                "history_loads",
+                "fo_contracts",
+                "eod_sessions",
+                "corporate_actions",
+            ),
         ),
         memory_mb=1024,
         timeout_s=300,
@@ -318,6 +326,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                 *BILLING_TABLES,
                 "trades",
                 "strategy_deployments",
+                "fo_contracts",  # lot sizes and expiries, the fno universe
+                "eod_sessions",  # the fno and nse_eq universes
             ),
             # outbox: backtest submissions write their job and its event in one transaction
             tables_write=(

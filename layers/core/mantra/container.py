@@ -37,8 +37,11 @@ if TYPE_CHECKING:
     from mantra.billing.service import BillingService
     from mantra.billing.webhook import StripeWebhookService
     from mantra.market.adjustments import AdjustedCandles
+    from mantra.market.fo_contracts import FoLookup
     from mantra.market.option_chain import OptionChainService
+    from mantra.market.universes import UniverseCatalog
     from mantra.store.billing_repository import DynamoBillingRepository
+    from mantra.store.fo_repository import DynamoEqHistory, DynamoFoStore
 
 
 @dataclass
@@ -183,7 +186,33 @@ class Container:
             self.outbox,
             HistoryLoader(self.adjusted_candles, DynamoHistoryLoads(), self.clock),
             self.clock,
+            self.universes.universe,
         )
+
+    # universes and F&O contract specs from the stored reports
+    @cached_property
+    def fo_store(self) -> DynamoFoStore:
+        from mantra.store.fo_repository import DynamoFoStore
+
+        return DynamoFoStore()
+
+    @cached_property
+    def eq_history(self) -> DynamoEqHistory:
+        from mantra.store.fo_repository import DynamoEqHistory
+
+        return DynamoEqHistory()
+
+    @cached_property
+    def universes(self) -> UniverseCatalog:
+        from mantra.market.universes import UniverseCatalog
+
+        return UniverseCatalog(self.fo_store, self.eq_history)
+
+    @cached_property
+    def fo_lookup(self) -> FoLookup:
+        from mantra.market.fo_contracts import FoLookup
+
+        return FoLookup(self.fo_store)
 
     @cached_property
     def backtests(self) -> BacktestJobs:
@@ -192,7 +221,11 @@ class Container:
         from mantra.store.backtest_repository import DynamoBacktestJobRepository
 
         return BacktestJobs(
-            DynamoBacktestJobRepository(), self.plans, StoredBars(self.adjusted_candles), self.clock
+            DynamoBacktestJobRepository(),
+            self.plans,
+            StoredBars(self.adjusted_candles),
+            self.clock,
+            self.fo_lookup.specs,
         )
 
     @cached_property

@@ -7,12 +7,15 @@ from typing import Any
 
 import numpy as np
 import pytest
+from fo_fakes import MemoryFoStore, fo_files, raw_rows
 from mantra.backtests.bars import MIN_STORED_BARS, StoredBars
 from mantra.backtests.models import BacktestJob, BacktestRequest, JobStatus
 from mantra.backtests.service import BacktestJobs
 from mantra.clock import IST, ManualClock
 from mantra.domain import Plan, Role, User
 from mantra.errors import Invalid
+from mantra.market.eod import EodLoader
+from mantra.market.fo_contracts import FoLookup
 from nse_files import MemoryCandles, daily_candles, daily_panel, symbols_with_gaps
 
 FIRST, LAST = date(2025, 1, 1), date(2025, 4, 30)  # the span of the real sample sessions
@@ -88,7 +91,7 @@ def _request(symbols: list[str], start: date = FIRST, end: date = LAST, **extra:
     return BacktestRequest.model_validate(
         {
             "strategy": "sma_cross",
-            "params": {"fast": 5, "slow": 20},
+            "params": {"fast": 5, "slow": 20} if extra.get("strategy", "sma_cross") == "sma_cross" else {},
             "symbols": symbols,
             "start": start.isoformat(),
             "end": end.isoformat(),
@@ -142,3 +145,66 @@ def test_the_job_runs_on_the_real_closes_and_names_the_missing_sessions() -> Non
         for w in result["warnings"]
     )
     assert not any("simulated" in w for w in result["warnings"])
+
+
+def _with_fo(candles: MemoryCandles, store: MemoryFoStore) -> tuple[BacktestJobs, Jobs]:
+    repo = Jobs()
+    clock = ManualClock(int(datetime(2026, 11, 23, 10, 0, tzinfo=IST).timestamp() * 1000))
+    lookup = FoLookup(store).specs
+    return BacktestJobs(repo, Plans(), StoredBars(candles), clock, lookup), repo  # type: ignore[arg-type]
+
+
+def _fo_store() -> MemoryFoStore:
+    store = MemoryFoStore()
+    EodLoader(MemoryCandles(), fo=store).load_file(fo_files()[-1])
+    return store
+
+
+def _exchange_lot(symbol: str) -> int:
+    rows = raw_rows(fo_files()[-1])
+    near = min(
+        (r["XpryDt"], int(r["NewBrdLotQty"]))
+        for r in rows
+        if r["TckrSymb"] == symbol and r["FinInstrmTp"] == "STF"
+    )
+    return near[1]
+
+
+def test_an_option_strategy_on_stored_data_takes_the_exchanges_lot_size_and_strike_step() -> None:
+    # Given stored RELIANCE bars and the exchange's F&O report of a session inside the span
+    service, repo = _with_fo(MemoryCandles(daily_candles(["RELIANCE"])), _fo_store())
+    request = _request(["RELIANCE"], strategy="covered_call", params={"dte": 10}, cash="2000000")
+    # When a covered call is submitted without a lot size
+    job = service.submit(USER, request)
+    # Then the job carries the exchange's lot and strike interval, not the hand-typed default of 1
+    assert job.request["params"]["lot_size"] == _exchange_lot("RELIANCE") > 1
+    assert job.request["params"]["strike_step"] > 0
+    assert service.run(USER.tenant_id, job.job_id) is JobStatus.SUCCEEDED, repo.items
+    trades = repo.results[job.job_id]["trades"]
+    assert trades and all(t["qty"] % _exchange_lot("RELIANCE") == 0 for t in trades)
+
+
+def test_a_lot_size_that_contradicts_the_exchange_is_refused_naming_the_figure() -> None:
+    service, repo = _with_fo(MemoryCandles(daily_candles(["RELIANCE"])), _fo_store())
+    lot = _exchange_lot("RELIANCE")
+    with pytest.raises(Invalid) as e:
+        service.submit(USER, _request(["RELIANCE"], strategy="covered_call", params={"lot_size": lot + 1}))
+    assert f"is {lot}" in str(e.value) and "RELIANCE" in str(e.value) and repo.items == {}
+    assert service.submit(USER, _request(["RELIANCE"], strategy="covered_call", params={"lot_size": lot}))
+
+
+def test_a_futures_backtest_sizes_in_the_exchanges_lots() -> None:
+    service, _ = _with_fo(MemoryCandles(daily_candles(["RELIANCE"])), _fo_store())
+    job = service.submit(USER, _request(["RELIANCE"], costs={"model": "india", "segment": "futures"}))
+    assert job.request["sizing"]["lot_size"] == _exchange_lot("RELIANCE")
+
+
+def test_without_a_stored_fo_report_covering_it_a_derivatives_backtest_is_refused_naming_underlying_and_date() -> (
+    None
+):
+    service, repo = _with_fo(MemoryCandles(daily_candles(["RELIANCE"])), MemoryFoStore())
+    with pytest.raises(Invalid) as e:
+        service.submit(USER, _request(["RELIANCE"], strategy="covered_call"))
+    assert "RELIANCE" in str(e.value) and LAST.isoformat() in str(e.value) and repo.items == {}
+    # an equity backtest needs no F&O report
+    assert service.submit(USER, _request(["RELIANCE"])).request["sizing"].get("lot_size", 1) == 1

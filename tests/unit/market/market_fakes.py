@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from typing import Any
 
 import timebase
 from mantra.clock import IST
 from mantra.domain import Alert, Candle, Instrument, Quote, Tick
+from mantra.market.adjustments import Factor
 
 
 def ist_ms(y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0, ms: int = 0) -> int:
@@ -140,3 +141,18 @@ class Master:
             self.items[i.symbol] = i
             n += 1
         return n
+
+
+class MemoryFactors:
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, date, str], Factor] = {}
+        self.reads = 0
+
+    def put_many(self, factors: Sequence[Factor], now_ms: int) -> int:
+        for f in factors:
+            self.items[f.symbol, f.ex_date, f.purpose] = f
+        return len(factors)
+
+    def all(self) -> list[Factor]:
+        self.reads += 1
+        return list(self.items.values())

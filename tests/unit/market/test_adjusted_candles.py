@@ -4,7 +4,6 @@ actions known by the read's end date, and agree with ``nse.adjust`` on the same 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, timedelta
 from fractions import Fraction
 from pathlib import Path
@@ -23,26 +22,12 @@ from mantra.market.adjustments import (
 from mantra.market.eod import EodLoader, session_start_ms
 from mantra.market.nse import adjust, parse_actions_history, parse_full_bhavcopy
 from mantra.market.nse.purpose import RightsTerms
+from market_fakes import MemoryFactors
 from nse_builders import REAL_ACTIONS, equity_files, history_csv
 from nse_files import MemoryCandles, nse_data_dir
 from timebase import NOW_MS, clock
 
 SYMBOLS = frozenset({"SHRIRAMFIN", "IGL", "KAMDHENU", "SENCO", "SIEMENS", "INFY", "SHRIRAMFIN-BE"})
-
-
-class MemoryFactors:
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, date, str], Factor] = {}
-        self.reads = 0
-
-    def put_many(self, factors: Sequence[Factor], now_ms: int) -> int:
-        for f in factors:
-            self.items[f.symbol, f.ex_date, f.purpose] = f
-        return len(factors)
-
-    def all(self) -> list[Factor]:
-        self.reads += 1
-        return list(self.items.values())
 
 
 class Version:

@@ -8,9 +8,18 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from fo_fakes import MemoryEqHistory, MemoryFoStore, fo_files, raw_rows
 from mantra.market.eod import EodLoader, FileLoad, daily_candle, session_start_ms
-from mantra.market.eod_ingest import EodIngest, FolderSource, actions_name, report_names, report_source
+from mantra.market.eod_ingest import (
+    EodIngest,
+    FolderSource,
+    actions_name,
+    fo_report_name,
+    report_names,
+    report_source,
+)
 from mantra.market.nse import parse_full_bhavcopy
+from market_fakes import MemoryFactors
 from nse_files import MemoryCandles, nse_data_dir
 
 DAY = date(2025, 4, 30)
@@ -53,7 +62,26 @@ def test_a_session_is_loaded_once_from_a_folder_and_a_retry_changes_nothing(tmp_
 def test_a_report_not_yet_published_is_missing_and_not_recorded(tmp_path: Path) -> None:
     loads = Loads()
     result = EodIngest(EodLoader(MemoryCandles()), FolderSource(tmp_path), loads).run(DAY, 1)
-    assert result.missing == [*report_names(DAY), actions_name(DAY)] and loads.items == {}
+    assert result.missing == list(report_names(DAY)) and loads.items == {}
+
+
+def test_the_sessions_corporate_actions_file_is_loaded_once_into_factors(tmp_path: Path) -> None:
+    shutil.copy(nse_data_dir() / "equity" / FILE, tmp_path / FILE)
+    # the day's PR-report bc file (a real one's content, under this session's name)
+    shutil.copy(nse_data_dir() / "corporate_actions" / "bc16122025.csv", tmp_path / actions_name(DAY))
+    factors, loads = MemoryFactors(), Loads()
+    loader = EodLoader(MemoryCandles(), factors=factors)
+    ingest = EodIngest(loader, FolderSource(tmp_path), loads, actions=True)
+    first = ingest.run(DAY, 1)
+    assert [Path(f.path).name for f in first.loaded] == [FILE, actions_name(DAY)]
+    assert ("LALPATHLAB", date(2025, 12, 19), "BONUS 1:1") in factors.items
+    assert any(p.symbol == "KRISHIVAL" and "face value" in p.message for p in first.loaded[1].problems)
+    again = ingest.run(DAY, 2)
+    assert again.loaded == [] and again.already_loaded == [FILE, actions_name(DAY)]
+    # without one published, it is reported missing and the bhavcopy still loads
+    (tmp_path / actions_name(DAY)).unlink()
+    later = EodIngest(loader, FolderSource(tmp_path), Loads(), actions=True).run(DAY, 3)
+    assert later.candles > 2_000 and later.missing == [actions_name(DAY)]
 
 
 def test_a_broken_report_is_not_recorded_so_the_fixed_one_loads_next_time(tmp_path: Path) -> None:
@@ -70,3 +98,32 @@ def test_a_broken_report_is_not_recorded_so_the_fixed_one_loads_next_time(tmp_pa
 def test_plain_http_is_refused_except_on_loopback() -> None:
     with pytest.raises(ValueError, match="https"):
         report_source("http://nsearchives.nseindia.com/products/content")
+
+
+def test_the_sessions_fo_report_is_ingested_once_beside_its_bhavcopy(tmp_path: Path) -> None:
+    # Given a session whose bhavcopy and F&O report are both published
+    fo_file = fo_files()[-1]
+    day = date.fromisoformat(raw_rows(fo_file)[0]["TradDt"])
+    cm = f"sec_bhavdata_full_{day:%d%m%Y}.csv"
+    shutil.copy(nse_data_dir() / "equity" / cm, tmp_path / cm)
+    shutil.copy(fo_file, tmp_path / fo_file.name)
+    assert fo_report_name(day) == fo_file.name
+    store, eq, loads = MemoryFoStore(), MemoryEqHistory(), Loads()
+    ingest = EodIngest(EodLoader(MemoryCandles(), fo=store, eq=eq), FolderSource(tmp_path), loads, fo=True)
+    # When the evening schedule runs, and runs again
+    first = ingest.run(day, 1)
+    again = ingest.run(day, 2)
+    # Then both reports were loaded once: the contracts stored, the EQ symbols recorded, the retry a no-op
+    assert [Path(f.path).name for f in first.loaded] == [cm, fo_file.name]
+    assert sum(f.contracts for f in first.loaded) == len(raw_rows(fo_file)) == len(store.items[day])
+    assert "RELIANCE" in eq.symbols and day in eq.days
+    assert again.loaded == [] and again.already_loaded == [cm, fo_file.name] and len(loads.items) == 2
+
+
+def test_a_missing_fo_report_does_not_hold_back_the_bhavcopy(tmp_path: Path) -> None:
+    shutil.copy(nse_data_dir() / "equity" / FILE, tmp_path / FILE)
+    ingest = EodIngest(
+        EodLoader(MemoryCandles(), fo=MemoryFoStore()), FolderSource(tmp_path), Loads(), fo=True
+    )
+    result = ingest.run(DAY, 1)
+    assert result.candles > 2_000 and result.missing == [fo_report_name(DAY)]

@@ -1,4 +1,5 @@
-"""Universes as data: every index of the exchange's constituents file, by name, and nothing guessed."""
+"""Universes as data: every index of the exchange's constituents file, the stored reports' fno and nse_eq, by
+name, and nothing guessed."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import csv
 from importlib import resources
 
 import pytest
+from fo_fakes import MemoryEqHistory, MemoryFoStore, fo_files, raw_rows
 from mantra.errors import Invalid
-from mantra.market.universes import catalog, universe
-from nse_files import nse_data_dir
+from mantra.market.eod import EodLoader
+from mantra.market.universes import UniverseCatalog, catalog, known_symbols, universe
+from nse_files import MemoryCandles, nse_data_dir
 
 
 def _published() -> dict[str, list[str]]:
@@ -48,3 +51,63 @@ def test_symbols_separated_by_commas_and_a_typo_gets_a_hint() -> None:
     assert u.symbols == ("RELIANCE", "TCS") and u.name == "RELIANCE,TCS"
     with pytest.raises(Invalid, match="did you mean 'RELIANCE'"):
         universe("RELIANCE,RELIANC")
+
+
+def _stored() -> tuple[MemoryFoStore, MemoryEqHistory]:
+    """The newest real F&O report and one real equity day, loaded as the platform loads them."""
+    fo, eq = MemoryFoStore(), MemoryEqHistory()
+    loader = EodLoader(MemoryCandles(), fo=fo, eq=eq)
+    loader.load_file(fo_files()[-1])
+    loader.load_file(sorted((nse_data_dir() / "equity").glob("sec_bhavdata_full_*.csv"))[0])
+    return fo, eq
+
+
+def test_fno_is_the_stock_future_underlyings_of_the_latest_stored_report_and_nse_eq_every_eq_symbol() -> None:
+    fo, eq = _stored()
+    cat = UniverseCatalog(fo, eq)
+    fno = cat.universe("FNO")
+    raw = raw_rows(fo_files()[-1])
+    assert set(fno.symbols) == {r["TckrSymb"] for r in raw if r["FinInstrmTp"] == "STF"}
+    assert "NIFTY" not in fno.symbols and "RELIANCE" in fno.symbols  # indices are not F&O stocks
+    assert fno.as_of == fo.latest_session().session and fo_files()[-1].name in fno.source  # type: ignore[union-attr]
+    nse_eq = cat.universe("nse_eq")
+    assert set(nse_eq.symbols) == eq.symbols and nse_eq.as_of == max(eq.days)
+    listed = {u.name: u for u in cat.all()}
+    assert set(listed) == set(catalog()) | {"fno", "nse_eq"}
+    assert listed["nifty50"].as_of is not None and listed["nifty50"].source and listed["nifty50"].description
+
+
+def test_a_symbol_known_only_from_stored_history_may_be_listed() -> None:
+    fo, eq = _stored()
+    only_stored = sorted(eq.symbols - known_symbols())[0]
+    with pytest.raises(Invalid):
+        universe(only_stored)
+    assert UniverseCatalog(fo, eq).universe(f"reliance,{only_stored.lower()}").symbols == (
+        "RELIANCE",
+        only_stored,
+    )
+
+
+def test_an_empty_stored_universe_is_refused_saying_what_to_load_and_an_unknown_one_lists_them_all() -> None:
+    cat = UniverseCatalog(MemoryFoStore(), MemoryEqHistory())
+    assert {u.name: len(u.symbols) for u in cat.all()}["fno"] == 0
+    with pytest.raises(Invalid, match="no F&O report is stored"):
+        cat.universe("fno")
+    with pytest.raises(Invalid) as e:
+        cat.universe("nifty500")
+    assert all(name in str(e.value) for name in ("nifty50", "fno", "nse_eq", "demo"))
+    with pytest.raises(Invalid, match="stored reports"):
+        universe("fno")  # the bundled-only resolver does not pretend it is empty
+
+
+def test_stored_universes_are_read_once_per_ttl() -> None:
+    fo, eq = _stored()
+    now = [0.0]
+    cat = UniverseCatalog(fo, eq, ttl_s=60, now=lambda: now[0])
+    before = fo.reads
+    for _ in range(5):
+        cat.universe("fno")
+    assert fo.reads == before + 1
+    now[0] = 61.0
+    cat.universe("fno")
+    assert fo.reads == before + 2

@@ -12,7 +12,7 @@ from mantra.access.entitlements import PlanCatalog
 from mantra.auth.tokens import DevIssuer
 from mantra.clock import IST, ManualClock
 from mantra.market.history import HistoryLoader
-from mantra.market.universes import universe
+from mantra.market.universes import UniverseCatalog, universe
 from mantra.scans.service import ScanService
 from mantra.settings import Settings
 from nse_files import MemoryCandles, daily_candles, daily_panel
@@ -44,6 +44,7 @@ class Container:
             self.scanners, self.signal_store, plans, self.outbox, HistoryLoader(STORED), self.clock
         )
         self.plan_catalog = PlanCatalog(plans, self.clock)
+        self.universes = UniverseCatalog()  # no stored reports: fno and nse_eq are listed empty
 
 
 @pytest.fixture(scope="module")

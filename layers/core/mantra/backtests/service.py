@@ -1,9 +1,16 @@
-"""Backtest jobs: submit (plan limits, validation), run (once per job), read back per tenant."""
+"""Backtest jobs: submit (plan limits, validation), run (once per job), read back per tenant.
+
+On stored data, a derivatives backtest (an option strategy, or costs for the futures/options segment) takes
+its lot size, and an option strategy its strike interval, from the exchange's F&O report stored for the
+backtest's last day (``market.fo_contracts``), never a figure typed by hand; the job keeps the figures it ran
+with. An underlying no stored report covers is refused (422) naming it and the date.
+"""
 
 from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any, Protocol
 
@@ -12,14 +19,18 @@ from mantra.backtests.models import BACKTEST_REQUESTED, BacktestJob, BacktestReq
 from mantra.clock import Clock, ist_from_ms
 from mantra.domain import User
 from mantra.errors import Invalid, LimitExceeded, NotFound
+from mantra.market.fo_contracts import ContractSpecs
 from mantra.money import to_paise
 from mantra.ports import PlanRepository
 from mantra.quant.backtest.service import BacktestJobError, BacktestJobSpec, SeriesIn, run_backtest_job
-from mantra.quant.strategies.registry import StrategyError, get_strategy
+from mantra.quant.strategies.registry import StrategyError, StrategySpec, get_strategy
 
 log = logging.getLogger(__name__)
 KEEP_RESULTS_DAYS = 365
 MAX_ATTEMPTS = 3
+DERIVATIVE_SEGMENTS = ("futures", "options")
+
+ContractLookup = Callable[[str, date], ContractSpecs]  # underlying, as-of date (``FoLookup.specs``)
 
 
 class BacktestJobRepository(Protocol):
@@ -44,9 +55,15 @@ class BacktestJobRepository(Protocol):
 
 class BacktestJobs:
     def __init__(
-        self, jobs: BacktestJobRepository, plans: PlanRepository, bars: BarSource, clock: Clock
+        self,
+        jobs: BacktestJobRepository,
+        plans: PlanRepository,
+        bars: BarSource,
+        clock: Clock,
+        contracts: ContractLookup | None = None,
     ) -> None:
         self._jobs, self._plans, self._bars, self._clock = jobs, plans, bars, clock
+        self._contracts = contracts
 
     # --- the API side
 
@@ -71,6 +88,7 @@ class BacktestJobs:
             for symbol in [*request.symbols, *([request.benchmark.upper()] if request.benchmark else [])]:
                 loaded = self._bars.load(symbol, request.timeframe, request.start, request.end)
                 require_history(loaded, request.timeframe, request.start, request.end)
+            request = self._exchange_lots(request, strategy)
         concurrent = limits.get("concurrent_backtests", 1)
         if self._jobs.count_active(user.tenant_id) >= concurrent:
             raise LimitExceeded(
@@ -101,6 +119,12 @@ class BacktestJobs:
 
     def recent(self, user: User, limit: int = 50) -> list[BacktestJob]:
         return self._jobs.recent(user.tenant_id, limit)
+
+    def _exchange_lots(self, request: BacktestRequest, strategy: StrategySpec) -> BacktestRequest:
+        """The exchange's lot size (and strike interval) for a derivatives backtest on stored data."""
+        if self._contracts is None or not request.symbols:
+            return request
+        return _with_lots(request, strategy, self._contracts)
 
     # --- the runner side
 
@@ -202,3 +226,41 @@ def _summary(result: dict[str, Any]) -> dict[str, Any]:
         "bars": result["bars"],
         **{k: result["metrics"].get(k) for k in keys},
     }
+
+
+def _differs(given: object, exchange: float, what: str, specs: ContractSpecs) -> None:
+    if given is not None and float(str(given)) != exchange:
+        shown = int(exchange) if exchange == int(exchange) else exchange
+        raise Invalid(
+            f"{what}: the exchange's {what.replace('_', ' ')} for {specs.underlying} as of "
+            f"{specs.as_of.isoformat()} is {shown} (F&O report of {specs.session.isoformat()}), not {given}; "
+            f"leave {what} out to use it"
+        )
+
+
+def _with_lots(request: BacktestRequest, strategy: StrategySpec, lookup: ContractLookup) -> BacktestRequest:
+    assert request.symbols and request.end
+    options = strategy.kind == "options"
+    if not options and request.costs.segment not in DERIVATIVE_SEGMENTS:
+        return request
+    try:
+        found = [lookup(symbol, request.end) for symbol in request.symbols]
+    except Invalid as exc:
+        raise Invalid(f"lot size: {exc}") from None
+    lots = {s.lot_size for s in found}
+    if len(lots) > 1:
+        named = ", ".join(f"{s.underlying} {s.lot_size}" for s in found)
+        raise Invalid(f"lot size: these underlyings trade in different lots ({named}); backtest them apart")
+    specs = found[0]
+    if options:
+        params = dict(request.params)
+        _differs(params.get("lot_size"), specs.lot_size, "lot_size", specs)
+        params["lot_size"] = specs.lot_size
+        if "strike_step" not in params and specs.strike_step_paise is not None:
+            params["strike_step"] = specs.strike_step_paise / 100
+        return request.model_copy(update={"params": params})
+    given = request.sizing.lot_size if "lot_size" in request.sizing.model_fields_set else None
+    _differs(given, specs.lot_size, "lot_size", specs)
+    return request.model_copy(
+        update={"sizing": request.sizing.model_copy(update={"lot_size": specs.lot_size})}
+    )

@@ -1,6 +1,7 @@
 """``mantra history``: load the exchange's daily reports into the running platform, and see what is stored.
 
 mantra history load ../shared/data/nse/equity          # a folder (recursively) or files, any report kind
+mantra history load ../shared/data/nse/fo              # F&O reports: contracts, lot sizes, the fno universe
 mantra history status RELIANCE                        # bars, first and last session, missing sessions
 """
 
@@ -13,8 +14,9 @@ from typing import Annotated
 import typer
 
 app = typer.Typer(
-    help="Real price history: load NSE daily reports (bhavcopies in any layout; F&O and corporate-action files"
-    " are recognised from their content) into the running platform, and show a symbol's coverage.",
+    help="Real price history: load NSE daily reports (bhavcopies in any layout and F&O bhavcopies, recognised"
+    " from their content; corporate-action files are recognised) into the running platform, and show a"
+    " symbol's coverage.",
     no_args_is_help=True,
 )
 
@@ -36,6 +38,7 @@ def load(
     from mantra.clock import SystemClock
     from mantra.market.eod import EodLoader, FileLoad, report_files
     from mantra.store.corporate_action_repository import DynamoCorporateActions
+    from mantra.store.fo_repository import DynamoEqHistory, DynamoFoStore
     from mantra.store.history_repository import DynamoHistoryLoads
 
     candles = candle_store()
@@ -56,13 +59,16 @@ def load(
             bar.update(task, advance=1, name=Path(one.path).name)
 
         loads = None if force else DynamoHistoryLoads()
-        loader = EodLoader(candles, loads=loads, factors=DynamoCorporateActions())
+        loader = EodLoader(
+            candles, loads=loads, fo=DynamoFoStore(), eq=DynamoEqHistory(), factors=DynamoCorporateActions()
+        )
         report = loader.load(files, step, SystemClock().now_ms())
     sessions = sorted({d for f in report.files for d in f.sessions})
     span = f" ({sessions[0].isoformat()} to {sessions[-1].isoformat()})" if sessions else ""
     done = [f for f in report.files if f.already_loaded]
+    contracts = f" and {report.contracts:,} F&O contracts" if report.contracts else ""
     console.print(
-        f"loaded {report.candles:,} daily candles from {len(report.files) - len(report.failed) - len(done)} of"
+        f"loaded {report.candles:,} daily candles{contracts} from {len(report.files) - len(report.failed) - len(done)} of"
         f" {len(report.files)} files, {len(sessions)} sessions{span}"
         + (f"; {len(done)} files were loaded before (--force loads them again)" if done else "")
     )

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from mantra.cli.store import candle_store
+from mantra.market.universes import Universe
 from mantra.ports import CandleRepository
 
 
@@ -33,13 +34,34 @@ def _candles() -> CandleRepository:
     return candle_store()
 
 
+def _universe(spec: str) -> Universe:
+    """A bundled universe, or (``fno``, ``nse_eq``, symbols known from stored history) the running store's."""
+    from mantra.errors import Invalid
+    from mantra.market.universes import UniverseCatalog, universe
+
+    try:
+        return universe(spec)
+    except Invalid as bundled_only:
+        from mantra.store.fo_repository import DynamoEqHistory, DynamoFoStore
+
+        try:
+            return UniverseCatalog(DynamoFoStore(), DynamoEqHistory()).universe(spec)
+        except Invalid:
+            raise
+        except Exception:  # the store could not answer: the bundled answer stands
+            raise bundled_only from None
+
+
 def scan(
     expression: Annotated[
         str | None,
         typer.Argument(help='Scan expression, e.g. "rsi(14) < 30 and close > sma(close, 200)"'),
     ] = None,
     universe: Annotated[
-        str, typer.Option("--universe", "-u", help="nifty50, demo, or symbols separated by commas")
+        str,
+        typer.Option(
+            "--universe", "-u", help="nifty50, niftybank, fno, nse_eq, demo, or symbols separated by commas"
+        ),
     ] = "nifty50",
     tf: Annotated[str, typer.Option("--tf", "-t", help="timeframe of the bars: 1m, 5m, 15m, 1h, 1d")] = "1d",
     preset: Annotated[
@@ -61,7 +83,6 @@ def scan(
     from mantra.clock import IST, SystemClock, ist_from_ms, utc_from_ms
     from mantra.errors import MantraError
     from mantra.market.history import HistoryLoader
-    from mantra.market.universes import universe as load_universe
     from mantra.money import to_rupees
     from mantra.quant.scanner import ScannerError, compile_scan
     from mantra.quant.scanner.presets import BY_ID, PRESETS
@@ -92,8 +113,8 @@ def scan(
         raise _exit('give an expression, e.g. mantra scan "rsi(14) < 30", or --preset ID')
     try:
         compiled = compile_scan(expression, tf)
-        uni = load_universe(universe)
-        candles = _candles()
+        candles = _candles()  # first: the stored universes are read from the same running store
+        uni = _universe(universe)
         service = ScanService(
             None,  # type: ignore[arg-type]
             None,  # type: ignore[arg-type]

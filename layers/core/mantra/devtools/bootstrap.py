@@ -201,17 +201,31 @@ def seed(settings: Settings) -> dict[str, int]:
 
 
 def seed_history(settings: Settings) -> int:
-    """Real daily history for the demo's universes (demo and NIFTY 50) from the exchange's own reports.
+    """Real daily history for the demo's universes (demo and NIFTY 50) from the exchange's own reports, and
+    the newest F&O report there (lot sizes, expiries and the ``fno`` universe; one day is a second's writes).
 
     Nothing is generated: without the reports the store stays empty and scans say which symbols have no data.
     """
+    from mantra.store.fo_repository import DynamoEqHistory, DynamoFoStore
+
     folder = nse_reports_dir(settings)
     if folder is None or not (folder / "equity").is_dir():
         return 0
     symbols = frozenset(universe("demo").symbols) | frozenset(universe("nifty50").symbols)
     from mantra.store.corporate_action_repository import DynamoCorporateActions
 
-    loader = EodLoader(DynamoCandleRepository(), symbols, factors=DynamoCorporateActions())
+    now = SystemClock().now_ms()
+    loader = EodLoader(
+        DynamoCandleRepository(),
+        symbols,
+        fo=DynamoFoStore(),
+        eq=DynamoEqHistory(),
+        factors=DynamoCorporateActions(),
+    )
+    report = loader.load([folder / "equity"], now_ms=now)
+    newest_fo = (
+        sorted((folder / "fo").glob("BhavCopy_NSE_FO_*.csv.zip"))[-1:] if (folder / "fo").is_dir() else []
+    )
     actions = [folder / "corporate_actions"] if (folder / "corporate_actions").is_dir() else []
-    report = loader.load([folder / "equity", *actions])
+    loader.load([*newest_fo, *actions], now_ms=now)  # after the bars: a rights factor reads the close before
     return report.candles

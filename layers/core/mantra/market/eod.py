@@ -4,19 +4,18 @@ A capital-market bhavcopy (any of the three layouts, recognised from its header)
 symbol and series and session, ``source="nse_eod"``. A bare symbol is its EQ series (``RELIANCE``); other
 series are stored as the brokers name them (``RELIANCE-BE``). Candles are keyed by (symbol, timeframe, session),
 so loading a file twice writes the same items again and changes nothing. A row the parser could not read is
-reported with its file, line and column; the rest of the day is kept. F&O reports and corporate-action files
-are recognised and counted; storing them is left to their own loaders (reported as skipped, never dropped
-silently).
-
-A corporate-actions file (the daily bc file, the exchange's history download) becomes factors kept as data
-(``mantra.market.adjustments``) when the loader is given a ``FactorStore``; an action whose factor cannot be
+reported with its file, line and column; the rest of the day is kept. With an ``EqHistoryIndex`` the EQ symbols
+of each day are recorded too (the ``nse_eq`` universe). An F&O report is stored, one compact record per
+contract and day, when the loader has an ``FoStore`` (``market.fo_contracts``: lot sizes, expiries, the ``fno``
+universe). A corporate-actions file (the daily bc file, the exchange's history download) becomes factors kept
+as data (``mantra.market.adjustments``) when the loader has a ``FactorStore``; an action whose factor cannot be
 computed is reported as a problem naming its file and line, never guessed.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -27,7 +26,8 @@ from mantra.clock import IST
 from mantra.domain import Candle
 from mantra.market.adjustments import FactorStore, Unapplied, factors_of
 from mantra.market.calendar import default_calendar
-from mantra.market.nse import DailyBar, ParseProblem, ReportError, ReportKind, parse_report
+from mantra.market.fo_contracts import FoStore, sessions_of
+from mantra.market.nse import DailyBar, FoBar, ParseProblem, ReportError, ReportKind, parse_report
 from mantra.market.nse.corporate_actions import CorporateAction
 from mantra.market.nse.reports import AnyResult
 from mantra.market.timeframes import bucket_start_ms
@@ -75,11 +75,12 @@ class FileLoad:
     kind: str | None  # None: not a report we read (the error says why)
     sessions: tuple[date, ...] = ()
     candles: int = 0
-    skipped_rows: int = 0  # rows of a kind not stored here (F&O contracts, corporate actions)
+    skipped_rows: int = 0  # rows of a kind not stored here (corporate actions; F&O without an FoStore)
+    contracts: int = 0  # F&O contracts stored
+    factors: int = 0  # corporate-action factors stored
     problems: tuple[ParseProblem, ...] = ()
     error: str | None = None
     already_loaded: bool = False  # the same content was loaded before: nothing to do
-    factors: int = 0  # corporate-action factors stored
 
 
 @dataclass
@@ -89,6 +90,10 @@ class LoadReport:
     @property
     def candles(self) -> int:
         return sum(f.candles for f in self.files)
+
+    @property
+    def contracts(self) -> int:
+        return sum(f.contracts for f in self.files)
 
     @property
     def problems(self) -> list[ParseProblem]:
@@ -117,6 +122,12 @@ class HistoryLoads(Protocol):
     def record(self, source: str, key: str, load: FileLoad, now_ms: int) -> bool: ...
 
 
+class EqHistoryIndex(Protocol):
+    """Records which EQ-series symbols have stored daily history (``store.fo_repository.DynamoEqHistory``)."""
+
+    def add(self, sessions: Sequence[date], symbols: Iterable[str], source: str, now_ms: int) -> None: ...
+
+
 FILE_SOURCE = "nse_eod_file"  # history_loads records of files loaded by content (sha256), whatever their name
 
 
@@ -127,13 +138,24 @@ class EodLoader:
         symbols: frozenset[str] | None = None,
         loads: HistoryLoads | None = None,
         writers: int = 4,
+        fo: FoStore | None = None,
+        eq: EqHistoryIndex | None = None,
         factors: FactorStore | None = None,
     ) -> None:
         """``symbols``: keep only these candle symbols (the demo seed's universe); None keeps every one.
         ``loads``: skip files whose content was loaded before, and record the ones loaded now.
-        ``factors``: store corporate-action files' factors there (without it they are counted, not stored)."""
+        ``fo``: store F&O reports; ``eq``: record the EQ symbols of each capital-market day;
+        ``factors``: store corporate-action files' factors (without it they are counted, not stored)."""
         self._candles, self._symbols, self._loads, self._writers = candles, symbols, loads, writers
-        self._factors = factors
+        self._fo, self._eq, self._factors = fo, eq, factors
+
+    def _stored(self, kind: str | None) -> bool:
+        """Whether this loader stores a report of this kind (only those are recorded as loaded)."""
+        return (
+            kind in CM_KINDS
+            or (kind == ReportKind.UDIFF_FO and self._fo is not None)
+            or (kind in ACTION_KINDS and self._factors is not None)
+        )
 
     def load_file(self, path: Path, now_ms: int = 0) -> FileLoad:
         try:
@@ -144,20 +166,16 @@ class EodLoader:
         if self._loads is not None and self._loads.recorded(FILE_SOURCE, digest):
             return FileLoad(str(path), None, already_loaded=True)
         one = self._parse_and_store(data, path.name, str(path), now_ms)
-        if self._loads is not None and one.error is None and one.kind in self._stored_kinds:
-            # only what was stored: an F&O or corporate-action file is loaded again once it has a loader
+        if self._loads is not None and one.error is None and self._stored(one.kind):
+            # only what was stored: a corporate-action file is loaded again once it has a loader
             self._loads.record(FILE_SOURCE, digest, one, now_ms)
         return one
-
-    @property
-    def _stored_kinds(self) -> frozenset[ReportKind]:
-        return CM_KINDS | ACTION_KINDS if self._factors is not None else CM_KINDS
 
     def load_bytes(self, data: bytes, name: str, now_ms: int = 0) -> FileLoad:
         """A report fetched rather than read from disk (the daily ingest)."""
         return self._parse_and_store(data, name, name, now_ms)
 
-    def _parse_and_store(self, data: bytes, name: str, path: str, now_ms: int = 0) -> FileLoad:
+    def _parse_and_store(self, data: bytes, name: str, path: str, now_ms: int) -> FileLoad:
         try:
             result = parse_report(data, name)
         except (ReportError, UnicodeDecodeError) as exc:
@@ -165,7 +183,7 @@ class EodLoader:
         if result.kind in ACTION_KINDS and self._factors is not None:
             actions: list[CorporateAction] = result.rows  # type: ignore[assignment]
             return self._store_factors(path, result.kind, actions, result.problems, now_ms)
-        return self._store(path, result)
+        return self._store(path, result, Path(name).name, now_ms)
 
     def _store_factors(
         self,
@@ -192,7 +210,20 @@ class EodLoader:
         found = self._candles.get_many([key]).get(key)
         return None if found is None or found.is_demo else found.close_paise
 
-    def _store(self, path: str, result: AnyResult) -> FileLoad:
+    def _store_fo(self, path: str, result: AnyResult, name: str, now_ms: int) -> FileLoad:
+        assert self._fo is not None
+        rows: list[FoBar] = result.rows  # type: ignore[assignment]
+        days = sessions_of(rows, name)
+        for summary, contracts in days:
+            self._fo.put_session(summary, contracts, now_ms)
+        sessions = tuple(s.session for s, _ in days)
+        return FileLoad(
+            path, result.kind.value, sessions, contracts=len(rows), problems=tuple(result.problems)
+        )
+
+    def _store(self, path: str, result: AnyResult, name: str, now_ms: int) -> FileLoad:
+        if result.kind == ReportKind.UDIFF_FO and self._fo is not None:
+            return self._store_fo(path, result, name, now_ms)
         if result.kind not in CM_KINDS:
             return FileLoad(
                 path, result.kind.value, skipped_rows=len(result.rows), problems=tuple(result.problems)
@@ -204,7 +235,11 @@ class EodLoader:
         with ThreadPoolExecutor(self._writers) as pool:
             list(pool.map(self._candles.put_many, _chunks(candles, WRITE_BATCH)))
         sessions = tuple(sorted({b.trade_date for b in rows}))
-        return FileLoad(path, result.kind.value, sessions, len(candles), 0, tuple(result.problems))
+        if self._eq is not None:
+            eq = (b.symbol for b in rows if b.series == "EQ")
+            kept = eq if self._symbols is None else (s for s in eq if s in self._symbols)
+            self._eq.add(sessions, kept, name, now_ms)
+        return FileLoad(path, result.kind.value, sessions, len(candles), problems=tuple(result.problems))
 
     def load(
         self, paths: Iterable[Path], progress: Callable[[FileLoad], None] | None = None, now_ms: int = 0

@@ -5,6 +5,7 @@
 (what the archive serves), but each is still recognised from its content when parsed. A report already recorded
 in the ``history_loads`` table is not loaded again, so a retried schedule changes nothing; a report not yet
 published is reported as missing (the schedule runs again the next day and ``mantra history load`` catches up).
+With ``fo=True`` the session's F&O bhavcopy is loaded the same way (its contracts, lot sizes and expiries).
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ def report_names(day: date) -> tuple[str, ...]:
 def actions_name(day: date) -> str:
     """The session's corporate-actions file (from the daily PR report)."""
     return f"bc{day:%d%m%Y}.csv"
+
+
+def fo_report_name(day: date) -> str:
+    """The exchange's name for a session's UDiFF F&O bhavcopy."""
+    return f"BhavCopy_NSE_FO_0_0_0_{day:%Y%m%d}_F_0000.csv.zip"
 
 
 class ReportSource(Protocol):
@@ -94,34 +100,46 @@ class IngestResult:
 
 
 class EodIngest:
-    def __init__(self, loader: EodLoader, source: ReportSource, loads: HistoryLoads) -> None:
+    def __init__(
+        self,
+        loader: EodLoader,
+        source: ReportSource,
+        loads: HistoryLoads,
+        fo: bool = False,
+        actions: bool = False,
+    ) -> None:
+        """``fo`` / ``actions``: also fetch the session's F&O report / corporate-actions file (the loader must
+        store them: a fetched file is recorded as loaded)."""
         self._loader, self._source, self._loads = loader, source, loads
+        self._fo, self._actions = fo, actions
 
     def run(self, day: date, now_ms: int) -> IngestResult:
-        """Load the session's capital-market report (the first layout published) and its corporate-actions
-        file, each once."""
+        """Load the session's capital-market report (the first layout published), and its F&O report and
+        corporate-actions file when asked, each once."""
         result = IngestResult(day)
         for name in report_names(day):
-            if self._load_once(day, name, now_ms, result):
-                break  # the first layout published is the session's report, loaded or not
-        self._load_once(day, actions_name(day), now_ms, result)
+            if self._one(day, name, now_ms, result) != "missing":
+                break
+        if self._fo:
+            self._one(day, fo_report_name(day), now_ms, result)
+        if self._actions:
+            self._one(day, actions_name(day), now_ms, result)
         return result
 
-    def _load_once(self, day: date, name: str, now_ms: int, result: IngestResult) -> bool:
-        """False when the file is not published (yet); True when it was found (loaded now, before, or
-        refused: a refused file is not recorded, so the next run loads the fixed one)."""
+    def _one(self, day: date, name: str, now_ms: int, result: IngestResult) -> str:
+        """Load one report unless recorded; says "already", "missing", "failed" or "loaded"."""
         key = f"{day.isoformat()}#{name}"
         if self._loads.recorded(EOD_SOURCE, key):
             result.already_loaded.append(name)
-            return True
+            return "already"
         data = self._source.fetch(name)
         if data is None:
             result.missing.append(name)
-            return False
+            return "missing"
         one = self._loader.load_bytes(data, name, now_ms)
         result.loaded.append(one)
         if one.error is not None:
             log.error("report %s not loaded: %s", name, one.error)
-            return True  # not recorded: a fixed file is loaded by the next run
+            return "failed"  # not recorded: a fixed file is loaded by the next run
         self._loads.record(EOD_SOURCE, key, one, now_ms)
-        return True
+        return "loaded"

@@ -357,6 +357,7 @@ def _extend() -> tuple[type[BaseModel], ...]:
     from mantra.store.backtest_models import BacktestJobItem
     from mantra.store.billing_models import BILLING_MODELS
     from mantra.store.corporate_action_models import CorporateActionItem
+    from mantra.store.fo_models import FO_MODELS
     from mantra.store.history_models import HistoryLoadItem
     from mantra.store.webhook_models import WebhookDeliveryItem, WebhookEndpointItem
     from mantra.store.ws_models import WS_MODELS
@@ -370,6 +371,7 @@ def _extend() -> tuple[type[BaseModel], ...]:
         *BILLING_MODELS,
         HistoryLoadItem,
         CorporateActionItem,
+        *FO_MODELS,
         *ACCESS_MODELS,
     )
 
