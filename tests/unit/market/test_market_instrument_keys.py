@@ -249,3 +249,18 @@ def test_an_underlyings_contracts_list_expiries_strikes_and_lot_size() -> None:
     assert {c.strike_paise for c in calls} <= set(dec.strikes) and len(calls) == 21
     assert all(c.lot_size == 30 for c in master.contracts("BANKNIFTY"))
     assert master.contracts("UNKNOWN") == []
+
+
+def test_lean_parsed_instruments_equal_validated_ones_and_copies_stay_independent() -> None:
+    from mantra.domain import Instrument
+
+    # Given both samples parsed (built without pydantic's validation, sharing one fields-set)
+    parsed = [*load_dump(BUNDLED_KITE).instruments, *load_dump(BUNDLED_ANGEL).instruments]
+    # Then each is exactly what validating its fields gives, types included
+    for inst in parsed:
+        assert Instrument.model_validate(inst.model_dump()) == inst
+        assert isinstance(inst.lot_size, int) and isinstance(inst.tick_size_paise, int)
+    # And a copy with an update changes only the copy
+    first, second = parsed[0], parsed[1]
+    copy = first.model_copy(update={"isin": "INE002A01018"})
+    assert (copy.isin, first.isin, second.isin) == ("INE002A01018", None, None)

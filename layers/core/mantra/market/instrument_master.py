@@ -23,7 +23,6 @@ primary broker's subscription token; ``broker_tokens`` holds every broker's: ``a
 from __future__ import annotations
 
 import csv
-import io
 import json
 import time
 import urllib.request
@@ -40,7 +39,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from mantra.domain import Instrument
-from mantra.market.instruments import RESOLVE_ORDER, InstrumentMaster, instrument_key
+from mantra.market.instruments import RESOLVE_ORDER, InstrumentMaster, instrument_key, make_instrument
 
 BUNDLED_ANGEL = "bundled:angel_scrip_master_sample.json"
 BUNDLED_KITE = "bundled:kite_instruments_sample.csv"
@@ -217,16 +216,17 @@ def _angel_row(n: int, row: Any) -> Instrument | _AngelContract | str:
     if seg in ("NSE", "BSE"):
         if itype == "AMXIDX":  # indices do not trade: Angel gives tick -1, we keep the 5-paise default
             name = str(row.get("name") or symbol).strip()
-            return Instrument(
+            return make_instrument(
                 symbol=symbol.upper(), token=token, exchange=seg, name=name, instrument_type="INDEX",
                 broker_tokens=tokens,
             )  # fmt: skip
         if itype == "" and (symbol.endswith("-EQ") or seg == "BSE"):
-            return Instrument(
+            return make_instrument(
                 symbol=symbol.removesuffix("-EQ"), token=token, exchange=seg,
                 name=str(row.get("name") or symbol).strip(), instrument_type="EQ",
                 lot_size=_lot("lotsize", row["lotsize"]),
                 tick_size_paise=_positive("tick_size", row.get("tick_size"), _paise("tick_size", row.get("tick_size"))),
+                broker_tokens=tokens,
             )  # fmt: skip
         return f"cash series {symbol.rsplit('-', 1)[-1] if '-' in symbol else itype}"
     if itype.startswith("FUT"):
@@ -263,13 +263,13 @@ def parse_angel(rows: Sequence[Any], source: str = "angel") -> ParsedDump:
         elif isinstance(got, _AngelContract):
             contracts.append(got)
         else:
-            out.instruments.append(got.model_copy(update={"broker_tokens": {"angel": got.token}}))
+            out.instruments.append(got)
             out.rows.append(n)
     # Angel's symbols put the day in every contract; ours are the exchange's, which tell monthlies apart
     monthly = _monthly_dates((c.root, c.expiry, c.kind == "FUT") for c in contracts)
     for c in contracts:
         out.instruments.append(
-            Instrument(
+            make_instrument(
                 symbol=contract_symbol(c.root, c.expiry, c.kind, c.strike_paise, (c.root, c.expiry) in monthly),
                 token=c.token, exchange=c.exchange, name=c.root, instrument_type=c.kind, lot_size=c.lot,
                 tick_size_paise=c.tick, underlying=c.root, expiry=c.expiry.isoformat(),
@@ -303,14 +303,14 @@ def _kite_row(row: dict[str | None, Any]) -> Instrument | str:
     tokens = {"kite": token, "kite_exchange": _token("exchange_token", row["exchange_token"])}
     name = row["name"].strip()
     if segment == "INDICES":  # indices do not trade: Kite gives tick 0, lot 0
-        return Instrument(
+        return make_instrument(
             symbol=symbol, token=token, exchange=exchange, name=name or symbol, instrument_type="INDEX",
             broker_tokens=tokens,
         )  # fmt: skip
     if itype == "EQ" and segment == exchange:
         if "-" in symbol:
             return f"cash series {symbol.rsplit('-', 1)[-1]}"
-        return Instrument(
+        return make_instrument(
             symbol=symbol, token=token, exchange=exchange, name=name or symbol, instrument_type="EQ",
             lot_size=_lot("lot_size", row["lot_size"]),
             tick_size_paise=_positive("tick_size", row["tick_size"], _paise_from_rupees("tick_size", row["tick_size"])),
@@ -327,7 +327,7 @@ def _kite_row(row: dict[str | None, Any]) -> Instrument | str:
         strike = None
         if itype != "FUT":
             strike = _positive("strike", row["strike"], _paise_from_rupees("strike", row["strike"]))
-        return Instrument(
+        return make_instrument(
             symbol=symbol, token=token, exchange=exchange, name=root, instrument_type=itype,
             lot_size=_lot("lot_size", row["lot_size"]),
             tick_size_paise=_positive("tick_size", row["tick_size"], _paise_from_rupees("tick_size", row["tick_size"])),
@@ -338,7 +338,8 @@ def _kite_row(row: dict[str | None, Any]) -> Instrument | str:
 
 def parse_kite(text: str, source: str = "kite") -> ParsedDump:
     out = ParsedDump(source, "kite", [])
-    reader = csv.DictReader(io.StringIO(text))
+    # lines, not io.StringIO: StringIO holds the text again at 4 bytes a character (~90 MB for a full dump)
+    reader = csv.DictReader(text.splitlines(keepends=True))
     missing = set(_KITE_COLUMNS) - set(reader.fieldnames or ())
     if missing:
         raise DumpError(f"not a Kite instruments CSV: missing columns {', '.join(sorted(missing))}")
@@ -482,11 +483,19 @@ def refresh(
             continue
         key = instrument_key(inst)
         old = current.get(key)
-        # keep every broker's token: the dump adds its own beside those loaded from the other brokers' dumps
-        tokens = {**(old.broker_tokens if old else {}), **inst.broker_tokens}
-        inst = inst.model_copy(update={"broker_tokens": tokens, "token": old.token if old else inst.token})
-        if old is not None and inst.isin is None and old.isin is not None:
-            inst = inst.model_copy(update={"isin": old.isin})
+        if old is not None:
+            # keep every broker's token (the dump adds its own beside the other brokers'), the first token and
+            # the ISIN; copy only when that changes something (a full dump is ~150,000 instruments)
+            tokens = {**old.broker_tokens, **inst.broker_tokens}
+            update: dict[str, Any] = {}
+            if tokens != inst.broker_tokens:
+                update["broker_tokens"] = tokens
+            if old.token != inst.token:
+                update["token"] = old.token
+            if inst.isin is None and old.isin is not None:
+                update["isin"] = old.isin
+            if update:
+                inst = inst.model_copy(update=update)
         seen[key] = inst
     added = [i for k, i in seen.items() if k not in current]
     changed = [i for k, i in seen.items() if k in current and current[k] != i]
