@@ -264,3 +264,18 @@ def test_lean_parsed_instruments_equal_validated_ones_and_copies_stay_independen
     first, second = parsed[0], parsed[1]
     copy = first.model_copy(update={"isin": "INE002A01018"})
     assert (copy.isin, first.isin, second.isin) == ("INE002A01018", None, None)
+
+
+def test_the_configured_source_may_name_both_brokers_dumps_primary_first() -> None:
+    from mantra.market.instrument_master import load_dumps
+
+    # Given instrument_source naming Angel's dump then Kite's, as the function reads it
+    dumps = load_dumps(f"{BUNDLED_ANGEL}, {BUNDLED_KITE}")
+    assert [d.fmt for d in dumps] == ["angel", "kite"] and load_dumps("")[0].fmt == "angel"
+    # When refreshed into an empty store
+    store = Master()
+    report = refresh(store, dumps)
+    # Then every instrument holds both brokers' tokens, Angel's as the primary, and the samples agree
+    assert report.format == "angel+kite" and report.conflicts == 0 and report.bad_rows == 0
+    assert all(set(i.broker_tokens) == {"angel", "kite", "kite_exchange"} for i in store.items.values())
+    assert store.items["RELIANCE"].token == "2885"
