@@ -15,6 +15,8 @@ from mantra.market.instrument_master import (
     InstrumentCatalog,
     InstrumentQuery,
     load_dump,
+    parse_angel,
+    parse_kite,
     refresh,
 )
 from mantra.market.ticks import TickProcessor
@@ -82,6 +84,37 @@ def test_refresh_loads_the_dump_and_the_chain_is_an_index_query(platform: Settin
     puts = catalog.search(InstrumentQuery(underlying="BANKNIFTY", instrument_type="PE", limit=500))
     dump_puts = {s for s, i in live.items() if i.underlying == "BANKNIFTY" and i.instrument_type == "PE"}
     assert {i.symbol for i in puts} == dump_puts | {s for s, i in simulated.items() if i.underlying == "BANKNIFTY" and i.instrument_type == "PE"}  # fmt: skip
+
+
+def test_one_symbol_on_nse_and_bse_is_stored_twice_and_a_bare_symbol_is_the_nse_one(
+    platform: Settings,
+) -> None:
+    # Given Kite's dump listing one company on NSE and on BSE (a symbol of its own, so no other test's
+    # search sees two rows), and Angel's listing the BSE one
+    repo = DynamoInstrumentRepository()
+    kite = parse_kite(
+        "instrument_token,exchange_token,tradingsymbol,name,last_price,expiry,strike,tick_size,lot_size,"
+        "instrument_type,segment,exchange\n"
+        "7799041,30465,ITRKEYS,ITR KEYS LTD,812.35,,0,0.05,1,EQ,NSE,NSE\n"
+        "139896580,546471,ITRKEYS,ITR KEYS LTD,812.40,,0,0.01,1,EQ,BSE,BSE\n"
+    )
+    angel = parse_angel([
+        {"token": "546471", "symbol": "ITRKEYS", "name": "ITRKEYS", "expiry": "", "strike": "-1.000000",
+         "lotsize": "1", "instrumenttype": "", "exch_seg": "BSE", "tick_size": "5.000000"},
+    ])  # fmt: skip
+    # When both are loaded into the table, Kite first
+    report = refresh(repo, [kite, angel])
+    # Then both listings are there, each under its own key, and the brokers' tick disagreement is reported
+    assert report.added == 2 and report.bad_rows == 0
+    assert report.conflict_list == ["BSE:ITRKEYS: tick_size_paise differs (kite says 1, angel says 5)"]
+    nse, bse = repo.get("ITRKEYS"), repo.get("BSE:ITRKEYS")
+    assert nse is not None and bse is not None and repo.get("NSE:ITRKEYS") == nse
+    assert (nse.exchange, nse.token, nse.tick_size_paise) == ("NSE", "7799041", 5)
+    assert (bse.exchange, bse.symbol, bse.tick_size_paise) == ("BSE", "ITRKEYS", 1)
+    assert bse.broker_tokens == {"kite": "139896580", "kite_exchange": "546471", "angel": "546471"}
+    # And a second load of the same dumps changes nothing
+    again = refresh(repo, [kite, angel])
+    assert again.written == 0 and {i.exchange for i in repo.all() if i.symbol == "ITRKEYS"} == {"NSE", "BSE"}
 
 
 def test_reordered_and_duplicated_ticks_through_real_transactions_give_the_clean_candles(

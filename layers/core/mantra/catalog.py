@@ -221,6 +221,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         ),
         access=Access(tables_read=("instruments",), tables_write=("instruments",)),
         timeout_s=300,
+        # a full dump (~150,000 rows) parsed beside the whole table read back peaks near 500 MB
+        # (bench/bench_instrument_master.py): 512 would be at the edge on an ordinary day
+        memory_mb=1024,
     ),
     FunctionSpec(
         name="eod_ingest",

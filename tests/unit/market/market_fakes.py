@@ -12,6 +12,7 @@ import timebase
 from mantra.clock import IST
 from mantra.domain import Alert, Candle, Instrument, Quote, Tick
 from mantra.market.adjustments import Factor
+from mantra.market.instruments import storage_key
 
 
 def ist_ms(y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0, ms: int = 0) -> int:
@@ -117,7 +118,8 @@ class Master:
     """An instrument store with the full read and the by-underlying index read; counts its reads."""
 
     def __init__(self, instruments: Iterable[Instrument] = (), index: bool = True) -> None:
-        self.items = {i.symbol: i for i in instruments}
+        # keyed as the table is (market.instruments.storage_key): NSE bare, BSE:RELIANCE beside it
+        self.items = {storage_key(i): i for i in instruments}
         self.index = index
         self.scans = self.index_reads = 0
 
@@ -138,7 +140,7 @@ class Master:
     def put_many(self, instruments: Iterable[Instrument]) -> int:
         n = 0
         for i in instruments:
-            self.items[i.symbol] = i
+            self.items[storage_key(i)] = i
             n += 1
         return n
 

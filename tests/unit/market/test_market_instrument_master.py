@@ -31,7 +31,13 @@ def test_the_angel_and_kite_samples_give_the_same_master_but_their_own_tokens(
     assert {i.symbol for i in angel} == set(kite)
     for i in angel:
         k = kite[i.symbol]
-        assert i.model_dump(exclude={"token", "name"}) == k.model_dump(exclude={"token", "name"})
+        own = {"token", "name", "broker_tokens"}
+        assert i.model_dump(exclude=own) == k.model_dump(exclude=own)
+        # Angel's token is the exchange's own number, which Kite lists as exchange_token (indices aside:
+        # Angel numbers them 999xxxxx)
+        assert i.broker_tokens == {"angel": i.token}
+        assert (k.broker_tokens["kite_exchange"] == i.token) is (i.instrument_type != "INDEX")
+        assert k.broker_tokens["kite"] == k.token != i.token
 
 
 def test_demo_equities_and_indices_keep_their_symbols_and_tokens(angel: list[Instrument]) -> None:

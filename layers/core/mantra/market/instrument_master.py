@@ -1,24 +1,28 @@
 """The instrument master from the brokers' own dumps, normalised to ``Instrument``; refresh and search.
 
-Sources (``Settings.instrument_source``):
+Sources (``Settings.instrument_source``: one, or several separated by commas, the first being the primary):
 - Angel One SmartAPI ``OpenAPIScripMaster.json``: a JSON array of rows with ``token, symbol, name, expiry``
   ("28NOV2026"), ``strike`` (paise as a decimal string, "2400000.000000" is 24,000.00), ``lotsize``,
   ``instrumenttype`` (OPTIDX, OPTSTK, FUTIDX, FUTSTK, AMXIDX, "" for cash), ``exch_seg`` (NSE, NFO, BSE, BFO,
-  ...) and ``tick_size`` (paise).
+  ...) and ``tick_size`` (paise as a decimal string: "5.000000" is 0.05 rupees; -1 on indices).
 - Kite Connect ``instruments`` CSV: ``instrument_token, exchange_token, tradingsymbol, name, last_price,
-  expiry`` (YYYY-MM-DD), ``strike`` (rupees), ``tick_size`` (rupees), ``lot_size, instrument_type`` (EQ, FUT, CE,
-  PE), ``segment`` (NSE, INDICES, NFO-OPT, ...) and ``exchange``.
+  expiry`` (YYYY-MM-DD), ``strike`` (rupees), ``tick_size`` (rupees: "0.05"), ``lot_size, instrument_type`` (EQ,
+  FUT, CE, PE), ``segment`` (NSE, BSE, INDICES, NFO-OPT, ...) and ``exchange``.
+
+Money is converted exactly with ``Decimal``: a tick or strike that is not a whole number of paise is a bad row,
+never rounded. A bad row is reported (``RowIssue``: row, column, value, why) and the rest of the dump loads.
 
 Both normalise to the same symbols: cash equities keep the exchange symbol (RELIANCE), indices their NSE name
 (NIFTY 50, NIFTY BANK), derivatives the exchange's trading symbol: monthly ``NIFTY26DEC24000CE`` and
-``NIFTY26DECFUT``, weekly ``NIFTY26D0124000CE`` (year, month as 1-9/O/N/D, day). ``token`` is the broker's
-subscription token (Angel ``token``, Kite ``instrument_token``): it is what a feed subscribes with.
+``NIFTY26DECFUT``, weekly ``NIFTY26D0124000CE`` (year, month as 1-9/O/N/D, day). Instruments are keyed by
+exchange and symbol (``NSE:RELIANCE``, ``BSE:RELIANCE``; see ``mantra.market.instruments``). ``token`` is the
+primary broker's subscription token; ``broker_tokens`` holds every broker's: ``angel``, ``kite`` (Kite's
+``instrument_token``) and ``kite_exchange`` (Kite's ``exchange_token``).
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import json
 import time
 import urllib.request
@@ -35,6 +39,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from mantra.domain import Instrument
+from mantra.market.instruments import RESOLVE_ORDER, InstrumentMaster, instrument_key, make_instrument
 
 BUNDLED_ANGEL = "bundled:angel_scrip_master_sample.json"
 BUNDLED_KITE = "bundled:kite_instruments_sample.csv"
@@ -54,15 +59,41 @@ INDEX_SPOT = {
 
 
 class DumpError(ValueError):
-    """The dump is not an Angel scrip master or a Kite instruments CSV, or a row is malformed."""
+    """The dump is not an Angel scrip master or a Kite instruments CSV (a bad row is a ``RowIssue`` instead)."""
+
+
+@dataclass(frozen=True)
+class RowIssue:
+    """One row the dump could not give us: where it is, which column, what it held, and why it is refused.
+
+    ``row`` is the line number in a Kite CSV (the header is line 1) and the 1-based position in Angel's array.
+    """
+
+    row: int
+    column: str
+    value: str
+    reason: str
+
+    def describe(self) -> str:
+        return f"row {self.row}, column {self.column}, value {self.value!r}: {self.reason}"
+
+
+class _Bad(Exception):
+    """A field of one row is unusable: becomes a ``RowIssue``, the rest of the dump goes on."""
+
+    def __init__(self, column: str, value: object, reason: str) -> None:
+        super().__init__(reason)
+        self.column, self.value, self.reason = column, "" if value is None else str(value), reason
 
 
 @dataclass
 class ParsedDump:
     source: str
-    fmt: str  # "angel" | "kite"
+    fmt: str  # "angel" | "kite": also the broker whose tokens the rows carry
     instruments: list[Instrument]
-    skipped: Counter[str] = field(default_factory=Counter)  # reason -> rows
+    skipped: Counter[str] = field(default_factory=Counter)  # reason -> rows we do not carry (MCX, BE series)
+    issues: list[RowIssue] = field(default_factory=list)  # rows that are malformed
+    rows: list[int] = field(default_factory=list)  # the row each instrument came from (for duplicates)
 
 
 # ------------------------------------------------------------------------------------------------ symbols
@@ -97,168 +128,232 @@ def _monthly_dates(rows: Iterable[tuple[str, date, bool]]) -> set[tuple[str, dat
     return {(k[0], futures.get(k, d)) for k, d in last.items()}
 
 
-# ------------------------------------------------------------------------------------------------ Angel
-def _angel_decimal(value: Any, row: dict[str, Any], name: str) -> Decimal:
+# ------------------------------------------------------------------------------------------------ fields
+def _decimal(column: str, value: object) -> Decimal:
+    text = "" if value is None else str(value).strip()
     try:
-        return Decimal(str(value).strip() or "0")
-    except InvalidOperation as exc:
-        raise DumpError(f"Angel row {row.get('token')!r}: {name}={value!r} is not a number") from exc
+        d = Decimal(text)
+    except InvalidOperation:
+        raise _Bad(column, value, "not a number") from None
+    if not d.is_finite():
+        raise _Bad(column, value, "not a finite number")
+    return d
 
 
-def _angel_expiry(text: str) -> date:
-    return datetime.strptime(text.strip().upper(), "%d%b%Y").date()
+def _whole(column: str, d: Decimal, value: object, unit: str) -> int:
+    if d != d.to_integral_value():
+        raise _Bad(column, value, f"not a whole number of {unit}")
+    return int(d)
 
 
-def parse_angel(rows: Sequence[dict[str, Any]], source: str = "angel") -> ParsedDump:
+def _paise_from_rupees(column: str, value: object) -> int:
+    """Kite's rupee figures ("0.05", "23850.0") to paise, exactly: 0.033 rupees is refused, not rounded."""
+    return _whole(column, _decimal(column, value) * 100, value, "paise")
+
+
+def _paise(column: str, value: object) -> int:
+    """Angel's paise figures ("5.000000", "2385000.000000") to int paise, exactly."""
+    return _whole(column, _decimal(column, value), value, "paise")
+
+
+def _positive(column: str, value: object, n: int) -> int:
+    if n <= 0:
+        raise _Bad(column, value, "must be positive")
+    return n
+
+
+def _lot(column: str, value: object) -> int:
+    return _positive(column, value, _whole(column, _decimal(column, value), value, "units"))
+
+
+def _token(column: str, value: object) -> str:
+    text = "" if value is None else str(value).strip()
+    if not text.isdigit():
+        raise _Bad(column, value, "a token is digits")
+    return text
+
+
+# ------------------------------------------------------------------------------------------------ Angel
+_ANGEL_COLUMNS = ("token", "symbol", "name", "expiry", "strike", "lotsize", "instrumenttype", "exch_seg")
+
+
+def _angel_expiry(value: object) -> date:
+    try:
+        return datetime.strptime(str(value).strip().upper(), "%d%b%Y").date()
+    except ValueError:
+        raise _Bad("expiry", value, "not a date like 28NOV2026") from None
+
+
+@dataclass(frozen=True)
+class _AngelContract:
+    row: int
+    token: str
+    exchange: str
+    kind: str
+    root: str
+    expiry: date
+    strike_paise: int | None
+    lot: int
+    tick: int
+
+
+def _angel_row(n: int, row: Any) -> Instrument | _AngelContract | str:
+    """One Angel row: a cash/index instrument, a contract (named in a second pass), or a skip reason."""
+    if not isinstance(row, dict):
+        raise _Bad("(row)", str(row)[:40], "not a JSON object")
+    missing = [c for c in _ANGEL_COLUMNS if c not in row]
+    if missing:
+        raise _Bad(missing[0], None, "missing")
+    seg = str(row["exch_seg"]).strip().upper()
+    if seg not in EXCHANGES:
+        return f"segment {seg or '?'}"
+    itype = str(row["instrumenttype"]).strip().upper()
+    symbol = str(row["symbol"]).strip()
+    if not symbol:
+        raise _Bad("symbol", row["symbol"], "empty")
+    token = _token("token", row["token"])
+    tokens = {"angel": token}
+    if seg in ("NSE", "BSE"):
+        if itype == "AMXIDX":  # indices do not trade: Angel gives tick -1, we keep the 5-paise default
+            name = str(row.get("name") or symbol).strip()
+            return make_instrument(
+                symbol=symbol.upper(), token=token, exchange=seg, name=name, instrument_type="INDEX",
+                broker_tokens=tokens,
+            )  # fmt: skip
+        if itype == "" and (symbol.endswith("-EQ") or seg == "BSE"):
+            return make_instrument(
+                symbol=symbol.removesuffix("-EQ"), token=token, exchange=seg,
+                name=str(row.get("name") or symbol).strip(), instrument_type="EQ",
+                lot_size=_lot("lotsize", row["lotsize"]),
+                tick_size_paise=_positive("tick_size", row.get("tick_size"), _paise("tick_size", row.get("tick_size"))),
+                broker_tokens=tokens,
+            )  # fmt: skip
+        return f"cash series {symbol.rsplit('-', 1)[-1] if '-' in symbol else itype}"
+    if itype.startswith("FUT"):
+        kind = "FUT"
+    elif itype.startswith("OPT") and symbol[-2:] in ("CE", "PE"):
+        kind = symbol[-2:]
+    else:
+        return f"derivative type {itype or '?'}"
+    root = str(row["name"]).strip().upper()
+    if not root:
+        raise _Bad("name", row["name"], "a contract needs its underlying")
+    strike = None
+    if kind != "FUT":
+        strike = _positive("strike", row["strike"], _paise("strike", row["strike"]))
+    tick = row.get("tick_size")
+    return _AngelContract(
+        row=n, token=token, exchange=seg, kind=kind, root=root, expiry=_angel_expiry(row["expiry"]),
+        strike_paise=strike, lot=_lot("lotsize", row["lotsize"]),
+        tick=_positive("tick_size", tick, _paise("tick_size", tick)),
+    )  # fmt: skip
+
+
+def parse_angel(rows: Sequence[Any], source: str = "angel") -> ParsedDump:
     out = ParsedDump(source, "angel", [])
-    derivatives: list[tuple[dict[str, Any], str, date, str]] = []
-    for row in rows:
-        seg = str(row.get("exch_seg", "")).upper()
-        itype = str(row.get("instrumenttype", "")).upper()
-        symbol = str(row.get("symbol", "")).strip()
-        token = str(row.get("token", "")).strip()
-        if not symbol or not token:
-            out.skipped["no symbol or token"] += 1
-            continue
-        if seg not in EXCHANGES:
-            out.skipped[f"segment {seg or '?'}"] += 1
-            continue
-        tick = _angel_decimal(row.get("tick_size", "0"), row, "tick_size")
-        lot = int(_angel_decimal(row.get("lotsize", "1"), row, "lotsize")) or 1
-        if seg in ("NSE", "BSE"):
-            if itype == "AMXIDX":
-                out.instruments.append(
-                    Instrument(
-                        symbol=symbol.upper(),
-                        token=token,
-                        exchange=seg,
-                        name=str(row.get("name") or symbol).strip(),
-                        instrument_type="INDEX",
-                        lot_size=1,
-                        tick_size_paise=int(tick) if tick > 0 else 5,
-                    )
-                )
-            elif itype == "" and (symbol.endswith("-EQ") or seg == "BSE"):
-                out.instruments.append(
-                    Instrument(
-                        symbol=symbol.removesuffix("-EQ"),
-                        token=token,
-                        exchange=seg,
-                        name=str(row.get("name") or symbol).strip(),
-                        instrument_type="EQ",
-                        lot_size=lot,
-                        tick_size_paise=int(tick) if tick > 0 else 5,
-                    )
-                )
-            else:
-                out.skipped[f"cash series {symbol.rsplit('-', 1)[-1] if '-' in symbol else itype}"] += 1
-            continue
-        if itype.startswith("FUT"):
-            kind = "FUT"
-        elif itype.startswith("OPT") and symbol[-2:] in ("CE", "PE"):
-            kind = symbol[-2:]
-        else:
-            out.skipped[f"derivative type {itype or '?'}"] += 1
-            continue
-        root = str(row.get("name", "")).strip().upper()
+    contracts: list[_AngelContract] = []
+    for n, row in enumerate(rows, start=1):
         try:
-            exp = _angel_expiry(str(row.get("expiry", "")))
-        except ValueError:
-            out.skipped["bad expiry"] += 1
+            got = _angel_row(n, row)
+        except _Bad as bad:
+            out.issues.append(RowIssue(n, bad.column, bad.value, bad.reason))
             continue
-        derivatives.append((row, kind, exp, root))
-    monthly = _monthly_dates((root, exp, kind == "FUT") for _, kind, exp, root in derivatives)
-    for row, kind, exp, root in derivatives:
-        strike_paise = None
-        if kind != "FUT":
-            strike_paise = int(_angel_decimal(row.get("strike"), row, "strike"))
-        tick = _angel_decimal(row.get("tick_size", "5"), row, "tick_size")
+        if isinstance(got, str):
+            out.skipped[got] += 1
+        elif isinstance(got, _AngelContract):
+            contracts.append(got)
+        else:
+            out.instruments.append(got)
+            out.rows.append(n)
+    # Angel's symbols put the day in every contract; ours are the exchange's, which tell monthlies apart
+    monthly = _monthly_dates((c.root, c.expiry, c.kind == "FUT") for c in contracts)
+    for c in contracts:
         out.instruments.append(
-            Instrument(
-                symbol=contract_symbol(root, exp, kind, strike_paise, (root, exp) in monthly),
-                token=str(row["token"]).strip(),
-                exchange=str(row["exch_seg"]).upper(),
-                name=root,
-                instrument_type=kind,
-                lot_size=int(_angel_decimal(row.get("lotsize", "1"), row, "lotsize")) or 1,
-                tick_size_paise=int(tick) if tick > 0 else 5,
-                underlying=root,
-                expiry=exp.isoformat(),
-                strike_paise=strike_paise,
+            make_instrument(
+                symbol=contract_symbol(c.root, c.expiry, c.kind, c.strike_paise, (c.root, c.expiry) in monthly),
+                token=c.token, exchange=c.exchange, name=c.root, instrument_type=c.kind, lot_size=c.lot,
+                tick_size_paise=c.tick, underlying=c.root, expiry=c.expiry.isoformat(),
+                strike_paise=c.strike_paise, broker_tokens={"angel": c.token},
             )
-        )
+        )  # fmt: skip
+        out.rows.append(c.row)
     return out
 
 
 # ------------------------------------------------------------------------------------------------ Kite
-def _rupees_to_paise(value: str, what: str) -> int:
-    try:
-        return int((Decimal(value.strip() or "0") * 100).to_integral_value())
-    except InvalidOperation as exc:
-        raise DumpError(f"Kite row: {what}={value!r} is not a number") from exc
+_KITE_COLUMNS: tuple[str, ...] = (
+    "instrument_token", "exchange_token", "tradingsymbol", "name", "expiry", "strike", "tick_size", "lot_size",
+    "instrument_type", "segment", "exchange",
+)  # fmt: skip
+
+
+def _kite_row(row: dict[str | None, Any]) -> Instrument | str:
+    if None in row:
+        raise _Bad("(row)", ",".join(row[None]), "more fields than the header")
+    short = [c for c in _KITE_COLUMNS if row.get(c) is None]
+    if short:
+        raise _Bad(short[0], None, "missing: fewer fields than the header")
+    exchange, segment = row["exchange"].strip().upper(), row["segment"].strip().upper()
+    if exchange not in EXCHANGES:
+        return f"segment {segment or '?'}"
+    itype, symbol = row["instrument_type"].strip().upper(), row["tradingsymbol"].strip()
+    if not symbol:
+        raise _Bad("tradingsymbol", symbol, "empty")
+    token = _token("instrument_token", row["instrument_token"])
+    tokens = {"kite": token, "kite_exchange": _token("exchange_token", row["exchange_token"])}
+    name = row["name"].strip()
+    if segment == "INDICES":  # indices do not trade: Kite gives tick 0, lot 0
+        return make_instrument(
+            symbol=symbol, token=token, exchange=exchange, name=name or symbol, instrument_type="INDEX",
+            broker_tokens=tokens,
+        )  # fmt: skip
+    if itype == "EQ" and segment == exchange:
+        if "-" in symbol:
+            return f"cash series {symbol.rsplit('-', 1)[-1]}"
+        return make_instrument(
+            symbol=symbol, token=token, exchange=exchange, name=name or symbol, instrument_type="EQ",
+            lot_size=_lot("lot_size", row["lot_size"]),
+            tick_size_paise=_positive("tick_size", row["tick_size"], _paise_from_rupees("tick_size", row["tick_size"])),
+            broker_tokens=tokens,
+        )  # fmt: skip
+    if itype in ("FUT", "CE", "PE") and exchange in ("NFO", "BFO"):
+        try:
+            exp = date.fromisoformat(row["expiry"].strip())
+        except ValueError:
+            raise _Bad("expiry", row["expiry"], "not a date like 2026-12-29") from None
+        root = name.upper()
+        if not root:
+            raise _Bad("name", name, "a contract needs its underlying")
+        strike = None
+        if itype != "FUT":
+            strike = _positive("strike", row["strike"], _paise_from_rupees("strike", row["strike"]))
+        return make_instrument(
+            symbol=symbol, token=token, exchange=exchange, name=root, instrument_type=itype,
+            lot_size=_lot("lot_size", row["lot_size"]),
+            tick_size_paise=_positive("tick_size", row["tick_size"], _paise_from_rupees("tick_size", row["tick_size"])),
+            underlying=root, expiry=exp.isoformat(), strike_paise=strike, broker_tokens=tokens,
+        )  # fmt: skip
+    return f"type {itype} in {segment}"
 
 
 def parse_kite(text: str, source: str = "kite") -> ParsedDump:
     out = ParsedDump(source, "kite", [])
-    reader = csv.DictReader(io.StringIO(text))
-    missing = {"instrument_token", "tradingsymbol", "instrument_type", "segment", "exchange"} - set(
-        reader.fieldnames or ()
-    )
+    # lines, not io.StringIO: StringIO holds the text again at 4 bytes a character (~90 MB for a full dump)
+    reader = csv.DictReader(text.splitlines(keepends=True))
+    missing = set(_KITE_COLUMNS) - set(reader.fieldnames or ())
     if missing:
         raise DumpError(f"not a Kite instruments CSV: missing columns {', '.join(sorted(missing))}")
     for row in reader:
-        exchange, segment = row["exchange"].upper(), row["segment"].upper()
-        itype, symbol = row["instrument_type"].upper(), row["tradingsymbol"].strip()
-        if exchange not in EXCHANGES:
-            out.skipped[f"segment {segment or '?'}"] += 1
+        try:
+            got = _kite_row(row)
+        except _Bad as bad:
+            out.issues.append(RowIssue(reader.line_num, bad.column, bad.value, bad.reason))
             continue
-        tick = _rupees_to_paise(row.get("tick_size", "0"), "tick_size")
-        lot = int(Decimal(row.get("lot_size") or "1")) or 1
-        common: dict[str, Any] = {
-            "symbol": symbol,
-            "token": row["instrument_token"].strip(),
-            "exchange": exchange,
-        }
-        if segment == "INDICES":
-            out.instruments.append(
-                Instrument(
-                    **common, name=row.get("name") or symbol, instrument_type="INDEX", tick_size_paise=5
-                )
-            )
-        elif itype == "EQ" and segment == exchange:
-            if "-" in symbol:
-                out.skipped[f"cash series {symbol.rsplit('-', 1)[-1]}"] += 1
-                continue
-            out.instruments.append(
-                Instrument(
-                    **common,
-                    name=row.get("name") or symbol,
-                    instrument_type="EQ",
-                    lot_size=lot,
-                    tick_size_paise=tick or 5,
-                )
-            )
-        elif itype in ("FUT", "CE", "PE") and exchange in ("NFO", "BFO"):
-            try:
-                exp = date.fromisoformat(row["expiry"].strip())
-            except ValueError:
-                out.skipped["bad expiry"] += 1
-                continue
-            root = (row.get("name") or "").strip().upper()
-            out.instruments.append(
-                Instrument(
-                    **common,
-                    name=root,
-                    instrument_type=itype,
-                    lot_size=lot,
-                    tick_size_paise=tick or 5,
-                    underlying=root,
-                    expiry=exp.isoformat(),
-                    strike_paise=None if itype == "FUT" else _rupees_to_paise(row["strike"], "strike"),
-                )
-            )
+        if isinstance(got, str):
+            out.skipped[got] += 1
         else:
-            out.skipped[f"type {itype} in {segment}"] += 1
+            out.instruments.append(got)
+            out.rows.append(reader.line_num)
     return out
 
 
@@ -282,7 +377,8 @@ def parse_dump(text: str, name: str = "dump") -> ParsedDump:
             rows = json.loads(stripped)
         except json.JSONDecodeError as exc:
             raise DumpError(f"{name}: looks like JSON but does not parse: {exc}") from exc
-        if rows and not {"token", "symbol", "exch_seg"} <= set(rows[0]):
+        first = next((r for r in rows if isinstance(r, dict)), None)
+        if rows and (first is None or not {"token", "symbol", "exch_seg"} <= set(first)):
             raise DumpError(f"{name}: a JSON array, but not Angel's scrip master (no token/symbol/exch_seg)")
         return parse_angel(rows, name)
     if stripped.startswith("instrument_token"):
@@ -295,10 +391,52 @@ def load_dump(source: str) -> ParsedDump:
     return parse_dump(text, name)
 
 
+def load_dumps(sources: str) -> list[ParsedDump]:
+    """Every dump a comma-separated ``instrument_source`` names, the first (primary) first."""
+    names = [s.strip() for s in (sources or BUNDLED_ANGEL).split(",") if s.strip()]
+    return [load_dump(s) for s in names]
+
+
+@dataclass
+class MergedDumps:
+    """Several brokers' dumps as one master, with what each dump could not give us."""
+
+    master: InstrumentMaster
+    dumps: list[ParsedDump]
+    duplicates: list[tuple[str, RowIssue]] = field(default_factory=list)  # (source, issue)
+
+    @property
+    def issues(self) -> list[tuple[str, RowIssue]]:
+        return [(d.source, i) for d in self.dumps for i in d.issues] + self.duplicates
+
+
+def merge_dumps(dumps: Sequence[ParsedDump]) -> MergedDumps:
+    """One master from every dump; a key a dump lists twice is a row issue (the first row is kept)."""
+    master = InstrumentMaster()
+    merged = MergedDumps(master, list(dumps))
+    for dump in dumps:
+        first_row: dict[str, int] = {}
+        rows = dump.rows if len(dump.rows) == len(dump.instruments) else [0] * len(dump.instruments)
+        for inst, row in zip(dump.instruments, rows, strict=True):
+            key = instrument_key(inst)
+            if not master.add(inst, dump.fmt):
+                column = "symbol" if dump.fmt == "angel" else "tradingsymbol"
+                again = RowIssue(
+                    row, column, inst.symbol, f"{key} again (first on row {first_row.get(key, 0)})"
+                )
+                merged.duplicates.append((dump.source, again))
+            else:
+                first_row.setdefault(key, row)
+    return merged
+
+
 # ------------------------------------------------------------------------------------------------ refresh
 class MasterStore(Protocol):
     def all(self) -> list[Instrument]: ...
     def put_many(self, instruments: Iterable[Instrument]) -> int: ...
+
+
+MAX_LISTED = 200  # issues and conflicts listed in a report (all are counted): a log line stays readable
 
 
 class RefreshReport(BaseModel):
@@ -312,43 +450,74 @@ class RefreshReport(BaseModel):
     not_in_dump: int  # kept, never removed blindly (expired contracts age out by their expiry)
     skipped: dict[str, int]
     by_type: dict[str, int]
+    by_exchange: dict[str, int] = {}
+    bad_rows: int = 0
+    issues: list[str] = []  # "<source>: row 17, column tick_size, value '0.033': not a whole number of paise"
+    conflicts: int = 0
+    conflict_list: list[str] = []  # "NFO:NIFTY26DECFUT: lot_size differs (angel says 75, kite says 65)"
 
 
-def refresh(store: MasterStore, dump: ParsedDump, today: date | None = None) -> RefreshReport:
-    """Upsert the dump: write only what is new or changed; keep fields the dump lacks (ISIN); remove nothing.
+def refresh(
+    store: MasterStore, dumps: ParsedDump | Sequence[ParsedDump], today: date | None = None
+) -> RefreshReport:
+    """Upsert the dumps: write only what is new or changed; keep fields the dump lacks (ISIN); remove nothing.
+
+    Instruments are keyed by exchange and symbol (``NSE:RELIANCE`` and ``BSE:RELIANCE`` are both kept). Given
+    several brokers' dumps, each instrument carries every broker's token; where they disagree on lot or tick
+    size the first dump's value is kept and the disagreement is listed in ``conflicts``.
 
     A contract that expired before ``today`` (the IST session date, from the caller's clock) is skipped: a
     broker's dump of the day lists none, and an old or bundled dump must not bring dead expiries back.
     """
-    current = {i.symbol: i for i in store.all()}
+    parsed = [dumps] if isinstance(dumps, ParsedDump) else list(dumps)
+    merged = merge_dumps(parsed)
+    current = {instrument_key(i): i for i in store.all()}
     seen: dict[str, Instrument] = {}
-    skipped = Counter(dump.skipped)
+    skipped: Counter[str] = Counter()
+    for d in parsed:
+        skipped.update(d.skipped)
     cutoff = today.isoformat() if today is not None else None
-    for inst in dump.instruments:
+    for inst in merged.master:
         if cutoff is not None and inst.expiry is not None and inst.expiry < cutoff:
             skipped["expired"] += 1
             continue
-        old = current.get(inst.symbol)
-        # keep every broker's token: the dump adds its own beside those loaded from the other brokers' dumps
-        tokens = {**(old.broker_tokens if old else {}), dump.fmt: inst.token}
-        inst = inst.model_copy(update={"broker_tokens": tokens, "token": old.token if old else inst.token})
-        if old is not None and inst.isin is None and old.isin is not None:
-            inst = inst.model_copy(update={"isin": old.isin})
-        seen[inst.symbol] = inst  # a symbol listed twice: the last row wins
-    added = [i for s, i in seen.items() if s not in current]
-    changed = [i for s, i in seen.items() if s in current and current[s] != i]
+        key = instrument_key(inst)
+        old = current.get(key)
+        if old is not None:
+            # keep every broker's token (the dump adds its own beside the other brokers'), the first token and
+            # the ISIN; copy only when that changes something (a full dump is ~150,000 instruments)
+            tokens = {**old.broker_tokens, **inst.broker_tokens}
+            update: dict[str, Any] = {}
+            if tokens != inst.broker_tokens:
+                update["broker_tokens"] = tokens
+            if old.token != inst.token:
+                update["token"] = old.token
+            if inst.isin is None and old.isin is not None:
+                update["isin"] = old.isin
+            if update:
+                inst = inst.model_copy(update=update)
+        seen[key] = inst
+    added = [i for k, i in seen.items() if k not in current]
+    changed = [i for k, i in seen.items() if k in current and current[k] != i]
     written = store.put_many([*added, *changed]) if added or changed else 0
+    issues = merged.issues
+    conflicts = merged.master.conflicts
     return RefreshReport(
-        source=dump.source,
-        format=dump.fmt,
+        source=",".join(d.source for d in parsed),
+        format="+".join(d.fmt for d in parsed),
         loaded=len(seen),
         added=len(added),
         changed=len(changed),
         unchanged=len(seen) - len(added) - len(changed),
         written=written,
-        not_in_dump=sum(1 for s in current if s not in seen),
+        not_in_dump=sum(1 for k in current if k not in seen),
         skipped=dict(skipped),
         by_type=dict(Counter(i.instrument_type for i in seen.values())),
+        by_exchange=dict(Counter(i.exchange for i in seen.values())),
+        bad_rows=len(issues),
+        issues=[f"{src}: {i.describe()}" for src, i in issues[:MAX_LISTED]],
+        conflicts=len(conflicts),
+        conflict_list=[c.describe() for c in conflicts[:MAX_LISTED]],
     )
 
 
@@ -389,7 +558,7 @@ class InstrumentCatalog:
         with self._lock:
             now = self._now()
             if self._snapshot is None or now - self._snapshot[0] >= self._ttl:
-                self._snapshot = (now, sorted(self._store.all(), key=lambda i: i.symbol))
+                self._snapshot = (now, sorted(self._store.all(), key=lambda i: (i.symbol, i.exchange)))
                 self.loads += 1
             return self._snapshot[1]
 
@@ -436,7 +605,13 @@ class InstrumentCatalog:
 _TYPE_ORDER = {"INDEX": 0, "EQ": 1, "FUT": 2, "CE": 3, "PE": 3}
 
 
-def _rank(i: Instrument, q: str) -> tuple[int, int, str, int, str]:
+_EXCHANGE_ORDER = {e: n for n, e in enumerate(RESOLVE_ORDER)}
+
+
+def _rank(i: Instrument, q: str) -> tuple[int, int, str, int, str, int]:
     s = i.symbol.upper()
     match = 0 if s == q else 1 if s.startswith(q) else 2 if q in s else 3
-    return (match, _TYPE_ORDER.get(i.instrument_type, 4), i.expiry or "", i.strike_paise or 0, s)
+    return (
+        match, _TYPE_ORDER.get(i.instrument_type, 4), i.expiry or "", i.strike_paise or 0, s,
+        _EXCHANGE_ORDER.get(i.exchange, 9),  # NSE:RELIANCE before BSE:RELIANCE
+    )  # fmt: skip

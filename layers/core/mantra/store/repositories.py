@@ -28,6 +28,7 @@ from mantra.domain import (
     Role,
     User,
 )
+from mantra.market.instruments import split_key, storage_candidates, storage_key
 from mantra.store import tables
 from mantra.store.models import (
     AlertItem,
@@ -66,10 +67,13 @@ def _n(value: Any) -> int:
 
 class DynamoInstrumentRepository:
     def get(self, symbol: str) -> Instrument | None:
-        try:
-            return self._to_domain(InstrumentItem.get(symbol))
-        except InstrumentItem.DoesNotExist:
-            return None
+        """By key (``BSE:RELIANCE``) or bare symbol (NSE/NFO first, then BSE/BFO; see market.instruments)."""
+        for key in storage_candidates(symbol):
+            try:
+                return self._to_domain(InstrumentItem.get(key))
+            except InstrumentItem.DoesNotExist:
+                continue
+        return None
 
     def search(self, query: str = "", exchange: str | None = None, limit: int = 50) -> list[Instrument]:
         # The master is small (thousands of rows) and cached by callers; a scan with a filter is adequate here.
@@ -99,6 +103,7 @@ class DynamoInstrumentRepository:
             for i in instruments:
                 data = i.model_dump()
                 data["broker_tokens"] = data["broker_tokens"] or None  # no empty maps
+                data["symbol"] = storage_key(i)  # BSE:RELIANCE beside RELIANCE (NSE), not over it
                 batch.save(InstrumentItem(**data))
                 n += 1
         return n
@@ -106,7 +111,7 @@ class DynamoInstrumentRepository:
     @staticmethod
     def _to_domain(item: InstrumentItem) -> Instrument:
         return Instrument(
-            symbol=item.symbol,
+            symbol=split_key(item.symbol)[1],
             token=item.token,
             exchange=item.exchange,
             name=item.name,
