@@ -114,15 +114,29 @@ class Pacer:
         self._starts: deque[float] = deque(maxlen=max((lim.requests for lim in self._limits), default=1))
         self._lock = threading.Lock()
 
-    def wait(self) -> None:
+    def call(self, request: Callable[[], T]) -> T:
+        """``request()`` once every window has room. The request is counted at the moment its answer came
+        back: the broker counts it on arrival, somewhere between sending and answering, so counting from the
+        answer never lets a later request land inside the broker's window early."""
         with self._lock:  # one history client may be shared by threads: pace them together
-            while True:
-                now = self._monotonic()
-                delay = max((self._room_in(lim, now) for lim in self._limits), default=0.0)
-                if delay <= 0:
-                    self._starts.append(now)
-                    return
-                self._sleep(delay)
+            self._wait()
+            try:
+                return request()
+            finally:
+                self._starts.append(self._monotonic())
+
+    def wait(self) -> None:
+        """Wait for room and count a request now (for callers that send it themselves)."""
+        with self._lock:
+            self._wait()
+            self._starts.append(self._monotonic())
+
+    def _wait(self) -> None:
+        while True:
+            delay = max((self._room_in(lim, self._monotonic()) for lim in self._limits), default=0.0)
+            if delay <= 0:
+                return
+            self._sleep(delay)
 
     def _room_in(self, lim: RateLimit, now: float) -> float:
         """Seconds until this window allows one more start (0: now)."""

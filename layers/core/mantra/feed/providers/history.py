@@ -127,8 +127,9 @@ class _Adapter:
             what = f"{self.name} history {instrument.symbol} {timeframe} {ist_text(s, True)}..{ist_text(e, True)} IST"
 
             def one(s: int = s, e: int = e) -> Any:
-                self._pacer.wait()  # every attempt is a request: each is paced
-                return self._request(instrument, interval, s, e - step)
+                self._sdk()  # log in first: a login's own requests are not history requests
+                # every attempt is a request: each is paced
+                return self._pacer.call(lambda: self._request(instrument, interval, s, e - step))
 
             rows, attempts = with_retries(one, self._retry, self._sleep, what)
             result.requests += attempts
