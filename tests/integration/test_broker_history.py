@@ -3,6 +3,8 @@ SDKs, into DynamoDB Local: backfill and gap repair store the right candles once,
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -10,13 +12,17 @@ from datetime import timedelta
 import pytest
 import timebase
 from feed_servers import BrokerAccounts, BrokerHttp, HistoryTape
+from mantra.cli.main import app
+from mantra.clock import utc_from_ms
 from mantra.domain import DEMO_SOURCE, Candle, Instrument
 from mantra.feed.providers.history import AngelHistory, KiteHistory, angel_connect, kite_connect
 from mantra.market.broker_history import BROKER_HISTORY_SOURCE, Retry
 from mantra.market.calendar import default_calendar
 from mantra.market.history_repair import HistoryRepair
 from mantra.settings import Settings
-from mantra.store.repositories import DynamoCandleRepository
+from mantra.store.aws import client
+from mantra.store.repositories import DynamoCandleRepository, DynamoInstrumentRepository
+from typer.testing import CliRunner
 
 MINUTE = 60_000
 MON = timebase.SESSION_DAY  # a Monday of a full trading week
@@ -33,6 +39,11 @@ def instrument(symbol: str, kite_token: str, angel_token: str) -> Instrument:
         symbol=symbol, token=angel_token, exchange="NSE", name=symbol, instrument_type="EQ",
         broker_tokens={"kite": kite_token, "angel": angel_token},
     )  # fmt: skip
+
+
+def _plain(output: str) -> str:
+    """The CLI's table as words: box-drawing characters and runs of spaces gone."""
+    return " ".join(re.sub("[\u2500-\u257f]", " ", output).split())
 
 
 def paise(minute_ms: int) -> int:
@@ -147,3 +158,38 @@ def test_many_gaps_are_paced_within_three_requests_a_second_of_the_broker(
     assert len(report.spans) == 8 and report.requests == 8 and http.tape.refused == []
     assert report.written == 24
     assert time.monotonic() - began >= 2.0  # 8 requests at 3 a second
+
+
+def test_cli_backfill_uses_the_broker_secret_and_a_second_run_writes_nothing(
+    platform: Settings, broker: tuple[BrokerAccounts, BrokerHttp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    accounts, http = broker
+    # Given the admin's Kite credentials in the broker secret and an instrument the master knows
+    sm = client("secretsmanager", platform.region)
+    secret_id = f"mantra/{platform.stage}/broker"
+    before = sm.get_secret_value(SecretId=secret_id)["SecretString"]
+    sm.put_secret_value(SecretId=secret_id, SecretString=json.dumps(accounts.kite_credentials()))
+    monkeypatch.setenv("MANTRA_KITE_API_URL", http.url)
+    DynamoInstrumentRepository().put_many([instrument("BHCLI", "990004", "99004")])
+    as_of = utc_from_ms(at(TUE, 16, 0)).isoformat()
+    runner = CliRunner()
+    try:
+        # When two sessions are backfilled from the command line, twice
+        args = ["history", "backfill", "BHCLI", "--days", "2", "--broker", "kite", "--as-of", as_of]
+        first = runner.invoke(app, args)
+        second = runner.invoke(app, args)
+        unknown = runner.invoke(app, ["history", "backfill", "NOSUCH", "--broker", "kite"])
+        no_broker = runner.invoke(app, ["history", "backfill", "BHCLI", "--broker", "simulated"])
+    finally:
+        sm.put_secret_value(SecretId=secret_id, SecretString=before)
+    # Then Monday's and Tuesday's sessions are stored once, and the second run wrote nothing
+    assert first.exit_code == 0, first.output
+    out = _plain(first.output)
+    assert "bars written 750" in out and "minutes missing before 750" in out
+    stored = DynamoCandleRepository().range("BHCLI", "1m", at(MON, 9, 15), at(TUE, 15, 29), 1000)
+    assert len(stored) == 750 and {c.source for c in stored} == {BROKER_HISTORY_SOURCE}
+    assert second.exit_code == 0 and "bars written 0" in _plain(second.output)
+    assert len([r for r in http.tape.requests if r[0] == "kite"]) == 2
+    # and mistakes are named
+    assert unknown.exit_code == 2 and "no instrument 'NOSUCH'" in unknown.output
+    assert no_broker.exit_code == 2 and "--broker must be one of kite, angel" in no_broker.output

@@ -266,3 +266,21 @@ def angel_connect(
     with sdk_scratch_dir():
         client = SmartConnect(api_key=session.api_key, access_token=session.jwt, root=api_url or None)
     return client
+
+
+BROKERS = ("kite", "angel")
+
+
+def broker_history(
+    name: str,
+    credentials: Callable[[], Mapping[str, Any]],
+    clock: Clock,
+    api_url: str = "",
+    retry: Retry = Retry(),
+) -> KiteHistory | AngelHistory:
+    """The history adapter for ``name`` (``kite`` or ``angel``), logging in lazily on its first request."""
+    if name == "kite":
+        return KiteHistory(lambda: kite_connect(credentials, clock, api_url), retry=retry)
+    if name == "angel":
+        return AngelHistory(lambda: angel_connect(credentials, clock, api_url), retry=retry)
+    raise ValueError(f"no history API for broker {name!r}; use one of {', '.join(BROKERS)}")
