@@ -11,11 +11,18 @@ from datetime import timedelta
 
 import pytest
 import timebase
-from feed_servers import BrokerAccounts, BrokerHttp, HistoryTape
+from feed_servers import KITE_SESSION, BrokerAccounts, BrokerHttp, HistoryTape
 from mantra.cli.main import app
 from mantra.clock import utc_from_ms
 from mantra.domain import DEMO_SOURCE, Candle, Instrument
-from mantra.feed.providers.history import AngelHistory, KiteHistory, angel_connect, kite_connect
+from mantra.feed.providers.history import (
+    AngelHistory,
+    KiteHistory,
+    angel_connect,
+    broker_history,
+    kite_connect,
+)
+from mantra.feed.providers.kite import KiteProvider
 from mantra.market.broker_history import BROKER_HISTORY_SOURCE, Retry
 from mantra.market.calendar import default_calendar
 from mantra.market.history_repair import HistoryRepair
@@ -193,3 +200,25 @@ def test_cli_backfill_uses_the_broker_secret_and_a_second_run_writes_nothing(
     # and mistakes are named
     assert unknown.exit_code == 2 and "no instrument 'NOSUCH'" in unknown.output
     assert no_broker.exit_code == 2 and "--broker must be one of kite, angel" in no_broker.output
+
+
+def test_history_shares_the_feeds_kite_session_because_a_request_token_works_once(
+    platform: Settings, broker: tuple[BrokerAccounts, BrokerHttp]
+) -> None:
+    accounts, http = broker
+    clock = timebase.clock(at(TUE, 16, 0))
+    inst = instrument("BHSHARE", "990005", "99005")
+    store = DynamoCandleRepository()
+    # Given the feed's Kite provider logged in with today's request token
+    feed = KiteProvider(accounts.kite_credentials, clock, api_url=http.url)
+    feed.session()
+    # When history makes a login of its own, Kite refuses the spent token; sharing the feed's session works
+    alone = HistoryRepair(
+        broker_history("kite", accounts.kite_credentials, clock, http.url, retry=FAST), store, clock
+    )
+    refused = alone.repair(inst, at(TUE, 9, 15), at(TUE, 9, 30))
+    shared_history = broker_history("kite", accounts.kite_credentials, clock, http.url, FAST, feed.session)
+    shared = HistoryRepair(shared_history, store, clock).repair(inst, at(TUE, 9, 15), at(TUE, 9, 30))
+    assert refused.written == 0 and "needs a login" in refused.errors[0]
+    assert shared.written == 15 and shared.errors == []
+    assert len(accounts.called(KITE_SESSION)) == 2  # the feed's login and the refused one, nothing more

@@ -236,8 +236,13 @@ class AngelHistory(_Adapter):
 
 # building the SDK clients: log in as the feed providers do
 def kite_connect(
-    credentials: Callable[[], Mapping[str, Any]], clock: Clock, api_url: str = ""
+    credentials: Callable[[], Mapping[str, Any]],
+    clock: Clock,
+    api_url: str = "",
+    session: Callable[[], tuple[str, str]] | None = None,
 ) -> KiteHistoryClient:
+    """A Kite client on ``session()`` (the feed's ``KiteProvider.session``: a Kite request token works once),
+    or on a login of its own."""
     from kiteconnect import KiteConnect
 
     from mantra.feed.providers.kite import KiteProvider
@@ -248,7 +253,7 @@ def kite_connect(
         def _format_historical(self, data: Any) -> Any:
             return data.get("candles") if isinstance(data, dict) else data
 
-    api_key, token = KiteProvider(credentials, clock, api_url=api_url).login()
+    api_key, token = (session or KiteProvider(credentials, clock, api_url=api_url).login)()
     client = _RawKite(api_key=api_key, root=api_url or None)
     client.set_access_token(token)
     return client
@@ -277,10 +282,12 @@ def broker_history(
     clock: Clock,
     api_url: str = "",
     retry: Retry = Retry(),
+    kite_session: Callable[[], tuple[str, str]] | None = None,
 ) -> KiteHistory | AngelHistory:
-    """The history adapter for ``name`` (``kite`` or ``angel``), logging in lazily on its first request."""
+    """The history adapter for ``name`` (``kite`` or ``angel``), logging in lazily on its first request;
+    ``kite_session``: the feed's Kite session to share (see ``kite_connect``)."""
     if name == "kite":
-        return KiteHistory(lambda: kite_connect(credentials, clock, api_url), retry=retry)
+        return KiteHistory(lambda: kite_connect(credentials, clock, api_url, kite_session), retry=retry)
     if name == "angel":
         return AngelHistory(lambda: angel_connect(credentials, clock, api_url), retry=retry)
     raise ValueError(f"no history API for broker {name!r}; use one of {', '.join(BROKERS)}")

@@ -121,10 +121,16 @@ class KiteProvider:
             raise ProviderUnavailable(f"Kite login failed: {type(exc).__name__}") from exc
         return str(api_key), str(token)
 
-    def start(self, instruments: Sequence[Instrument], sink: TickSink) -> None:
-        self._sink = sink
+    def session(self) -> tuple[str, str]:
+        """(api_key, access_token) of this provider's login, logging in if it has none: a request token is
+        single-use, so broker history shares the feed's session instead of making its own."""
         if self._access is None:
             self._access = self.login()
+        return self._access
+
+    def start(self, instruments: Sequence[Instrument], sink: TickSink) -> None:
+        self._sink = sink
+        self.session()
         wanted = [
             i for i in instruments if i.token_for("kite").isdigit()
         ]  # Kite instrument tokens are integers
