@@ -89,6 +89,7 @@ class KiteProvider:
         self._api_url, self._ws_url, self._open_timeout = api_url, ws_url, open_timeout_s
         self._stamper = Stamper(clock)
         self._access: tuple[str, str] | None = None  # (api_key, access_token)
+        self._login_lock = threading.Lock()
         self._tickers: list[Any] = []
         self._by_token: dict[int, Instrument] = {}
         self._sink: TickSink | None = None
@@ -124,9 +125,10 @@ class KiteProvider:
     def session(self) -> tuple[str, str]:
         """(api_key, access_token) of this provider's login, logging in if it has none: a request token is
         single-use, so broker history shares the feed's session instead of making its own."""
-        if self._access is None:
-            self._access = self.login()
-        return self._access
+        with self._login_lock:  # the feed and its history thread may ask at once: one login, not two
+            if self._access is None:
+                self._access = self.login()
+            return self._access
 
     def start(self, instruments: Sequence[Instrument], sink: TickSink) -> None:
         self._sink = sink
