@@ -71,6 +71,29 @@ def test_an_outage_is_reported_once_from_the_last_published_tick_to_the_reconnec
     assert hooks.recovered_calls == [(["A"], timebase.ist_ms(MON, 10, 0), clock.now_ms())]
 
 
+def test_a_failover_between_providers_is_an_outage_too() -> None:
+    # Given angel streaming, then going stale while kite can take over in the same supervision step
+    clock = timebase.clock(timebase.ist_ms(MON, 10, 0, 5))
+    angel, kite = ScriptedProvider("angel"), ScriptedProvider("kite")
+    feed = FailoverFeed([angel, kite], clock, 5, lambda _: True, rng=random.Random(0))
+    hooks = RecordingHooks()
+    wanted = [inst("A")]
+    runner = StreamingFeedRunner(
+        feed, RecordingPublisher(), InMemoryFeedStatus(), clock, lambda: wanted, history=hooks
+    )
+    runner.instruments = wanted
+    feed.start(wanted, runner.on_ticks)
+    angel.push(tick("A", 1, ts_ms=timebase.ist_ms(MON, 10, 0, 5)))
+    runner.flush()
+    runner.track_outage()
+    clock.advance(6_000)  # no tick for 6 s: stale
+    feed.supervise()
+    assert feed.provider_name == "kite" and runner.state() == "streaming"
+    runner.track_outage()
+    runner.track_outage()
+    assert hooks.recovered_calls == [(["A"], timebase.ist_ms(MON, 10, 0, 5), clock.now_ms())]
+
+
 def test_a_changed_subscription_is_passed_on() -> None:
     clock = timebase.clock(timebase.ist_ms(MON, 10, 0))
     feed = FailoverFeed([ScriptedProvider("kite")], clock, 30, lambda _: True, rng=random.Random(0))

@@ -110,6 +110,7 @@ class StreamingFeedRunner:
         self._feed, self._publisher, self._status, self._clock = feed, publisher, status, clock
         self._history = history
         self._outage_from: int | None = None  # when the current outage began (epoch ms), if one is under way
+        self._streaming_with: str | None = None  # the provider streaming at the last check
         self._subscription, self._flush_s, self._batch = subscription, flush_ms / 1000, batch
         self._refresh_ms, self._feed_id = int(refresh_s * 1000), feed_id
         self.buffer = TickBuffer(buffer_capacity)
@@ -174,16 +175,23 @@ class StreamingFeedRunner:
                 self._history.subscribed(instruments)
 
     def track_outage(self) -> None:
-        """An outage is the time no provider streamed; when one ends, its span goes to broker history. It is
-        counted from the last published tick (what came after it was missed), or from when it was noticed."""
+        """An outage is the time no provider streamed, or a failover from one provider to another (the old one
+        went stale or dropped first); when one ends, its span goes to broker history. It is counted from the
+        last published tick (what came after it was missed), or from when it was noticed."""
         if self._history is None:
             return
         state, now = self.state(), self._clock.now_ms()
+        since = min(now, self.last_tick_ms or now)
         if state in OUTAGE_STATES and self._outage_from is None:
-            self._outage_from = min(now, self.last_tick_ms or now)
-        elif state == "streaming" and self._outage_from is not None:
-            self._history.recovered(self.instruments, self._outage_from, now)
-            self._outage_from = None
+            self._outage_from = since
+        elif state == "streaming":
+            active = self._feed.provider_name
+            if self._outage_from is not None:
+                self._history.recovered(self.instruments, self._outage_from, now)
+                self._outage_from = None
+            elif self._streaming_with not in (None, active):  # failed over within one supervision step
+                self._history.recovered(self.instruments, since, now)
+            self._streaming_with = active
 
     def state(self) -> str:
         if self._stop.is_set():
