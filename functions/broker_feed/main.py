@@ -17,6 +17,7 @@ from typing import Any
 from mantra.clock import SystemClock
 from mantra.feed.base import Provider
 from mantra.feed.failover import Backoff, FailoverFeed
+from mantra.feed.history_worker import HistoryWorker
 from mantra.feed.replay import ReplayProvider
 from mantra.feed.runner import StreamingFeedRunner
 from mantra.feed.simulated import SimulatedMarket, SimulatedProvider
@@ -27,7 +28,11 @@ from mantra.settings import Settings, get_settings
 from mantra.store import tables
 from mantra.store.aws import KinesisTickPublisher, read_secret
 from mantra.store.feed_repository import DynamoFeedSubscriptionRepository
-from mantra.store.repositories import DynamoFeedStatusRepository, DynamoInstrumentRepository
+from mantra.store.repositories import (
+    DynamoCandleRepository,
+    DynamoFeedStatusRepository,
+    DynamoInstrumentRepository,
+)
 
 PROVIDERS = ("angel", "kite", "simulated", "replay")
 
@@ -49,6 +54,27 @@ def _provider(name: str, settings: Settings, clock: SystemClock, market: Simulat
 
         return KiteProvider(credentials, clock, api_url=settings.kite_api_url, ws_url=settings.kite_ws_url)
     raise SystemExit(f"unknown feed provider {name!r}; choose from {', '.join(PROVIDERS)}")
+
+
+def _history(providers: list[Provider], settings: Settings, clock: SystemClock) -> HistoryWorker | None:
+    """Broker history from the first broker in the failover order: backfill new instruments, repair outages."""
+    broker = next((p for p in providers if p.name in ("angel", "kite")), None)
+    if broker is None or settings.feed_history_sessions == 0:
+        return None
+    from mantra.feed.providers.history import broker_history
+    from mantra.feed.providers.kite import KiteProvider
+    from mantra.market.history_repair import HistoryRepair
+
+    api_url = settings.angel_api_url if broker.name == "angel" else settings.kite_api_url
+    history = broker_history(
+        broker.name,
+        partial(read_secret, settings, "broker"),
+        clock,
+        api_url,
+        kite_session=broker.session if isinstance(broker, KiteProvider) else None,
+    )
+    repair = HistoryRepair(history, DynamoCandleRepository(), clock)
+    return HistoryWorker(repair, sessions=settings.feed_history_sessions)
 
 
 def build(settings: Settings) -> StreamingFeedRunner:
@@ -84,6 +110,7 @@ def build(settings: Settings) -> StreamingFeedRunner:
         flush_ms=settings.feed_flush_ms,
         batch=settings.feed_batch,
         refresh_s=settings.feed_subscription_refresh_s,
+        history=_history(providers, settings, clock),
     )
 
 

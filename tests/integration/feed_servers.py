@@ -13,10 +13,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pyotp
 from websockets.exceptions import ConnectionClosed
@@ -34,6 +37,11 @@ ANGEL_PROFILE = "/rest/secure/angelbroking/user/v1/getProfile"
 ANGEL_TOKENS = "/rest/auth/angelbroking/jwt/v1/generateTokens"
 KITE_SESSION = "/session/token"
 KITE_PROFILE = "/user/profile"
+ANGEL_CANDLES = "/rest/secure/angelbroking/historical/v1/getCandleData"
+KITE_HISTORY = "/instruments/historical/"  # + {instrument_token}/{interval}
+ANGEL_RATE_REFUSAL = "Access denied because of exceeding access rate"
+IST = ZoneInfo("Asia/Kolkata")
+MINUTE_MS = 60_000
 
 
 @dataclass
@@ -86,6 +94,64 @@ class BrokerAccounts:
         return self.issued
 
 
+@dataclass
+class HistoryTape:
+    """What the brokers' history APIs know: a 1-minute bar for every in-session minute (09:15-15:30 IST) of a
+    weekday that is not in ``holidays``, except the ``quiet`` minutes (no trade). Prices are rupees with paise,
+    written into the JSON as number text. Both APIs enforce 3 requests a second (a 4th inside any second is
+    refused as the broker would) and their per-request day limits; ``refuse_next`` forces rate-limit answers."""
+
+    holidays: set[date] = field(default_factory=set)
+    quiet: set[int] = field(default_factory=set)
+    refuse_next: int = 0
+    requests: list[tuple[str, float, dict[str, str]]] = field(
+        default_factory=list
+    )  # (broker, monotonic, params)
+    refused: list[tuple[str, float]] = field(default_factory=list)  # rate-limit answers (broker, monotonic)
+
+    @staticmethod
+    def price_text(minute_ms: int) -> str:
+        n = (minute_ms // MINUTE_MS) % 89
+        return f"{1520 + n // 20}.{(n * 5) % 100:02d}"
+
+    def rate_limited(self, broker: str) -> bool:
+        now = time.monotonic()
+        recent = [t for b, t, _ in self.requests if b == broker and now - t < 1.0]
+        if self.refuse_next > 0 or len(recent) >= 3:
+            self.refuse_next = max(0, self.refuse_next - 1)
+            self.refused.append((broker, now))
+            return True
+        return False
+
+    def rows(self, first_ms: int, last_ms: int, step_ms: int, offset: str) -> str:
+        """The JSON text of the bars starting in ``[first_ms, last_ms]`` (both APIs' ``to`` is inclusive)."""
+        out = []
+        day = datetime.fromtimestamp(first_ms / 1000, tz=IST).date()
+        while int(datetime.combine(day, dtime(9, 15), tzinfo=IST).timestamp() * 1000) <= last_ms:
+            if day.weekday() < 5 and day not in self.holidays:
+                open_ms = int(datetime.combine(day, dtime(9, 15), tzinfo=IST).timestamp() * 1000)
+                for t in range(open_ms, open_ms + 375 * MINUTE_MS, step_ms):
+                    if first_ms <= t <= last_ms and t not in self.quiet:
+                        when = datetime.fromtimestamp(t / 1000, tz=IST).strftime("%Y-%m-%dT%H:%M:%S") + offset
+                        p = self.price_text(t)
+                        vol = 500 + (t // MINUTE_MS) % 17
+                        out.append(f'["{when}",{p},{p},{p},{p},{vol}]')
+            day += timedelta(days=1)
+        return "[" + ",".join(out) + "]"
+
+
+def _ist_ms(text: str, fmt: str) -> int:
+    return int(datetime.strptime(text, fmt).replace(tzinfo=IST).timestamp() * 1000)
+
+
+_KITE_STEPS = {"minute": (MINUTE_MS, 60), "5minute": (5 * MINUTE_MS, 100), "15minute": (15 * MINUTE_MS, 200)}
+_ANGEL_STEPS = {
+    "ONE_MINUTE": (MINUTE_MS, 30),
+    "FIVE_MINUTE": (5 * MINUTE_MS, 100),
+    "FIFTEEN_MINUTE": (15 * MINUTE_MS, 200),
+}
+
+
 def _angel_error(code: str, message: str) -> dict[str, Any]:
     return {"status": False, "message": message, "errorcode": code, "data": None}
 
@@ -116,6 +182,13 @@ class _BrokerHandler(BaseHTTPRequestHandler):
             body = json.loads(raw) if raw else {}
         with accounts.lock:
             accounts.calls.append((method, url.path, body, dict(self.headers.items())))
+            if method == "GET" and url.path.startswith(KITE_HISTORY):
+                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                self._answer(*self._kite_history(url.path, query))
+                return
+            if method == "POST" and url.path == ANGEL_CANDLES:
+                self._answer(*self._angel_candles(body))
+                return
             route = {
                 ("POST", ANGEL_LOGIN): self._angel_login,
                 ("GET", ANGEL_PROFILE): self._angel_profile,
@@ -124,12 +197,72 @@ class _BrokerHandler(BaseHTTPRequestHandler):
                 ("GET", KITE_PROFILE): self._kite_profile,
             }.get((method, url.path))
             status, payload = route(body) if route else (404, {"message": "no such route"})
-        data = json.dumps(payload).encode()
+        self._answer(status, json.dumps(payload))
+
+    def _answer(self, status: int, text: str, content_type: str = "application/json") -> None:
+        data = text.encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+    # history: Kite GET /instruments/historical/{token}/{interval}?from=&to=, SmartAPI POST getCandleData
+    def _kite_history(self, path: str, query: dict[str, str]) -> tuple[int, str]:
+        a, tape = self.server.accounts, self.server.tape
+        key, _, token = (self.headers.get("Authorization") or "").removeprefix("token ").partition(":")
+        if key != a.kite_api_key or token not in a.kite_tokens:
+            return 403, json.dumps(_kite_error("TokenException", "Incorrect `api_key` or `access_token`."))
+        if tape.rate_limited("kite"):
+            return 429, json.dumps(_kite_error("NetworkException", "Too many requests"))
+        parts = path.removeprefix(KITE_HISTORY).split("/")
+        tape.requests.append(("kite", time.monotonic(), {"path": path, **query}))
+        if len(parts) != 2 or not parts[0].isdigit() or parts[1] not in _KITE_STEPS:
+            return 400, json.dumps(_kite_error("InputException", "invalid instrument token or interval"))
+        step, max_days = _KITE_STEPS[parts[1]]
+        try:
+            first = _ist_ms(query["from"], "%Y-%m-%d %H:%M:%S")
+            last = _ist_ms(query["to"], "%Y-%m-%d %H:%M:%S")
+        except (KeyError, ValueError):
+            return 400, json.dumps(_kite_error("InputException", "invalid from or to date"))
+        if last - first > max_days * 86_400_000:
+            return 400, json.dumps(
+                _kite_error("InputException", f"interval exceeds max limit: {max_days} days")
+            )
+        rows = tape.rows(first, last, step, "+0530")
+        return 200, '{"status":"success","data":{"candles":' + rows + "}}"
+
+    def _angel_candles(self, body: dict[str, Any]) -> tuple[int, str]:
+        tape = self.server.tape
+        if (
+            self.headers.get("X-PrivateKey") != self.server.accounts.angel_api_key
+            or self._angel_jwt() is None
+        ):
+            return 401, json.dumps(
+                {"success": False, "message": "Invalid Token", "errorCode": "AG8001", "data": ""}
+            )
+        if tape.rate_limited("angel"):
+            return 403, ANGEL_RATE_REFUSAL  # the gateway's answer is plain text, not JSON
+        tape.requests.append(("angel", time.monotonic(), {k: str(v) for k, v in body.items()}))
+        step_days = _ANGEL_STEPS.get(str(body.get("interval")))
+        if (
+            step_days is None
+            or body.get("exchange") not in ("NSE", "NFO", "BSE")
+            or not body.get("symboltoken")
+        ):
+            return 200, json.dumps(_angel_error("AB1018", "Failed to get symbol details"))
+        try:
+            first = _ist_ms(str(body["fromdate"]), "%Y-%m-%d %H:%M")
+            last = _ist_ms(str(body["todate"]), "%Y-%m-%d %H:%M")
+        except (KeyError, ValueError):
+            return 200, json.dumps(_angel_error("AB1018", "Invalid date format"))
+        step, max_days = step_days
+        if last - first > max_days * 86_400_000:
+            return 200, json.dumps(
+                _angel_error("AB1018", f"date range exceeds {max_days} days for the interval")
+            )
+        rows = tape.rows(first, last, step, "+05:30")
+        return 200, '{"status":true,"message":"SUCCESS","errorcode":"","data":' + rows + "}"
 
     # SmartAPI: JSON bodies, X-PrivateKey header, "status"/"errorcode" in a 200 answer, 401 + AG80xx for tokens
     def _angel_login(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -201,6 +334,7 @@ class _BrokerHttpServer(ThreadingHTTPServer):
     def __init__(self, accounts: BrokerAccounts) -> None:
         super().__init__(("127.0.0.1", 0), _BrokerHandler)
         self.accounts = accounts
+        self.tape = HistoryTape()
         self.angel_login_error: tuple[str, str] | None = None
         self.angel_profile_refusals = 0
 
@@ -213,6 +347,11 @@ class BrokerHttp:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="broker-http", daemon=True)
         self._thread.start()
+
+    @property
+    def tape(self) -> HistoryTape:
+        """The history both brokers answer from, and the requests they saw."""
+        return self._server.tape
 
     def refuse_angel_logins(self, code: str, message: str) -> None:
         self._server.angel_login_error = (code, message)

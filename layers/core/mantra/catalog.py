@@ -454,8 +454,9 @@ TASKS: tuple[TaskSpec, ...] = (
         module="functions.broker_feed.main",
         description="Holds the admin broker connection and publishes ticks to Kinesis",
         access=Access(
-            tables_read=("instruments", "alerts", "scanners"),  # the subscription follows what users watch
-            tables_write=("feed_status",),
+            # the subscription follows what users watch; broker history fills the candles' gaps
+            tables_read=("instruments", "alerts", "scanners", "candles"),
+            tables_write=("feed_status", "candles"),
             stream_write=True,
             secrets=("broker",),
         ),

@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     feed_option_chains: str = Field("", description='Simulated index option chains, e.g. "NIFTY,BANKNIFTY"')
     feed_replay_file: Path | None = Field(None, description="JSON lines of Tick for the replay provider")
     feed_replay_speed: float = 1.0
+    feed_history_sessions: int = Field(
+        5,
+        ge=0,
+        le=250,
+        description="Sessions of 1-minute bars the feed backfills from the first broker's history API for each "
+        "newly subscribed instrument (outages are repaired too); 0 turns broker history off",
+    )
     # Broker endpoints: empty = the SDK's own (tests point them at loopback servers)
     angel_api_url: str = ""
     angel_ws_url: str = ""

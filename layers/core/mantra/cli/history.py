@@ -3,6 +3,7 @@
 mantra history load ../shared/data/nse/equity          # a folder (recursively) or files, any report kind
 mantra history load ../shared/data/nse/fo              # F&O reports: contracts, lot sizes, the fno universe
 mantra history status RELIANCE                        # bars, first and last session, missing sessions
+mantra history backfill SBIN --days 5                  # 1-minute bars of the last 5 sessions from the broker
 """
 
 from __future__ import annotations
@@ -142,3 +143,79 @@ def status(
         or "none stored",
     )
     console.print(table)
+
+
+@app.command("backfill")
+def backfill(
+    symbol: Annotated[str, typer.Argument(help="an instrument the instrument master knows, e.g. SBIN")],
+    days: Annotated[
+        int, typer.Option("--days", min=1, max=250, help="trading sessions, today's once it has opened")
+    ] = 5,
+    broker: Annotated[
+        str | None,
+        typer.Option("--broker", help="kite or angel; default: the first broker in MANTRA_FEED_PROVIDER"),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="backfill up to this moment (ISO 8601 with offset) instead of now"),
+    ] = None,
+) -> None:
+    """Fill the in-session minutes of the last N sessions that hold no bar with the broker's 1-minute history
+    (Kite Connect historical data or SmartAPI getCandleData, credentials from the broker secret). Stored bars
+    are kept; running it again asks only for minutes still missing and writes nothing new."""
+    from functools import partial
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from mantra.cli.main import _local_env
+    from mantra.cli.store import candle_store
+    from mantra.clock import ManualClock, SystemClock, ist_from_ms, parse_instant
+    from mantra.feed.providers.history import BROKERS, broker_history
+    from mantra.market.history_repair import HistoryRepair
+    from mantra.settings import Settings
+    from mantra.store.aws import read_secret
+    from mantra.store.repositories import DynamoInstrumentRepository
+
+    err = Console(stderr=True)
+    candles = candle_store()
+    settings = _local_env(Settings())
+    configured = [n.strip() for n in settings.feed_provider.split(",") if n.strip() in BROKERS]
+    name = (broker or (configured[0] if configured else "")).strip().lower()
+    if name not in BROKERS:
+        err.print(
+            f"[bold red]error:[/] --broker must be one of {', '.join(BROKERS)}"
+            + ("" if broker else " (MANTRA_FEED_PROVIDER names no broker)")
+        )
+        raise typer.Exit(2)
+    wanted = symbol.strip().upper()
+    inst = DynamoInstrumentRepository().get(wanted)
+    if inst is None:
+        err.print(f"[bold red]error:[/] no instrument {wanted!r} in the instrument master")
+        raise typer.Exit(2)
+    try:
+        clock = SystemClock() if as_of is None else ManualClock(parse_instant(as_of))
+    except ValueError as exc:
+        err.print(f"[bold red]error:[/] --as-of: {exc}")
+        raise typer.Exit(2) from None
+    api_url = settings.kite_api_url if name == "kite" else settings.angel_api_url
+    history = broker_history(name, partial(read_secret, settings, "broker"), clock, api_url)
+    repair = HistoryRepair(history, candles, clock)
+    sessions = repair.sessions(days)
+    report = repair.backfill(inst, days)
+    table = Table(title=f"{wanted} · 1m · {name} history", show_header=False)
+    table.add_row("sessions", f"{sessions[0].isoformat()} to {sessions[-1].isoformat()} ({len(sessions)})")
+    table.add_row("minutes missing before", f"{report.missing:,}")
+    table.add_row("requests", f"{report.requests:,}")
+    table.add_row("bars written", f"{report.written:,}")
+    table.add_row("still missing (no bar at the broker)", f"{report.still_missing:,}")
+    if report.spans:
+        last = ist_from_ms(report.spans[-1][1]).strftime("%Y-%m-%d %H:%M")
+        table.add_row("asked for", f"{len(report.spans)} stretches, the last ending {last} IST")
+    Console().print(table)
+    for p in report.problems[:20]:
+        err.print(f"[yellow]skipped row:[/] {p}")
+    for e in report.errors:
+        err.print(f"[bold red]not fetched:[/] {e}")
+    if report.errors:
+        raise typer.Exit(1)

@@ -82,6 +82,16 @@ class SeqGuard:
         return out
 
 
+class HistoryHooks(Protocol):
+    """What the runner tells broker history (``mantra.feed.history_worker.HistoryWorker``); both only queue."""
+
+    def subscribed(self, instruments: Sequence[Instrument]) -> None: ...
+    def recovered(self, instruments: Sequence[Instrument], start_ms: int, end_ms: int) -> None: ...
+
+
+OUTAGE_STATES = frozenset({"reconnecting", "needs_login"})  # no provider streaming: ticks are being missed
+
+
 class StreamingFeedRunner:
     def __init__(
         self,
@@ -95,8 +105,12 @@ class StreamingFeedRunner:
         buffer_capacity: int = 100_000,
         refresh_s: float = 60.0,
         feed_id: str = "primary",
+        history: HistoryHooks | None = None,
     ) -> None:
         self._feed, self._publisher, self._status, self._clock = feed, publisher, status, clock
+        self._history = history
+        self._outage_from: int | None = None  # when the current outage began (epoch ms), if one is under way
+        self._streaming_with: str | None = None  # the provider streaming at the last check
         self._subscription, self._flush_s, self._batch = subscription, flush_ms / 1000, batch
         self._refresh_ms, self._feed_id = int(refresh_s * 1000), feed_id
         self.buffer = TickBuffer(buffer_capacity)
@@ -157,6 +171,27 @@ class StreamingFeedRunner:
             log.info("subscription: %d instruments", len(instruments))
             self.instruments = instruments
             self._feed.set_instruments(instruments)
+            if self._history is not None:
+                self._history.subscribed(instruments)
+
+    def track_outage(self) -> None:
+        """An outage is the time no provider streamed, or a failover from one provider to another (the old one
+        went stale or dropped first); when one ends, its span goes to broker history. It is counted from the
+        last published tick (what came after it was missed), or from when it was noticed."""
+        if self._history is None:
+            return
+        state, now = self.state(), self._clock.now_ms()
+        since = min(now, self.last_tick_ms or now)
+        if state in OUTAGE_STATES and self._outage_from is None:
+            self._outage_from = since
+        elif state == "streaming":
+            active = self._feed.provider_name
+            if self._outage_from is not None:
+                self._history.recovered(self.instruments, self._outage_from, now)
+                self._outage_from = None
+            elif self._streaming_with not in (None, active):  # failed over within one supervision step
+                self._history.recovered(self.instruments, since, now)
+            self._streaming_with = active
 
     def state(self) -> str:
         if self._stop.is_set():
@@ -200,6 +235,8 @@ class StreamingFeedRunner:
     def run(self, supervise_s: float = 0.5) -> None:
         self.instruments = self._subscription()
         self._refreshed_ms = self._clock.now_ms()
+        if self._history is not None:
+            self._history.subscribed(self.instruments)
         self._feed.start(self.instruments, self.on_ticks)
         publisher = threading.Thread(target=self._publish_loop, name="feed-publisher", daemon=True)
         publisher.start()
@@ -208,6 +245,7 @@ class StreamingFeedRunner:
             while not self._stop.is_set():
                 try:
                     self._feed.supervise()
+                    self.track_outage()
                     self.refresh_subscription()
                     now = time.monotonic()
                     if now - last_beat >= 1.0:

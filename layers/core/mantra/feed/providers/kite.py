@@ -89,6 +89,7 @@ class KiteProvider:
         self._api_url, self._ws_url, self._open_timeout = api_url, ws_url, open_timeout_s
         self._stamper = Stamper(clock)
         self._access: tuple[str, str] | None = None  # (api_key, access_token)
+        self._login_lock = threading.Lock()
         self._tickers: list[Any] = []
         self._by_token: dict[int, Instrument] = {}
         self._sink: TickSink | None = None
@@ -121,10 +122,17 @@ class KiteProvider:
             raise ProviderUnavailable(f"Kite login failed: {type(exc).__name__}") from exc
         return str(api_key), str(token)
 
+    def session(self) -> tuple[str, str]:
+        """(api_key, access_token) of this provider's login, logging in if it has none: a request token is
+        single-use, so broker history shares the feed's session instead of making its own."""
+        with self._login_lock:  # the feed and its history thread may ask at once: one login, not two
+            if self._access is None:
+                self._access = self.login()
+            return self._access
+
     def start(self, instruments: Sequence[Instrument], sink: TickSink) -> None:
         self._sink = sink
-        if self._access is None:
-            self._access = self.login()
+        self.session()
         wanted = [
             i for i in instruments if i.token_for("kite").isdigit()
         ]  # Kite instrument tokens are integers
