@@ -37,7 +37,8 @@ EXPR = (
 )
 
 
-def peer(files: list[Path]) -> tuple[set[str], float]:
+def peer(files: list[Path]) -> tuple[set[str], float, set[str]]:
+    """The peer's hits, its seconds, and the symbols with a missing session (TA-Lib carries a NaN on)."""
     import pandas as pd
     import talib
 
@@ -55,6 +56,7 @@ def peer(files: list[Path]) -> tuple[set[str], float]:
         wide[k].to_numpy(dtype=float) for k in ("HIGH_PRICE", "LOW_PRICE", "CLOSE_PRICE", "TTL_TRD_QNTY")
     )
     hits = set()
+    gappy = {str(s).strip() for s in wide["CLOSE_PRICE"].columns[np.isnan(c).any(axis=0) & ~np.isnan(c[0])]}
     for j, sym in enumerate(wide["CLOSE_PRICE"].columns):
         cj = np.ascontiguousarray(c[:, j])
         if np.isnan(cj[-1]):
@@ -71,7 +73,7 @@ def peer(files: list[Path]) -> tuple[set[str], float]:
             )
         if ok[-1]:
             hits.add(str(sym).strip())
-    return hits, time.perf_counter() - t0
+    return hits, time.perf_counter() - t0, gappy
 
 
 def main() -> None:
@@ -174,7 +176,7 @@ def main() -> None:
         first, hits = run(cached)
         warm = [run(cached)[0] for _ in range(args.repeat)]
         cold = [run(uncached)[0]]
-        peer_hits, peer_s = peer(files)
+        peer_hits, peer_s, gappy = peer(files)
     finally:
         standins.stop_all(procs)
     print(f"{len(symbols)} EQ symbols, {len(files)} sessions, scan at {day.isoformat()} 11:00 IST: {EXPR}")
@@ -184,6 +186,10 @@ def main() -> None:
     print(f"{'ours: uncached (every series read again), once':<58} {statistics.median(cold):>9.3f}")
     print(f"{'pandas.read_csv + TA-Lib per column (peer, from the files)':<58} {peer_s:>9.3f}")
     print(f"hits: ours {len(hits)}, peer {len(peer_hits)}, in both {len(hits & peer_hits)}")
+    for name, only in (("ours", hits - peer_hits), ("the peer's", peer_hits - hits)):
+        for sym in sorted(only):
+            why = "a missing session: our gap rule skips it, TA-Lib's NaN lasts" if sym in gappy else "?"
+            print(f"  only {name}: {sym} ({why})")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mantra.clock import IST
 from mantra.container import get_container
-from mantra.market.calendar import is_trading_day
+from mantra.market.calendar import default_calendar
 from mantra.market.eod import EodLoader
 from mantra.market.eod_ingest import EodIngest, report_source
 from mantra.observability import powertools
@@ -28,7 +28,7 @@ logger, tracer, metrics = powertools("eod_ingest")
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     invocation = ScheduledInvocation.model_validate(event)
     day = invocation.scheduled_time.astimezone(IST).date()
-    if not is_trading_day(day):
+    if not default_calendar().sessions(day):  # a weekend session or a Muhurat evening has a report too
         logger.info("no session: nothing to ingest", extra={"date": day.isoformat()})
         return {"skipped": "no session", "date": day.isoformat()}
     settings = get_settings()

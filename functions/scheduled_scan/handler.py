@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mantra.clock import IST
 from mantra.container import get_container
-from mantra.market.calendar import is_trading_day
+from mantra.market.calendar import default_calendar
 from mantra.market.movers import MoversScan
 from mantra.observability import powertools
 from mantra.scans.scheduled import run_scheduled
@@ -23,10 +24,17 @@ logger, tracer, metrics = powertools("scheduled_scan")
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     invocation = ScheduledInvocation.model_validate(event)
-    day = invocation.scheduled_time.astimezone(IST).date()
-    if not is_trading_day(day):
-        logger.info("NSE holiday: scan skipped", extra={"date": day.isoformat()})
-        return {"skipped": "holiday", "date": day.isoformat()}
+    local = invocation.scheduled_time.astimezone(IST)
+    windows = default_calendar().sessions(local.date())
+    if not windows:
+        logger.info("no NSE session today: scan skipped", extra={"date": local.date().isoformat()})
+        return {"skipped": "holiday", "date": local.date().isoformat()}
+    # the schedule fires every minute 09:00-19:59 IST every day; work runs from 15 minutes before the day's
+    # first window (pre-open) to 30 minutes after its last (weekend sessions and Muhurat evenings included)
+    opens = datetime.combine(local.date(), windows[0].open, tzinfo=IST) - timedelta(minutes=15)
+    closes = datetime.combine(local.date(), windows[-1].close, tzinfo=IST) + timedelta(minutes=30)
+    if not opens <= local < closes:
+        return {"skipped": "outside the session", "date": local.date().isoformat()}
     container = get_container(get_settings())
     result = run_scheduled(
         invocation.scheduled_time, MoversScan(container.quotes, container.outbox), container.scans

@@ -164,3 +164,6 @@ def test_scheduled_scan_skips_an_nse_holiday(platform: Settings) -> None:
 
     event: dict[str, Any] = {"schedule": "scan-every-minute", "scheduled_time": "2026-11-24T04:30:00Z"}
     assert lambda_handler(event, Ctx()) == {"skipped": "holiday", "date": "2026-11-24"}  # type: ignore[arg-type]
+    # the schedule fires every day until 20:00 IST; a normal day's evening is no session
+    evening = {**event, "scheduled_time": "2026-11-23T12:30:00Z"}  # Monday 18:00 IST
+    assert lambda_handler(evening, Ctx()) == {"skipped": "outside the session", "date": "2026-11-23"}  # type: ignore[arg-type]

@@ -135,7 +135,9 @@ class TaskSpec(_Frozen):
 
 
 MARKET_HOURS_EVERY_5_MIN = "0/5 9-15 ? * MON-FRI *"
-MARKET_HOURS_EVERY_MINUTE = "0/1 9-15 ? * MON-FRI *"
+# every day, 09:00-19:59 IST: the handler asks the NSE calendar whether a session (a weekday's, a weekend
+# special session's, a Muhurat evening's) is open at that minute
+MARKET_HOURS_EVERY_MINUTE = "0/1 9-19 ? * * *"
 WEBHOOK_TABLES = ("webhook_endpoints", "webhook_deliveries")
 WS_TABLES = ("ws_connections", "ws_topics")
 ACCESS_TABLES = ("api_keys", "rate_counters")
@@ -188,7 +190,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             ScheduleTrigger(
                 name="scan-every-minute",
                 cron=MARKET_HOURS_EVERY_MINUTE,
-                description="Every minute, 09:00-15:59 IST, Monday to Friday; saved scanners run on their 1/5/15",
+                description="Every minute, 09:00-19:59 IST, every day; runs while an NSE session (weekday, weekend"
+                " special, Muhurat) is open; saved scanners run on their 1/5/15",
             ),
         ),
         access=Access(
@@ -232,8 +235,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         triggers=(
             ScheduleTrigger(
                 name="eod-evening",
-                cron="30 19 ? * MON-FRI *",
-                description="19:30 IST, Monday to Friday, after the exchange publishes the day's bhavcopy",
+                cron="30 19 ? * * *",  # every day: the handler skips days without a session
+                description="19:30 IST on every NSE session day (weekend and Muhurat sessions too), after the"
+                " exchange publishes the day's reports",
             ),
         ),
         access=Access(

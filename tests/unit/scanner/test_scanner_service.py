@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
@@ -160,6 +160,28 @@ def test_due_intervals_follow_the_session_clock():
     assert due_intervals(at(9, 10)) == ()  # before the open
     assert due_intervals(at(15, 31)) == ()  # after the close
     assert due_intervals(at(10, 0, day=22)) == ()  # Sunday
+
+
+def test_due_intervals_follow_the_calendars_special_sessions():
+    def at(d, h, m):
+        return int(
+            datetime.combine(d, datetime.min.time().replace(hour=h, minute=m), tzinfo=IST).timestamp() * 1000
+        )
+
+    budget_saturday = date(2025, 2, 1)  # a full session on a Saturday
+    assert due_intervals(at(budget_saturday, 9, 30)) == (
+        Every.MINUTE,
+        Every.FIVE_MINUTES,
+        Every.FIFTEEN_MINUTES,
+    )
+    assert due_intervals(at(date(2025, 2, 8), 9, 30)) == ()  # an ordinary Saturday
+    # two windows on a Saturday (the DR-site drill): each counted from its own open
+    assert due_intervals(at(date(2024, 3, 2), 11, 35)) == (Every.MINUTE, Every.FIVE_MINUTES)
+    assert due_intervals(at(date(2024, 3, 2), 10, 30)) == ()  # between the windows
+    # the Muhurat evening of a Diwali holiday: 18:00-19:00 only
+    muhurat = date(2024, 11, 1)
+    assert due_intervals(at(muhurat, 18, 15)) == (Every.MINUTE, Every.FIVE_MINUTES, Every.FIFTEEN_MINUTES)
+    assert due_intervals(at(muhurat, 10, 0)) == ()
 
 
 def test_scheduled_run_stores_and_publishes_each_new_hit_once_even_when_retried(parts):

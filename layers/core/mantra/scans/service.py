@@ -20,6 +20,7 @@ from datetime import time as dtime
 from mantra.clock import IST, Clock, ist_from_ms
 from mantra.domain import User
 from mantra.errors import Invalid, LimitExceeded, NotFound
+from mantra.market.calendar import NseCalendar, default_calendar
 from mantra.market.history import HistoryLoader, uses_benchmark
 from mantra.market.timeframes import TIMEFRAMES_MS
 from mantra.market.universes import Universe, universe
@@ -34,8 +35,6 @@ from mantra.scans.ports import ScannerRepository, SignalRepository
 
 SIGNAL_DETECTED = "signal.detected"
 MAX_NAME = 80
-SESSION_START_MIN = 9 * 60 + 15
-SESSION_END_MIN = 15 * 60 + 30
 
 
 def signal_key(scanner_id: str, symbol: str, scheduled_for: datetime) -> str:
@@ -43,16 +42,25 @@ def signal_key(scanner_id: str, symbol: str, scheduled_for: datetime) -> str:
     return "sig_" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def due_intervals(at_ms: int) -> tuple[Every, ...]:
-    """Which schedules are due at this minute: only inside the NSE session (09:15-15:30 IST, Mon-Fri)."""
+def due_intervals(at_ms: int, calendar: NseCalendar | None = None) -> tuple[Every, ...]:
+    """Which schedules are due at this minute: inside one of the day's trading windows on the NSE calendar
+    (09:15-15:30 IST on a normal day, a weekend session's windows, a Muhurat evening), counted from that
+    window's open, its close minute included."""
     local = ist_from_ms(at_ms)
     minute = local.hour * 60 + local.minute
-    if local.weekday() >= 5 or not SESSION_START_MIN <= minute <= SESSION_END_MIN:
-        return ()
-    since_open = minute - SESSION_START_MIN
-    return tuple(
-        e for e in (Every.MINUTE, Every.FIVE_MINUTES, Every.FIFTEEN_MINUTES) if since_open % e.minutes == 0
-    )
+    for window in (calendar or default_calendar()).sessions(local.date()):
+        opens, closes = (
+            window.open.hour * 60 + window.open.minute,
+            window.close.hour * 60 + window.close.minute,
+        )
+        if opens <= minute <= closes:
+            since_open = minute - opens
+            return tuple(
+                e
+                for e in (Every.MINUTE, Every.FIVE_MINUTES, Every.FIFTEEN_MINUTES)
+                if since_open % e.minutes == 0
+            )
+    return ()
 
 
 class ScanService:
