@@ -130,22 +130,26 @@ def test_schedules_compound_later_actions_and_until_forgets_them() -> None:
     assert s.until(date(2024, 12, 31)).ex_dates == ()
 
 
-def test_half_a_paisa_rounds_to_even() -> None:
-    start = session_start_ms(date(2025, 1, 9))
-    bar = Candle(
+def _bar(tf: str, start: int, ohlc: tuple[int, int, int, int], volume: int) -> Candle:
+    o, h, lo, c = ohlc
+    return Candle(
         symbol="X",
-        timeframe="1d",
+        timeframe=tf,
         start_ms=start,
-        open_paise=12345,
-        high_paise=12347,
-        low_paise=12343,
-        close_paise=12341,
-        volume=7,
+        open_paise=o,
+        high_paise=h,
+        low_paise=lo,
+        close_paise=c,
+        volume=volume,
         ticks=0,
         first_tick_ms=start,
         last_tick_ms=start,
-        source="nse_eod",
+        source="nse_eod" if tf == "1d" else "live",
     )
+
+
+def test_half_a_paisa_rounds_to_even() -> None:
+    bar = _bar("1d", session_start_ms(date(2025, 1, 9)), (12345, 12347, 12343, 12341), 7)
     factors = MemoryFactors()
     factors.put_many([Factor("X", date(2025, 1, 10), Fraction(2), "BONUS 1:1", "t")], 0)
     (out,) = _reader(MemoryCandles([bar]), factors).latest("X", "1d", NOW_MS, 1)
@@ -207,22 +211,7 @@ def test_the_factor_book_reads_the_table_again_only_when_history_moves() -> None
 def test_intraday_bars_before_an_ex_date_are_adjusted_alike() -> None:
     day = date(2025, 1, 9)
     start = session_start_ms(day) + 15 * 60_000
-    bars = [
-        Candle(
-            symbol="X",
-            timeframe="5m",
-            start_ms=start + i * 300_000,
-            open_paise=1000,
-            high_paise=1010,
-            low_paise=990,
-            close_paise=1000,
-            volume=10,
-            ticks=1,
-            first_tick_ms=start,
-            last_tick_ms=start,
-        )
-        for i in range(3)
-    ]
+    bars = [_bar("5m", start + i * 300_000, (1000, 1010, 990, 1000), 10) for i in range(3)]
     factors = MemoryFactors()
     factors.put_many([Factor("X", day + timedelta(days=1), Fraction(10), "FV SPLIT 10 TO 1", "t")], 0)
     out = _reader(MemoryCandles(bars), factors).range("X", "5m", 0, NOW_MS, 10)
