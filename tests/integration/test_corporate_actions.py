@@ -12,8 +12,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 from mantra.cli.main import app
-from mantra.clock import ist_from_ms
-from mantra.container import get_container
+from mantra.clock import SystemClock, ist_from_ms
+from mantra.container import Container
 from mantra.market.eod import session_start_ms
 from mantra.market.history import HistoryLoader
 from mantra.market.universes import Universe
@@ -81,7 +81,9 @@ def test_factors_are_loaded_once_and_daily_bars_read_adjusted(platform: Settings
     assert again.exit_code == 0, again.output
     assert len(DynamoCorporateActions().all()) == len(stored)  # the same actions again: nothing new
 
-    container = get_container(platform)
+    # a fresh API process after the load (a running one sees new factors within the factor book's recheck,
+    # 60 s: mantra.market.adjustments.FactorBook)
+    container = Container(platform, SystemClock())
     pro = DynamoUserRepository().by_email("pro@demo.trademantra.in")[0]  # type: ignore[index]
     client = TestClient(create_app(platform, container))
     issuer = client.app.state.dev_issuer  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
@@ -202,6 +203,31 @@ class DynamoQuoteRepository:
         )
 
 
+def _raw_candle(symbol: str, tf: str, item: dict[str, dict[str, str]]) -> Candle:
+    def n(name: str, default: int = 0) -> int:
+        v = item.get(name)
+        return int(v["N"]) if v is not None else default
+
+    source = item.get("source")
+    return Candle.model_construct(
+        symbol=symbol,
+        timeframe=tf,
+        start_ms=n("start_ms"),
+        open_paise=n("open_paise"),
+        high_paise=n("high_paise"),
+        low_paise=n("low_paise"),
+        close_paise=n("close_paise"),
+        volume=n("volume"),
+        ticks=n("ticks"),
+        first_tick_ms=n("first_tick_ms"),
+        last_tick_ms=n("last_tick_ms"),
+        first_seq=n("first_seq"),
+        last_seq=n("last_seq"),
+        late_ticks=n("late_ticks"),
+        source=source["S"] if source is not None else "live",
+    )
+
+
 class DynamoCandleRepository:
     def get_many(self, keys: Iterable[tuple[str, str, int]]) -> dict[tuple[str, str, int], Candle]:
         wanted = sorted({(f"{s}#{tf}", start) for s, tf, start in keys})
@@ -218,16 +244,32 @@ class DynamoCandleRepository:
                 batch.save(CandleItem(series=f"{c.symbol}#{c.timeframe}", **data))
 
     def range(self, symbol: str, timeframe: str, start_ms: int, end_ms: int, limit: int) -> list[Candle]:
-        items = CandleItem.query(
-            f"{symbol}#{timeframe}", CandleItem.start_ms.between(start_ms, end_ms), limit=limit
-        )
-        return [self._to_domain(i) for i in items]
+        return self._query(symbol, timeframe, CandleItem.start_ms.between(start_ms, end_ms), limit, True)
 
     def latest(self, symbol: str, timeframe: str, end_ms: int, limit: int) -> list[Candle]:
-        items = CandleItem.query(
-            f"{symbol}#{timeframe}", CandleItem.start_ms <= end_ms, limit=limit, scan_index_forward=False
-        )
-        return [self._to_domain(i) for i in items][::-1]
+        return self._query(symbol, timeframe, CandleItem.start_ms <= end_ms, limit, False)[::-1]
+
+    @staticmethod
+    def _query(symbol: str, tf: str, condition: Condition, limit: int, forward: bool) -> list[Candle]:
+        """A series read as raw items, each turned straight into a ``Candle``: a whole-market scan reads
+        thousands of series, and PynamoDB's model objects plus validation were most of its time (the items
+        come from our own writes, so they are valid)."""
+        table = CandleItem._get_connection()
+        out: list[Candle] = []
+        start_key = None
+        while len(out) < limit:
+            page = table.query(
+                f"{symbol}#{tf}",
+                range_key_condition=condition,
+                limit=limit - len(out),
+                scan_index_forward=forward,
+                exclusive_start_key=start_key,
+            )
+            out.extend(_raw_candle(symbol, tf, item) for item in page.get("Items", ()))
+            start_key = page.get("LastEvaluatedKey")
+            if start_key is None:
+                break
+        return out
 
     @staticmethod
     def _to_domain(item: CandleItem) -> Candle:
