@@ -74,9 +74,8 @@ def stream_ticks(settings: Settings, symbol: str) -> list[Tick]:
         )["ShardIterator"]
         while iterator:
             resp = kinesis.get_records(ShardIterator=iterator, Limit=10_000)
-            out += [
-                Tick.model_validate_json(r["Data"]) for r in resp["Records"] if r["PartitionKey"] == symbol
-            ]
+            ticks = (Tick.model_validate_json(r["Data"]) for r in resp["Records"])
+            out += [t for t in ticks if t.symbol == symbol]
             if not resp["Records"] or resp.get("MillisBehindLatest", 0) == 0:
                 break
             iterator = resp["NextShardIterator"]

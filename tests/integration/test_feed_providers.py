@@ -40,12 +40,18 @@ from mantra.store.repositories import DynamoFeedStatusRepository
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(30)]
 
-# One NFO option (Angel exchange type 2; a numeric Kite instrument token) and one NSE equity
+# One NFO option (Angel exchange type 2) and one NSE equity, each with both brokers' own tokens (RELIANCE's:
+# Angel 2885, Kite 738561): the two brokers number instruments differently
 OPTION = Instrument(
     symbol="FEEDIT26N2424350CE", token="43650", exchange="NFO", name="NIFTY CE", instrument_type="CE",
     lot_size=65, underlying="NIFTY", expiry="2026-11-24", strike_paise=2_435_000,
+    broker_tokens={"angel": "43650", "kite": "10408450"},
 )  # fmt: skip
-EQUITY = Instrument(symbol="FEEDITEQ", token="2885", exchange="NSE", name="EQ", instrument_type="EQ")
+EQUITY = Instrument(
+    symbol="FEEDITEQ", token="2885", exchange="NSE", name="EQ", instrument_type="EQ",
+    broker_tokens={"angel": "2885", "kite": "738561"},
+)  # fmt: skip
+ANGEL_ONLY = Instrument(symbol="FEEDITANGEL", token="3045", exchange="NSE", name="EQ", instrument_type="EQ")
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
@@ -335,7 +341,7 @@ def test_kite_exchanges_the_request_token_subscribes_full_mode_and_maps_ticks_to
     got = Ticks()
 
     # When the provider starts with a request token in the broker secret
-    kite.start([OPTION, EQUITY], got)
+    kite.start([OPTION, EQUITY, ANGEL_ONLY], got)
     wait_for(lambda: len(got.of(OPTION.symbol)) >= 5 and len(got.of(EQUITY.symbol)) >= 5)
 
     # Then it exchanged the token with the SDK's checksum and checked the profile with the new access token
@@ -347,9 +353,10 @@ def test_kite_exchanges_the_request_token_subscribes_full_mode_and_maps_ticks_to
     (conn,) = kite_ws.connections
     assert "api_key=kite-key" in conn.path and "access_token=access-1" in conn.path
     messages = [json.loads(m) for m in conn.messages]
-    assert {"a": "subscribe", "v": [43650, 2885]} in messages
-    assert {"a": "mode", "v": ["full", [43650, 2885]]} in messages
-    assert kite_ws.modes == {43650: "full", 2885: "full"}
+    # (Kite's own tokens only: an instrument with only Angel's number is not sent to Kite)
+    assert {"a": "subscribe", "v": [10408450, 738561]} in messages
+    assert {"a": "mode", "v": ["full", [10408450, 738561]]} in messages
+    assert kite_ws.modes == {10408450: "full", 738561: "full"}
     # And rupee floats came back as exact paise, OI in contracts (130000 / 65), exchange seconds as epoch ms
     option = got.of(OPTION.symbol)
     assert all(22_300 <= t.ltp_paise < 22_350 and t.ltp_paise * 1.0 == round(t.ltp_paise) for t in option)

@@ -31,6 +31,10 @@ class Instrument(Frozen):
     def token_for(self, broker: str) -> str:
         return self.broker_tokens.get(broker, self.token)
 
+    def own_token(self, broker: str) -> str | None:
+        """This broker's own token, or None: never another broker's (``token`` is the primary's, Angel's)."""
+        return self.broker_tokens.get(broker)
+
 
 class Tick(Frozen):
     """One trade print from the broker feed. ``tick_id`` makes duplicates recognisable downstream."""

@@ -40,14 +40,14 @@ def _symbols(records: list[dict]) -> list[str]:
     return [json.loads(r["Data"])["symbol"] for r in records]
 
 
-def test_ticks_are_put_on_the_stage_stream_partitioned_by_symbol() -> None:
+def test_ticks_are_put_on_the_stage_stream_partitioned_by_instrument_token() -> None:
     kinesis = FakeKinesis()
     pub, sleeps = _publisher(kinesis)
     ticks = [make_tick("RELIANCE", 1), make_tick("TCS", 1)]
     assert pub.publish(ticks) == 2
     ((stream, records),) = kinesis.calls
     assert stream == "mantra-dev-ticks"
-    assert [r["PartitionKey"] for r in records] == ["RELIANCE", "TCS"]
+    assert [r["PartitionKey"] for r in records] == ["tok-RELIANCE", "tok-TCS"]
     assert json.loads(records[0]["Data"]) == ticks[0].model_dump()
     assert sleeps == []
 

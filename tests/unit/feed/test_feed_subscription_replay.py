@@ -37,6 +37,17 @@ def test_a_cap_keeps_the_defaults_first() -> None:
     assert [i.symbol for i in sub.load()] == ["A", "B"]
 
 
+def test_defaults_take_the_masters_tokens_so_each_broker_gets_its_own_number() -> None:
+    # the bundled demo list knows Angel's token only; the master has both brokers' own
+    bundled = inst("RELIANCE").model_copy(update={"token": "2885", "broker_tokens": {}})
+    stored = bundled.model_copy(update={"broker_tokens": {"angel": "2885", "kite": "738561"}})
+    sub = Subscription(None, {"RELIANCE": stored}.get, defaults=[bundled, inst("SIMONLY")], capacity=10)
+    got = {i.symbol: i for i in sub.load()}
+    assert got["RELIANCE"].own_token("kite") == "738561" and got["RELIANCE"].own_token("angel") == "2885"
+    assert got["SIMONLY"] == inst("SIMONLY")  # not in the master (a simulated contract): kept as given
+    assert bundled.own_token("kite") is None  # never Angel's number for Kite
+
+
 def test_shards_respect_the_per_connection_limit_and_the_connection_count() -> None:
     assert [len(s) for s in shard(range(2500), 1000, 3)] == [1000, 1000, 500]
     with pytest.raises(ValueError, match="allows 3"):

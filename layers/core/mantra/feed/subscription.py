@@ -39,7 +39,9 @@ class Subscription:
         if self._source is not None:
             wanted |= self._source.watched_symbols()
             wanted |= self._source.scanned_symbols()
-        out: dict[str, Instrument] = {i.symbol: i for i in self._defaults}
+        # the defaults as the instrument master has them: with every broker's own token (the bundled demo
+        # list carries Angel's only; Kite must never be sent Angel's number)
+        out: dict[str, Instrument] = {i.symbol: self._resolve(i.symbol) or i for i in self._defaults}
         for symbol in sorted(wanted - out.keys()):
             inst = self._resolve(symbol)
             if inst is None:

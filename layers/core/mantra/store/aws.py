@@ -68,7 +68,8 @@ class KinesisTickPublisher:
         return sent
 
     def _put(self, ticks: list[Tick]) -> int:
-        pending = [{"Data": t.model_dump_json().encode(), "PartitionKey": t.symbol} for t in ticks]
+        # keyed by the instrument token: one instrument's ticks stay on one shard, in order
+        pending = [{"Data": t.model_dump_json().encode(), "PartitionKey": t.token} for t in ticks]
         delivered = 0
         for attempt in range(self._max_attempts):
             resp = self._kinesis.put_records(StreamName=self._stream, Records=pending)

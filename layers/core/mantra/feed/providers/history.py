@@ -162,7 +162,7 @@ class KiteHistory(_Adapter):
         import requests
         from kiteconnect import exceptions as kex
 
-        token = instrument.token_for("kite")
+        token = instrument.own_token("kite") or ""
         if not token.isdigit():
             raise BrokerHistoryError(f"{instrument.symbol} has no Kite instrument token (got {token!r})")
         try:

@@ -133,10 +133,14 @@ class KiteProvider:
     def start(self, instruments: Sequence[Instrument], sink: TickSink) -> None:
         self._sink = sink
         self.session()
-        wanted = [
-            i for i in instruments if i.token_for("kite").isdigit()
-        ]  # Kite instrument tokens are integers
-        self._by_token = {int(i.token_for("kite")): i for i in wanted}
+        # only instruments with Kite's own (integer) instrument token: never another broker's number
+        wanted = [i for i in instruments if (i.own_token("kite") or "").isdigit()]
+        if len(wanted) < len(instruments):
+            log.warning(
+                "%d instruments have no Kite instrument token in the master; not subscribed on Kite",
+                len(instruments) - len(wanted),
+            )
+        self._by_token = {int(i.own_token("kite") or 0): i for i in wanted}
         self._tickers = []
         try:
             for part in shard(wanted, PER_CONNECTION, MAX_CONNECTIONS) or [[]]:
@@ -154,7 +158,7 @@ class KiteProvider:
         ticker = KiteTicker(api_key, token, root=self._ws_url or None, reconnect=False)
         ticker.closed, ticker.close_code, ticker.close_reason = False, None, ""
         opened = threading.Event()
-        tokens = [int(i.token_for("kite")) for i in part]
+        tokens = [int(i.own_token("kite") or 0) for i in part]
 
         def on_connect(ws: Any, _response: Any) -> None:
             if tokens:
