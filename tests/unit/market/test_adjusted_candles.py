@@ -15,9 +15,9 @@ from mantra.market.adjustments import (
     AdjustedCandles,
     Factor,
     FactorBook,
-    Schedule,
     exchange_symbol,
     factors_of,
+    schedule_of,
 )
 from mantra.market.eod import EodLoader, session_start_ms
 from mantra.market.nse import adjust, parse_actions_history, parse_full_bhavcopy
@@ -122,7 +122,7 @@ def test_schedules_compound_later_actions_and_until_forgets_them() -> None:
         Factor("X", date(2025, 1, 10), Fraction(5), "SPLIT 10 TO 2", "t"),
         Factor("X", date(2025, 3, 3), Fraction(3, 2), "BON 1:2", "t"),
     ]
-    s = Schedule.of(f)
+    s = schedule_of(f)
     assert s.factor(date(2025, 1, 9)) == Fraction(15, 2)
     assert s.factor(date(2025, 1, 10)) == Fraction(3, 2)  # on the ex-date: only the later one
     assert s.factor(date(2025, 3, 3)) == 1

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import threading
 import time
-from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from typing import Protocol
 from mantra.clock import Clock, ist_from_ms
 from mantra.domain import Candle
 from mantra.market.bar_cache import HistoryVersion
-from mantra.market.nse.adjust import unique_actions
+from mantra.market.nse.adjust import Schedule, divide_paise, unique_actions
 from mantra.market.nse.corporate_actions import CorporateAction
 from mantra.ports import CandleRepository
 
@@ -93,36 +92,8 @@ def factors_of(
     return factors, unapplied
 
 
-@dataclass(frozen=True, slots=True)
-class Schedule:
-    """One symbol's ex-dates ascending and, for each, the product of its factor and every later one's."""
-
-    ex_dates: tuple[date, ...]
-    suffix: tuple[Fraction, ...]  # len(ex_dates) + 1; the last is 1
-
-    @classmethod
-    def of(cls, factors: Sequence[Factor]) -> Schedule:
-        ordered = sorted(factors, key=lambda f: f.ex_date)
-        suffix = [Fraction(1)] * (len(ordered) + 1)
-        for k in range(len(ordered) - 1, -1, -1):
-            suffix[k] = suffix[k + 1] * ordered[k].ratio
-        return cls(tuple(f.ex_date for f in ordered), tuple(suffix))
-
-    def until(self, as_of: date) -> Schedule:
-        """Only the actions with an ex-date on or before ``as_of``."""
-        n = bisect_right(self.ex_dates, as_of)
-        if n == len(self.ex_dates):
-            return self
-        tail = self.suffix[n]
-        return Schedule(self.ex_dates[:n], tuple(s / tail for s in self.suffix[: n + 1]))
-
-    def factor(self, session: date) -> Fraction:
-        """The product of the factors of actions with an ex-date after ``session``."""
-        return self.suffix[bisect_right(self.ex_dates, session)]
-
-
-def _div(value: int, by: Fraction) -> int:
-    return round(Fraction(value) / by)  # Fraction rounds half to even
+def schedule_of(factors: Sequence[Factor]) -> Schedule:
+    return Schedule.of((f.ex_date, f.ratio) for f in factors)
 
 
 def adjust_candles(candles: Sequence[Candle], schedule: Schedule, as_of: date) -> list[Candle]:
@@ -140,10 +111,10 @@ def adjust_candles(candles: Sequence[Candle], schedule: Schedule, as_of: date) -
         out.append(
             c.model_copy(
                 update={
-                    "open_paise": _div(c.open_paise, f),
-                    "high_paise": _div(c.high_paise, f),
-                    "low_paise": _div(c.low_paise, f),
-                    "close_paise": _div(c.close_paise, f),
+                    "open_paise": divide_paise(c.open_paise, f),
+                    "high_paise": divide_paise(c.high_paise, f),
+                    "low_paise": divide_paise(c.low_paise, f),
+                    "close_paise": divide_paise(c.close_paise, f),
                     "volume": round(c.volume * f),
                 }
             )
@@ -186,7 +157,7 @@ class FactorBook:
             by_symbol: dict[str, list[Factor]] = defaultdict(list)
             for f in self._store.all():
                 by_symbol[f.symbol].append(f)
-            schedules = {s: Schedule.of(fs) for s, fs in by_symbol.items()}
+            schedules = {s: schedule_of(fs) for s, fs in by_symbol.items()}
             self._by_symbol = {s: tuple(sorted(fs, key=lambda f: f.ex_date)) for s, fs in by_symbol.items()}
             self._loaded = (version, now, schedules)
             return schedules

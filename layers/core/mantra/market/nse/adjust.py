@@ -42,6 +42,38 @@ class Adjusted:
     unresolved: list[Unresolved] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """One symbol's ex-dates ascending and, for each, the product of its factor and every later one's."""
+
+    ex_dates: tuple[date, ...]
+    suffix: tuple[Fraction, ...]  # len(ex_dates) + 1; the last is 1
+
+    @classmethod
+    def of(cls, dated: Iterable[tuple[date, Fraction]]) -> Schedule:
+        ordered = sorted(dated, key=lambda d: d[0])
+        suffix = [Fraction(1)] * (len(ordered) + 1)
+        for k in range(len(ordered) - 1, -1, -1):
+            suffix[k] = suffix[k + 1] * ordered[k][1]
+        return cls(tuple(d for d, _ in ordered), tuple(suffix))
+
+    def until(self, as_of: date) -> Schedule:
+        """Only the actions with an ex-date on or before ``as_of``."""
+        n = bisect_right(self.ex_dates, as_of)
+        if n == len(self.ex_dates):
+            return self
+        tail = self.suffix[n]
+        return Schedule(self.ex_dates[:n], tuple(s / tail for s in self.suffix[: n + 1]))
+
+    def factor(self, session: date) -> Fraction:
+        """The product of the factors of actions with an ex-date after ``session``."""
+        return self.suffix[bisect_right(self.ex_dates, session)]
+
+    def factor_from(self, session: date) -> Fraction:
+        """... with an ex-date on or after ``session`` (what its ``prev_close``, the day before's, needs)."""
+        return self.suffix[bisect_left(self.ex_dates, session)]
+
+
 def unique_actions(actions: Iterable[CorporateAction]) -> list[CorporateAction]:
     """One action per (symbol, ex-date, purpose), preferring one that knows its face value; by ex-date."""
     best: dict[tuple[str, date | None, str], CorporateAction] = {}
@@ -61,7 +93,8 @@ def _cum_price(bars: Sequence[DailyBar], ex_date: date) -> int | None:
     return bars[-1].close_paise if bars else None
 
 
-def _div(value: int, by: Fraction) -> int:
+def divide_paise(value: int, by: Fraction) -> int:
+    """``value`` / ``by``, rounded half to even to a whole unit (Fraction rounds half to even)."""
     return round(Fraction(value) / by)
 
 
@@ -87,8 +120,7 @@ def adjust(
         if bar.symbol in by_symbol:
             per_series[bar.symbol, bar.series].append(bar)
     unresolved: list[Unresolved] = []
-    # (symbol, series) -> ex-dates ascending and the factor of everything on or after each
-    schedules: dict[tuple[str, str], tuple[list[date], list[Fraction]]] = {}
+    schedules: dict[tuple[str, str], Schedule] = {}
     for (symbol, series), bars in per_series.items():
         bars.sort(key=lambda b: b.trade_date)
         dated: list[tuple[date, Fraction]] = []
@@ -102,31 +134,26 @@ def adjust(
                     continue
                 factor *= action.rights.factor(cum, action.face_value_paise)
             dated.append((ex, factor))
-        ex_dates = [d for d, _ in dated]
-        suffix: list[Fraction] = [Fraction(1)] * (len(dated) + 1)
-        for k in range(len(dated) - 1, -1, -1):
-            suffix[k] = suffix[k + 1] * dated[k][1]
-        schedules[symbol, series] = ex_dates, suffix
+        schedules[symbol, series] = Schedule.of(dated)
     out: list[DailyBar] = []
     for bar in rows:
         schedule = schedules.get((bar.symbol, bar.series))
         if schedule is None:
             out.append(bar)
             continue
-        ex_dates, suffix = schedule
-        f = suffix[bisect_right(ex_dates, bar.trade_date)]  # actions with an ex-date after this session
-        fp = suffix[bisect_left(ex_dates, bar.trade_date)]  # ... on or after it: prev_close is the day before
+        f = schedule.factor(bar.trade_date)
+        fp = schedule.factor_from(bar.trade_date)
         if f == 1 and fp == 1:
             out.append(bar)
             continue
         out.append(
             bar._replace(
-                open_paise=_div(bar.open_paise, f),
-                high_paise=_div(bar.high_paise, f),
-                low_paise=_div(bar.low_paise, f),
-                close_paise=_div(bar.close_paise, f),
-                prev_close_paise=_div(bar.prev_close_paise, fp),
-                last_paise=None if bar.last_paise is None else _div(bar.last_paise, f),
+                open_paise=divide_paise(bar.open_paise, f),
+                high_paise=divide_paise(bar.high_paise, f),
+                low_paise=divide_paise(bar.low_paise, f),
+                close_paise=divide_paise(bar.close_paise, f),
+                prev_close_paise=divide_paise(bar.prev_close_paise, fp),
+                last_paise=None if bar.last_paise is None else divide_paise(bar.last_paise, f),
                 volume=_mul(bar.volume, f),
                 delivery_qty=None if bar.delivery_qty is None else _mul(bar.delivery_qty, f),
             )
