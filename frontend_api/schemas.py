@@ -161,9 +161,15 @@ class _RuleFields(BaseModel):
         le=100,
         max_digits=5,
         decimal_places=2,
-        description="volume_spike: this 1-minute candle's volume vs the average of the last `lookback`",
+        description="volume_spike: this 1-minute candle's volume vs the same minute's average over the last"
+        " `lookback` sessions",
     )
-    lookback: int | None = Field(default=None, ge=5, le=375, description="volume_spike: 1-minute candles")
+    lookback: int | None = Field(
+        default=None,
+        ge=5,
+        le=60,
+        description="volume_spike: earlier sessions whose bar at the same time of day is averaged (default 20)",
+    )
     expression: str | None = Field(
         default=None,
         max_length=4000,

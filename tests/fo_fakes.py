@@ -10,7 +10,7 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
-from mantra.market.fo_contracts import FoContract, FoSession
+from mantra.market.fo_contracts import FoContract, FoSession, OiSummary, oi_summary
 from mantra.market.nse import FoBar
 from mantra.market.nse.udiff_fo import parse_udiff_fo
 from nse_files import nse_data_dir
@@ -52,6 +52,10 @@ class MemoryFoStore:
 
     def contracts(self, session: date, underlying: str) -> list[FoContract]:
         return [c for c in self.items.get(session, []) if c.underlying == underlying]
+
+    def open_interest(self, sessions: int, on_or_before: date | None = None) -> list[OiSummary]:
+        days = sorted(d for d in self.items if on_or_before is None or d <= on_or_before)[-sessions:]
+        return [OiSummary(d, dict(oi_summary(self.items[d]))) for d in days]
 
 
 class MemoryEqHistory:

@@ -196,7 +196,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         ),
         access=Access(
             # history_loads: the history version the daily-bar cache and the factor book follow;
-            # eod_sessions: saved scanners on the fno / nse_eq universes
+            # eod_sessions: saved scanners on the fno / nse_eq universes; fo_contracts: futures OI (unusual_oi)
             tables_read=(
                 "instruments",
                 "quotes",
@@ -206,6 +206,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                 "scanners",
                 "alerts",
                 "eod_sessions",
+                "fo_contracts",
             ),
             tables_write=("signals", "outbox", "scanners", "scan_signals", "alerts"),
         ),

@@ -184,7 +184,7 @@ class Container:
             DynamoScanSignalRepository(),
             self.plans,
             self.outbox,
-            HistoryLoader(self.adjusted_candles, DynamoHistoryLoads(), self.clock),
+            HistoryLoader(self.adjusted_candles, DynamoHistoryLoads(), self.clock, self.fo_store),
             self.clock,
             self.universes.universe,
         )

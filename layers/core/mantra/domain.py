@@ -242,7 +242,7 @@ class Alert(Frozen):
     trigger_id: str | None = None
     threshold_bps: int | None = None  # change rules: percent x 100; volume spike: multiple x 100
     window: str | None = None  # change rules: "1d" (vs previous close) or "session" (vs today's open)
-    lookback: int | None = None  # volume spike: 1-minute candles averaged
+    lookback: int | None = None  # volume spike: earlier sessions whose same minute is averaged
     recurring: bool = False
     cooldown_s: int = 0
     expires_ms: int | None = None

@@ -28,7 +28,7 @@ CONDITION_TEXT = {
     "below": "is at or below ₹{level}",
     "change_pct_above": "is up {change_pct}%",
     "change_pct_below": "is down {change_pct}%",
-    "volume_spike": "volume spike: {multiple}x the 1-minute average",
+    "volume_spike": "volume spike: {multiple}x this minute's average in earlier sessions",
     "expression": "matched {expression} on {timeframe}",
     "pattern": "formed {expression} on {timeframe}",
     "scanner_hit": "found by your scanner {scanner}",

@@ -8,14 +8,18 @@ Registered by the main app as ``app.command("scan")(scan)``.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from mantra.cli.store import candle_store
 from mantra.market.universes import Universe
 from mantra.ports import CandleRepository
+
+if TYPE_CHECKING:
+    from mantra.store.fo_repository import DynamoFoStore
 
 
 def _exit(message: str, excerpt: str | None = None, code: int = 2) -> typer.Exit:
@@ -50,6 +54,14 @@ def _universe(spec: str) -> Universe:
             raise
         except Exception:  # the store could not answer: the bundled answer stands
             raise bundled_only from None
+
+
+def _open_interest(functions: Iterable[str]) -> DynamoFoStore | None:
+    """The stored F&O reports, when the expression reads open interest."""
+    from mantra.market.history import uses_oi
+    from mantra.store.fo_repository import DynamoFoStore
+
+    return DynamoFoStore() if uses_oi(functions) else None
 
 
 def scan(
@@ -120,7 +132,7 @@ def scan(
             None,  # type: ignore[arg-type]
             None,  # type: ignore[arg-type]
             None,  # type: ignore[arg-type]
-            HistoryLoader(candles),
+            HistoryLoader(candles, open_interest=_open_interest(compiled.functions)),
             SystemClock(),
         )
         end_ms = SystemClock().now_ms()

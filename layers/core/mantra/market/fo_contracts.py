@@ -52,6 +52,25 @@ class FoSession:
     source: str  # the report's file name
 
 
+@dataclass(frozen=True)
+class OiSummary:
+    """One session's open interest per underlying, in shares: (futures, calls, puts), all expiries summed."""
+
+    session: date
+    by_underlying: dict[str, tuple[int, ...]]
+
+    def futures(self, underlying: str) -> int | None:
+        row = self.by_underlying.get(underlying)
+        return None if row is None else int(row[0])
+
+
+def oi_summary(contracts: Iterable[FoContract]) -> dict[str, tuple[int, int, int]]:
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for c in contracts:
+        totals[c.underlying][0 if c.is_future else 1 if c.option_type == "CE" else 2] += c.open_interest
+    return {k: (v[0], v[1], v[2]) for k, v in totals.items()}
+
+
 class FoStore(Protocol):
     """Stored F&O reports (``store.fo_repository``)."""
 
@@ -62,6 +81,10 @@ class FoStore(Protocol):
     def latest_session(self, on_or_before: date | None = None) -> FoSession | None: ...
 
     def contracts(self, session: date, underlying: str) -> list[FoContract]: ...
+
+    def open_interest(self, sessions: int, on_or_before: date | None = None) -> list[OiSummary]:
+        """The newest ``sessions`` stored sessions' open interest per underlying, oldest first."""
+        ...
 
 
 def contract_of(bar: FoBar) -> FoContract:

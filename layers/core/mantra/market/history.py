@@ -10,18 +10,35 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, time
+from typing import Protocol
 
 import numpy as np
 
-from mantra.clock import Clock
+from mantra.clock import IST, Clock, ist_from_ms
 from mantra.domain import Candle
 from mantra.market.bar_cache import Bars, DailyBarCache, HistoryVersion, fetch_all
+from mantra.market.fo_contracts import OiSummary
 from mantra.market.timeframes import TIMEFRAMES_MS
 from mantra.market.universes import Universe
 from mantra.ports import CandleRepository
 from mantra.quant.scanner.frame import Coverage, Frame, Panel
 
 MIN_BARS = 30
+# scan symbols of the index underlyings (the F&O reports name them NIFTY, BANKNIFTY, ...)
+INDEX_UNDERLYINGS: Mapping[str, str] = {
+    "NIFTY 50": "NIFTY",
+    "NIFTY BANK": "BANKNIFTY",
+    "NIFTY FIN SERVICE": "FINNIFTY",
+    "NIFTY MID SELECT": "MIDCPNIFTY",
+    "NIFTY NEXT 50": "NIFTYNXT50",
+}
+
+
+class OpenInterest(Protocol):
+    """Daily open interest from the stored F&O reports (``store.fo_repository.DynamoFoStore``)."""
+
+    def open_interest(self, sessions: int, on_or_before: date | None = None) -> list[OiSummary]: ...
 
 
 # loading
@@ -32,9 +49,14 @@ class HistoryLoader:
     from a ``DailyBarCache`` (see ``mantra.market.bar_cache``); every other panel reads the store."""
 
     def __init__(
-        self, candles: CandleRepository, version: HistoryVersion | None = None, clock: Clock | None = None
+        self,
+        candles: CandleRepository,
+        version: HistoryVersion | None = None,
+        clock: Clock | None = None,
+        open_interest: OpenInterest | None = None,
     ) -> None:
         self._candles = candles
+        self._oi = open_interest
         self._daily = None
         if version is not None and clock is not None:
             self._daily = DailyBarCache(self.series, candles, version, clock)
@@ -60,8 +82,10 @@ class HistoryLoader:
         needs: Mapping[str, int],
         end_ms: int,
         with_benchmark: bool = False,
+        with_oi: bool = False,
     ) -> Panel:
-        """A panel with a frame for ``base`` and every other timeframe in ``needs`` (bars per timeframe)."""
+        """A panel with a frame for ``base`` and every other timeframe in ``needs`` (bars per timeframe);
+        ``with_oi``: daily frames carry each symbol's futures open interest from the stored F&O reports."""
         frames: dict[str, Frame] = {}
         coverage = Coverage()
         wanted = uni.symbols + ((uni.benchmark,) if with_benchmark and uni.benchmark else ())
@@ -70,6 +94,10 @@ class HistoryLoader:
             rows = self.bars(tuple(dict.fromkeys(wanted)), tf, bars, end_ms)
             bench = rows.get(uni.benchmark) if with_benchmark and uni.benchmark else None
             frames[tf] = _frame(tf, uni.symbols, rows, bars, bench)
+            if with_oi and tf == "1d" and self._oi is not None:
+                frames[tf] = _with_oi(
+                    frames[tf], uni.symbols, self._oi.open_interest(bars, _ist_date(end_ms))
+                )
             if tf == base:
                 coverage = _coverage(frames[tf], {s: rows[s] for s in uni.symbols}, bars)
         return Panel(uni.symbols, frames, base, coverage)
@@ -117,3 +145,37 @@ def _frame(
 
 def uses_benchmark(function_names: Iterable[str]) -> bool:
     return any(n in ("rs", "rs_ratio") for n in function_names)
+
+
+def uses_oi(function_names: Iterable[str]) -> bool:
+    return any(n in ("oi", "unusual_oi") for n in function_names)
+
+
+def _ist_date(ms: int) -> date:
+    return ist_from_ms(ms).date()
+
+
+def _with_oi(frame: Frame, symbols: Sequence[str], sessions: Sequence[OiSummary]) -> Frame:
+    """The frame with each symbol's futures OI (all expiries, shares) on the sessions' daily bars; NaN where a
+    session has no report or the symbol no futures (never filled in)."""
+    oi = np.full(frame.shape, np.nan)
+    pos = {int(d): i for i, d in enumerate(frame.index_ms)}
+    for s in sessions:
+        row = pos.get(int(datetime.combine(s.session, time(0), tzinfo=IST).timestamp() * 1000))
+        if row is None:
+            continue
+        for j, symbol in enumerate(symbols):
+            value = s.futures(INDEX_UNDERLYINGS.get(symbol, symbol))
+            if value is not None:
+                oi[row, j] = value
+    return Frame(
+        frame.timeframe,
+        frame.index_ms,
+        frame.open,
+        frame.high,
+        frame.low,
+        frame.close,
+        frame.volume,
+        np.asfortranarray(oi),
+        frame.benchmark,
+    )

@@ -17,11 +17,10 @@ from mantra.alerts.rules import Trigger, evaluate_batch
 from mantra.clock import Clock
 from mantra.domain import Alert, AlertCondition, Candle, Quote, Tick
 from mantra.eventbus import OutboxEvent, OutboxFastPath
+from mantra.market.activity import MinuteBaseline
 from mantra.market.candles import LATE_GRACE_MS, aggregate_fast, keep_apart
 from mantra.market.timeframes import TIMEFRAMES_MS, session_date
 from mantra.ports import AlertRepository, CandleRepository, QuoteRepository
-
-MINUTE_MS = 60_000
 
 
 class BatchSummary(BaseModel):
@@ -110,6 +109,7 @@ class TickProcessor:
     ) -> None:
         self._quotes, self._candles, self._alerts = quotes, candles, alerts
         self._active = ActiveAlerts(alerts, alert_cache_s)
+        self._baseline = MinuteBaseline(candles)  # volume spikes: the same minute of earlier sessions
         self._fast_path = fast_path
         self._clock = clock
         self._timeframes = tuple(timeframes)
@@ -247,16 +247,9 @@ class TickProcessor:
         if not alerts:
             return []
 
-        def volume_ratio(symbol: str, lookback: int) -> tuple[int, float] | None:
+        def volume_ratio(symbol: str, sessions: int) -> tuple[int, float] | None:
             current = next((c for c in candles.get(symbol, []) if c.timeframe == "1m"), None)
-            if current is None:
-                return None
-            history = self._candles.range(
-                symbol, "1m", current.start_ms - lookback * MINUTE_MS, current.start_ms - 1, lookback
-            )
-            if len(history) < max(3, lookback // 2):
-                return None  # not enough history to call anything a spike
-            return current.volume, sum(c.volume for c in history) / len(history)
+            return None if current is None else self._baseline.ratio(current, sessions)
 
         has_volume_rules = any(a.condition is AlertCondition.VOLUME_SPIKE for v in alerts.values() for a in v)
         now = self._clock.now_ms()

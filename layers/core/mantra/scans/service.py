@@ -21,7 +21,7 @@ from mantra.clock import IST, Clock, ist_from_ms
 from mantra.domain import User
 from mantra.errors import Invalid, LimitExceeded, NotFound
 from mantra.market.calendar import NseCalendar, default_calendar
-from mantra.market.history import HistoryLoader, uses_benchmark
+from mantra.market.history import HistoryLoader, uses_benchmark, uses_oi
 from mantra.market.timeframes import TIMEFRAMES_MS
 from mantra.market.universes import Universe, universe
 from mantra.money import to_rupees
@@ -146,7 +146,12 @@ class ScanService:
     def execute(self, compiled: Checked, uni: Universe, end_ms: int, limit: int = 100) -> ScanRun:
         started = time.perf_counter()
         panel = self._loader.load(
-            uni, compiled.base, compiled.needs, end_ms, uses_benchmark(compiled.functions)
+            uni,
+            compiled.base,
+            compiled.needs,
+            end_ms,
+            uses_benchmark(compiled.functions),
+            uses_oi(compiled.functions),
         )
         return self._outcome(compiled, uni, panel, limit, started)
 
@@ -291,7 +296,8 @@ class ScanService:
             try:
                 uni = self._universes(uni_spec)
                 bench = any(uses_benchmark(c.functions) for c in compiled.values())
-                panel = self._loader.load(uni, tf, needs, at_ms, bench)
+                oi = any(uses_oi(c.functions) for c in compiled.values())
+                panel = self._loader.load(uni, tf, needs, at_ms, bench, oi)
             except Exception:
                 failed.extend(s.scanner_id for s in members)
                 continue

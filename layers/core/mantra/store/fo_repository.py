@@ -8,11 +8,12 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from mantra.market.fo_contracts import FoContract, FoSession
+from mantra.market.fo_contracts import FoContract, FoSession, OiSummary, oi_summary
 from mantra.store import models as _registry  # noqa: F401 - the model registry first: it imports ours
 from mantra.store.fo_models import EodSessionItem, FoContractItem
 
 FO, CM, ALL = "fo", "cm", "_all"
+OI_SERIES = "_oi"  # per session: every underlying's open interest in one item (no underlying starts with "_")
 BEFORE_ALL = "_"  # every ISO date sorts before "_", the aggregate row "_all" after it
 
 
@@ -25,6 +26,24 @@ def _latest(report: str, on_or_before: date | None) -> EodSessionItem | None:
     for item in EodSessionItem.query(report, cond, scan_index_forward=False, limit=1):
         return item
     return None
+
+
+def _contracts_of(item: FoContractItem) -> list[FoContract]:
+    name, expiry = item.series.rsplit("#", 1)
+    day = date.fromisoformat(expiry)
+    return [
+        FoContract(
+            instrument=instrument,
+            underlying=name,
+            expiry=day,
+            strike_paise=None if strike is None else int(strike),
+            option_type=option_type,
+            lot_size=int(lot),
+            settlement_paise=int(settlement),
+            open_interest=int(oi),
+        )
+        for instrument, strike, option_type, lot, settlement, oi in item.rows
+    ]
 
 
 class DynamoFoStore:
@@ -40,6 +59,7 @@ class DynamoFoStore:
                 batch.save(
                     FoContractItem(session=day, series=f"{underlying}#{expiry.isoformat()}", rows=rows)
                 )
+            batch.save(_oi_item(day, oi_summary(contracts)))
         # the summary last: a reader that finds the day finds its contracts
         EodSessionItem(
             report=FO,
@@ -68,22 +88,42 @@ class DynamoFoStore:
         for item in FoContractItem.query(
             session.isoformat(), FoContractItem.series.startswith(f"{underlying}#")
         ):
-            name, expiry = item.series.rsplit("#", 1)
-            day = date.fromisoformat(expiry)
-            for instrument, strike, option_type, lot, settlement, oi in item.rows:
-                out.append(
-                    FoContract(
-                        instrument=instrument,
-                        underlying=name,
-                        expiry=day,
-                        strike_paise=None if strike is None else int(strike),
-                        option_type=option_type,
-                        lot_size=int(lot),
-                        settlement_paise=int(settlement),
-                        open_interest=int(oi),
-                    )
-                )
+            out.extend(_contracts_of(item))
         return out
+
+    def open_interest(self, sessions: int, on_or_before: date | None = None) -> list[OiSummary]:
+        """The newest ``sessions`` stored F&O sessions' open interest per underlying, oldest first."""
+        cond = (
+            EodSessionItem.session <= on_or_before.isoformat()
+            if on_or_before is not None
+            else EodSessionItem.session < BEFORE_ALL
+        )
+        days = [
+            i.session
+            for i in EodSessionItem.query(
+                FO, cond, scan_index_forward=False, limit=sessions, attributes_to_get=["session"]
+            )
+        ]
+        found = {i.session: i for i in FoContractItem.batch_get([(d, OI_SERIES) for d in days])}
+        out = []
+        for day in sorted(days):
+            item = found.get(day)
+            if item is None:  # stored before the summary existed: summed from the day's contracts (readers of
+                # this table only read it; the next load of that day's report writes the summary)
+                item = _oi_item(day, oi_summary(self._all_contracts(date.fromisoformat(day))))
+            out.append(OiSummary(date.fromisoformat(day), {k: tuple(v) for k, v in item.rows.items()}))
+        return out
+
+    def _all_contracts(self, session: date) -> list[FoContract]:
+        out = []
+        for item in FoContractItem.query(session.isoformat()):
+            if item.series != OI_SERIES:
+                out.extend(_contracts_of(item))
+        return out
+
+
+def _oi_item(day: str, summary: dict[str, tuple[int, int, int]]) -> FoContractItem:
+    return FoContractItem(session=day, series=OI_SERIES, rows={k: list(v) for k, v in summary.items()})
 
 
 class DynamoEqHistory:

@@ -11,7 +11,6 @@ from numpy.typing import ArrayLike
 
 from mantra.quant.indicators import ta
 from mantra.quant.indicators._columns import BoolArray, FloatArray, as_panel, ffill, shift
-from mantra.quant.indicators.custom import zscore
 
 TRADING_DAYS_PER_YEAR = 250
 
@@ -91,18 +90,6 @@ def narrow_range(high: ArrayLike, low: ArrayLike, n: int = 7) -> BoolArray:
     rng = as_panel(high) - as_panel(low)
     with np.errstate(invalid="ignore"):
         return np.asarray((rng <= ta.lowest(rng, n)) & ~np.isnan(shift(rng, n - 1)))
-
-
-def volume_spike(volume: ArrayLike, multiple: float = 2.0, n: int = 20) -> BoolArray:
-    """Volume above ``multiple`` times its average over the ``n`` bars before this one."""
-    v = as_panel(volume)
-    return _gt(v, multiple * shift(ta.sma(v, n), 1))
-
-
-def unusual_activity(series: ArrayLike, z: float = 3.0, n: int = 20) -> BoolArray:
-    """The value (volume, or open-interest change) is ``z`` standard deviations above its last ``n`` bars."""
-    with np.errstate(invalid="ignore"):
-        return np.asarray(zscore(series, n) >= z)
 
 
 def trend_strength(high: ArrayLike, low: ArrayLike, close: ArrayLike, n: int = 14) -> FloatArray:

@@ -16,7 +16,7 @@ import numpy as np
 from mantra.market.timeframes import TIMEFRAMES_MS
 from mantra.quant.indicators import custom, ta
 from mantra.quant.indicators._columns import BoolArray, FloatArray, shift
-from mantra.quant.patterns import candlesticks, chart
+from mantra.quant.patterns import candlesticks, chart, time_of_day
 from mantra.quant.scanner.errors import ScanDataError
 from mantra.quant.scanner.frame import Frame, Panel
 from mantra.quant.scanner.types import Period, Type
@@ -826,25 +826,32 @@ _reg(
     2,
     _n,
 )
+
+
+def _tod_lookback(**a: Any) -> int:
+    """``n`` earlier sessions at this bar's time of day, and the current one."""
+    return time_of_day.sessions_lookback(str(a.get("tf", "1d")), int(a["n"]))
+
+
 _reg(
     "volume_spike",
     "mult:number=2.0[1..100], n:int=20[2..500]",
     B,
-    lambda c, mult, n: chart.volume_spike(c.frame.volume, mult, n),
-    "volume above mult x its average of the previous n bars",
+    lambda c, mult, n: time_of_day.volume_spike(c.frame.volume, c.frame.index_ms, c.frame.timeframe, mult, n),
+    "volume above mult x its average at this time of day over the previous n sessions (daily: n bars)",
     "activity",
     3,
-    lambda **a: a["n"] + 1,
+    _tod_lookback,
 )
 _reg(
     "unusual_volume",
     "z:number=3.0[0.5..20], n:int=20[5..500]",
     B,
-    lambda c, z, n: chart.unusual_activity(c.frame.volume, z, n),
-    "volume z-score against the previous n bars at least z",
+    lambda c, z, n: time_of_day.unusual(c.frame.volume, c.frame.index_ms, c.frame.timeframe, z, n),
+    "volume z-score against the same time of day in the previous n sessions (daily: n bars) at least z",
     "activity",
     4,
-    lambda **a: a["n"] + 1,
+    _tod_lookback,
 )
 
 
@@ -857,11 +864,12 @@ _reg(
     "unusual_oi",
     "z:number=3.0[0.5..20], n:int=20[5..500]",
     B,
-    lambda c, z, n: chart.unusual_activity(_oi_change(c), z, n),
-    "open-interest change z-score at least z (F&O)",
+    lambda c, z, n: time_of_day.unusual(_oi_change(c), c.frame.index_ms, c.frame.timeframe, z, n),
+    "open-interest change z-score against the same time of day in the previous n sessions (daily: n bars; "
+    "F&O: a stock's or index's futures OI from the exchange's F&O reports, a contract's own OI intraday)",
     "activity",
     4,
-    lambda **a: a["n"] + 2,
+    lambda **a: _tod_lookback(**a) + 1,
 )
 _reg(
     "trend_strength",
