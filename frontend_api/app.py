@@ -7,7 +7,7 @@ from mantra.auth.tokens import DevIssuer, JwksUrlKeys, KeySource, StaticKeys, To
 from mantra.container import Container, get_container
 from mantra.settings import Settings, get_settings
 
-from frontend_api import errors
+from frontend_api import docs, errors
 from frontend_api.deps import ApiKeyPaths
 from frontend_api.routers import (
     alerts,
@@ -44,7 +44,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         title="Trade Mantra API",
         version="0.1.0",
         description=DESCRIPTION,
-        swagger_ui_parameters={"persistAuthorization": True},
+        docs_url=None,  # served by frontend_api.docs from a pinned bundle, not a CDN
+        redoc_url=None,
     )
     app.state.container = container or get_container(settings)
     dev: DevIssuer | None = None
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.state.dev_issuer = dev
     app.state.validator = TokenValidator(keys, settings.auth_issuer, settings.auth_client_id)
     errors.install(app)
+    docs.install(app, {"persistAuthorization": True})
     for module in (health, auth, market, alerts, notifications, backtests, webhooks, preferences, scans):
         app.include_router(module.router)
     app.include_router(options.router)

@@ -154,6 +154,34 @@ def _allowed_methods(request: Request, first_route: str) -> str:
     return ", ".join(sorted(methods))
 
 
+def _json_position(doc: str, pos: int) -> tuple[int, int]:
+    """1-based line and column of character ``pos`` in ``doc``, as editors count them."""
+    line = doc.count("\n", 0, pos) + 1
+    return line, pos - (doc.rfind("\n", 0, pos) + 1) + 1
+
+
+def _unreadable_body(request: Request, exc: RequestValidationError) -> JSONResponse | None:
+    """A body that is not JSON (422 saying where it broke, line and column) or not sent as JSON (415 naming
+    the content type expected), instead of a list of "field required"."""
+    for e in exc.errors():
+        if e.get("type") == "json_invalid":
+            loc = tuple(e.get("loc", ()))
+            pos = int(loc[1]) if len(loc) > 1 and isinstance(loc[1], int) else 0
+            doc = exc.body if isinstance(exc.body, str) else ""
+            line, col = _json_position(doc, pos)
+            reason = str((e.get("ctx") or {}).get("error", "not valid JSON"))
+            detail = f"body: not valid JSON at line {line}, column {col}: {reason}"
+            error = FieldError(field="body", message=detail.removeprefix("body: "), type="json_invalid")
+            return JSONResponse(error_body(detail, [error]), status_code=422)
+    sent = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body_errors = [e for e in exc.errors() if tuple(e.get("loc", ())) == ("body",)]
+    if body_errors and sent != "application/json" and isinstance(body_errors[0].get("input"), bytes | str):
+        detail = f"Content-Type: expected application/json, got {sent or 'none'}"
+        error = FieldError(field="Content-Type", message=detail.partition(": ")[2], type="content_type")
+        return JSONResponse(error_body(detail, [error]), status_code=415)
+    return None
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(MantraError)
     async def domain_error(request: Request, exc: MantraError) -> JSONResponse:
@@ -167,7 +195,10 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body(exc.message, errors), status_code=status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        unreadable = _unreadable_body(request, exc)
+        if unreadable is not None:
+            return unreadable
         errors = [
             FieldError(
                 field=_where(tuple(e.get("loc", ()))),

@@ -167,7 +167,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         name="alert_dispatch",
         handler="functions.alert_dispatch.handler:lambda_handler",
-        description="Delivers triggered alerts: inbox, e-mail, SMS, push and webhooks, each on its own",
+        description="Delivers triggered alerts: inbox, e-mail, SMS, push and webhooks, each channel on its own"
+        " (one failing channel never holds back the others)",
         # one alert per invocation, several at once: a burst of triggers is delivered side by side, not one
         # after another inside a batch (a record's wait would grow with its place in the batch)
         triggers=(
@@ -309,6 +310,18 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="The REST API (FastAPI via Mangum)",
         triggers=(
             HttpTrigger(routes=("GET /api/health", "ANY /auth/{proxy+}"), authorized=False),
+            # the front door, the OpenAPI document and the docs pages with their bundled assets
+            HttpTrigger(
+                routes=(
+                    "GET /",
+                    "GET /openapi.json",
+                    "GET /docs",
+                    "GET /docs/{proxy+}",
+                    "GET /redoc",
+                    "GET /static/docs/{proxy+}",
+                ),
+                authorized=False,
+            ),
             HttpTrigger(routes=("ANY /api/{proxy+}",), authorized=True),
             # programmatic clients: the same routes with X-API-Key, checked by the app (hashed keys, plan-gated)
             HttpTrigger(routes=("ANY /v1/{proxy+}",), authorized=False),

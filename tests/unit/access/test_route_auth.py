@@ -18,8 +18,9 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from fastapi.testclient import TestClient
 from mantra.settings import Settings
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
+from frontend_api import docs
 from frontend_api.app import create_app
 
 PUBLIC = {"/api/health", "/auth/token", "/auth/.well-known/jwks.json"}
@@ -28,9 +29,8 @@ PARAM = re.compile(r"\{[^}]+\}")
 
 
 def docs_paths(app: FastAPI) -> set[str]:
-    return {
-        p for p in (app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if p
-    }
+    """The OpenAPI document, the docs pages and the front door (frontend_api.docs): public by design."""
+    return {p for p in (app.openapi_url,) if p} | set(docs.PUBLIC_PATHS)
 
 
 def routes(app: FastAPI) -> list[RouteContext]:
@@ -50,10 +50,12 @@ def unauthenticated(app: FastAPI) -> list[str]:
             and route.path in docs_paths(app)
         ):
             continue
+        if isinstance(original, Mount) and original.path == docs.STATIC:
+            continue  # the docs pages' scripts and styles (static files)
         if not isinstance(original, APIRoute) or route.path is None:
             failures.append(f"{type(original).__name__} {route.path}: not an API route; check it by hand")
             continue
-        if route.path in PUBLIC or route.path.startswith(SIGNED_WEBHOOKS):
+        if route.path in PUBLIC or route.path in docs.PUBLIC_PATHS or route.path.startswith(SIGNED_WEBHOOKS):
             continue
         url = PARAM.sub("x", route.path)
         urls = [url] + (["/v1" + url.removeprefix("/api")] if url.startswith("/api/") else [])

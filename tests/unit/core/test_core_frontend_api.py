@@ -538,3 +538,44 @@ def test_every_operation_documents_each_4xx_it_can_answer(client) -> None:
     assert statuses("POST /auth/token") == {"400", "401", "404", "422"}
     # And the public health check documents no 4xx at all
     assert statuses("GET /api/health") == set()
+
+
+def test_a_body_that_is_not_json_says_line_and_column(client, auth_a) -> None:
+    broken = '{\n  "symbol": "RELIANCE",\n  "condition": "above",\n  "price": ,\n}'
+    resp = client.post("/api/alerts", content=broken, headers={**auth_a, "Content-Type": "application/json"})
+    assert resp.status_code == 422
+    detail = resp.json()["detail"]
+    assert detail == "body: not valid JSON at line 4, column 12: Expecting value", detail
+    assert resp.json()["errors"][0]["field"] == "body"
+
+
+def test_a_body_sent_as_another_content_type_is_415_naming_the_one_expected(client, auth_a) -> None:
+    resp = client.post(
+        "/api/alerts",
+        content='{"symbol": "RELIANCE"}',
+        headers={**auth_a, "Content-Type": "text/plain"},
+    )
+    assert resp.status_code == 415
+    assert resp.json()["detail"] == "Content-Type: expected application/json, got text/plain"
+
+
+def test_the_front_door_says_what_this_is_and_where_to_go(client) -> None:
+    about = client.get("/")
+    assert about.status_code == 200 and about.json()["links"]["docs"] == "/docs"
+    assert client.get(about.json()["links"]["health"]).status_code in (200, 503)
+    page = client.get("/", headers={"Accept": "text/html"})
+    assert page.headers["content-type"].startswith("text/html")
+    assert '<a href="/docs">' in page.text and "/auth/token" in page.text
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_docs_pages_load_every_asset_from_the_platform_itself(client, path: str) -> None:
+    page = client.get(path)
+    assert page.status_code == 200
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert assets and all(a.startswith("/") for a in assets), assets  # nothing from a CDN or font host
+    assert "fonts.googleapis" not in page.text and "cdn.jsdelivr" not in page.text
+    for asset in assets:
+        if asset.startswith("/static/"):
+            got = client.get(asset)
+            assert got.status_code == 200 and len(got.content) > 1000, asset

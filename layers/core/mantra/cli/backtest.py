@@ -32,7 +32,7 @@ def backtest(
         typer.Option(
             "--data",
             "-d",
-            help="OHLCV CSV (Date,Open,High,Low,Close,Volume); repeat for a multi-symbol portfolio",
+            help="OHLCV CSV (columns Date, Open, High, Low, Close, Volume); repeat for a multi-symbol portfolio",
         ),
     ] = None,
     cash: Annotated[float, typer.Option(help="starting cash (rupees)")] = 100_000.0,
@@ -65,7 +65,7 @@ def backtest(
     chain: Annotated[
         Path | None,
         typer.Option(
-            help="option chain CSV (Date,Expiry,Strike,Type,Close) to price option strategies; "
+            help="option chain CSV (columns Date, Expiry, Strike, Type, Close) to price option strategies; "
             "quotes missing from it fall back to Black-Scholes"
         ),
     ] = None,
@@ -76,7 +76,7 @@ def backtest(
     seed: Annotated[int, typer.Option(help="random seed for Monte Carlo")] = 42,
     grid: Annotated[
         list[str] | None,
-        typer.Option("--grid", help="optimise: NAME=v1,v2 or NAME=start:stop:step, repeatable"),
+        typer.Option("--grid", help="optimise: NAME=v1,v2 or a range NAME=lo:hi:step, repeatable"),
     ] = None,
     walk_forward: Annotated[
         str | None,
@@ -255,7 +255,7 @@ def _print_optimisation(extra: dict[str, Any], metric: str) -> None:
             title_justify="left",
         )
         for col in ("params", metric, "return", "max DD", "trades"):
-            t.add_column(col, justify="left" if col == "params" else "right")
+            t.add_column(col, justify="left" if col == "params" else "right", overflow="fold")
         for r in gr.rows[:10]:
             t.add_row(
                 " ".join(f"{k}={v}" for k, v in r["params"].items()),
@@ -269,7 +269,7 @@ def _print_optimisation(extra: dict[str, Any], metric: str) -> None:
         wf = extra["walk_forward"]
         t = Table(title="Walk-forward (optimise on train, trade unseen test)", title_justify="left")
         for col in ("train", "test", "best params", f"IS {metric}", f"OOS {metric}", "OOS return"):
-            t.add_column(col, justify="right" if "IS" in col or "OOS" in col else "left")
+            t.add_column(col, justify="right" if "IS" in col or "OOS" in col else "left", overflow="fold")
         for w in wf.windows:
             t.add_row(
                 f"{w.train[0]}..{w.train[1]}",
@@ -299,8 +299,8 @@ def _print_summary(run: Any, mc: Any) -> None:
     ps = " ".join(f"{k}={v}" for k, v in run.params.items())
     title = f"{run.strategy} {ps} on {', '.join(run.bars.symbols)}"
     t = Table(title=title, show_header=False, title_justify="left")
-    t.add_column("metric", style="bold")
-    t.add_column("value", justify="right")
+    t.add_column("metric", style="bold", overflow="fold")
+    t.add_column("value", justify="right", overflow="fold")
 
     def num(x: float | None, fmt: str = "{:.2f}") -> str:
         return "-" if x is None or not math.isfinite(x) else fmt.format(x)

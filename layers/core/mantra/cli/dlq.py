@@ -30,7 +30,7 @@ def list_queues() -> None:
 
     table = Table(title="Dead-letter queues")
     for col in ("queue", "messages", "redrives to"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     try:
         rows = dead_letter_queues(_settings())
     except Exception as exc:

@@ -14,6 +14,21 @@ from rich.table import Table
 
 from mantra.settings import Settings
 
+
+def _flags_as_flags() -> None:
+    """Typer 0.29 labels every on/off option ``<bool>`` in --help, as if it took a value; a flag takes none."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag and self.metavar is None else shown(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_as_flags()
+
 app = typer.Typer(
     help="Trade Mantra: run the platform locally, invoke its functions, synthesize its cloud stack.",
     no_args_is_help=True,
@@ -22,6 +37,27 @@ app = typer.Typer(
 )
 console = Console()
 err = Console(stderr=True)
+
+
+def _version(show: bool) -> None:
+    if show:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            console.print(f"mantra {version('trade-mantra')}")
+        except PackageNotFoundError:
+            console.print("mantra (not installed as a package)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", callback=_version, is_eager=True),
+    ] = False,
+) -> None:
+    """Trade Mantra: run the platform locally, invoke its functions, synthesize its cloud stack."""
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -66,7 +102,7 @@ def functions() -> None:
 
     table = Table(title="Function catalog")
     for col in ("function", "triggers", "memory", "timeout", "description"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for f in FUNCTIONS:
         triggers = "\n".join(_describe(t) for t in f.triggers)
         table.add_row(f.name, triggers, f"{f.memory_mb} MB", f"{f.timeout_s} s", f.description)
@@ -85,6 +121,8 @@ def _describe(trigger: Any) -> str:
         return f"cron({trigger.cron}) {trigger.timezone}"
     if kind == "event":
         return f"events {', '.join(trigger.detail_types)} via SQS {trigger.queue}"
+    if kind == "websocket":
+        return "WebSocket " + ", ".join(trigger.routes) + " [token on $connect]"
     return ", ".join(trigger.routes) + (" [JWT]" if trigger.authorized else " [public]")
 
 

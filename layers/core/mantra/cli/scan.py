@@ -189,8 +189,8 @@ def scan(
         f" · cost {run.cost} · {run.elapsed_ms:.0f} ms",
     )
     for col, justify in (("#", "right"), ("symbol", "left"), ("close ₹", "right"), ("change %", "right")):
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
-    table.add_column("volume", justify="right")
+        table.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    table.add_column("volume", justify="right", overflow="fold")
     for i, h in enumerate(run.hits, 1):
         change = "-" if h.change_pct is None else f"{h.change_pct:+.2f}"  # rounded for display only
         style = "green" if (h.change_pct or 0) > 0 else ("red" if (h.change_pct or 0) < 0 else None)

@@ -357,7 +357,7 @@ def sync() -> None:
         _fail(f"Stripe at {where} said: {exc.user_message or exc}")
     table = Table(title=f"Plan prices in {where}")
     for col in ("plan", "lookup key", "amount (minor)", "currency", "price", ""):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(r.plan_id, r.lookup_key, str(r.unit_amount), r.currency, r.price_id, r.action)
     console.print(table)
@@ -385,7 +385,7 @@ def events(
     rows = resp.json()["data"][-limit:]
     table = Table(title=f"Events sent by the Stripe stand-in ({len(rows)})")
     for col in ("created", "event", "type", "object", "delivery", "attempts", "last HTTP"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for e in rows:
         d = e.get("delivery", {})
         table.add_row(
