@@ -62,3 +62,36 @@ def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.output.strip() == f"mantra {version('trade-mantra')}"
+
+
+def test_commands_find_the_running_platform_from_its_lock_file(tmp_path, monkeypatch) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from mantra.devtools.lockfile import running_platform_env
+    from mantra.settings import Settings
+
+    ports = {"api_port": 9100, "dynamodb_port": 9101, "kinesis_port": 9102, "moto_port": 9103}
+    lock = tmp_path / "dev.lock"
+    lock.write_text(json.dumps({"pid": os.getpid(), "api": "http://127.0.0.1:9100", "ports": ports}))
+    assert running_platform_env(tmp_path)["MANTRA_API_PORT"] == "9100"
+
+    # a command started with only the data folder known reads the ports from the lock
+    for name in ports:
+        monkeypatch.delenv(f"MANTRA_{name.upper()}", raising=False)  # restored after the test
+    monkeypatch.setenv("MANTRA_DATA_DIR", str(tmp_path))
+    result = runner.invoke(app, ["functions"])
+    assert result.exit_code == 0
+    assert Settings().api_port == 9100 and Settings().dynamodb_port == 9101
+    monkeypatch.setenv("MANTRA_API_PORT", "8000")  # an exported variable still wins over the lock
+    assert runner.invoke(app, ["functions"]).exit_code == 0
+    assert Settings().api_port == 8000
+
+    # a lock left by a process that has ended is ignored
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    lock.write_text(json.dumps({"pid": int(dead.stdout), "ports": ports}))
+    assert running_platform_env(tmp_path) == {}

@@ -58,6 +58,11 @@ def _root(
     ] = False,
 ) -> None:
     """Trade Mantra: run the platform locally, invoke its functions, synthesize its cloud stack."""
+    from mantra.devtools.lockfile import running_platform_env
+
+    # the running platform's ports, from its lock file (an exported variable still wins)
+    for name, value in running_platform_env(Settings().data_dir).items():
+        os.environ.setdefault(name, value)
 
 
 def fail(message: str, code: int = 1) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from mantra.devtools import bootstrap, standins
+from mantra.devtools.lockfile import LOCK_NAME, PORTS, alive
 from mantra.runtime.main import PROCESS_GROUPS
 from mantra.settings import Settings
 
@@ -22,24 +23,14 @@ class AlreadyRunning(RuntimeError):
     pass
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-
-
 def acquire_lock(settings: Settings) -> Path:
-    lock = settings.data_dir.resolve() / "dev.lock"
+    lock = settings.data_dir.resolve() / LOCK_NAME
     if lock.exists():
         try:
             info = json.loads(lock.read_text())
         except ValueError:
             info = {}
-        if info.get("pid") and _alive(int(info["pid"])):
+        if info.get("pid") and alive(int(info["pid"])):
             raise AlreadyRunning(
                 f"Trade Mantra is already running (pid {info['pid']}, API on {info.get('api', '?')}). "
                 "Stop it with Ctrl-C in its terminal, or use other ports and data folder "
@@ -48,7 +39,10 @@ def acquire_lock(settings: Settings) -> Path:
     if standins.port_open(settings.api_port):
         raise AlreadyRunning(f"port {settings.api_port} is taken by another program; set MANTRA_API_PORT")
     lock.parent.mkdir(parents=True, exist_ok=True)
-    lock.write_text(json.dumps({"pid": os.getpid(), "api": f"http://127.0.0.1:{settings.api_port}"}))
+    ports = {name: getattr(settings, name) for name in PORTS}
+    lock.write_text(
+        json.dumps({"pid": os.getpid(), "api": f"http://127.0.0.1:{settings.api_port}", "ports": ports})
+    )
     return lock
 
 
