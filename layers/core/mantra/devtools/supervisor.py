@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,17 @@ def _sync_stripe_prices(settings: Settings) -> str:
     return f"Stripe stand-in on {settings.stripe_api_base}: {len(synced)} plan prices ({created} new)"
 
 
+@contextlib.contextmanager
+def _step(say: Callable[[str], None], label: str) -> Iterator[Callable[[str], None]]:
+    """Say what starts, then how long it took (and what it found): no silent stretch in `make run`."""
+    said: list[str] = []
+    started = time.monotonic()
+    say(f"{label} ...")
+    yield said.append
+    detail = f" ({said[-1]})" if said else ""
+    say(f"  done in {time.monotonic() - started:.1f} s{detail}")
+
+
 def run(settings: Settings, in_memory: bool = False, say: Callable[[str], None] = print) -> int:
     lock = acquire_lock(settings)
     procs: list[standins.Standin] = []
@@ -127,15 +139,19 @@ def run(settings: Settings, in_memory: bool = False, say: Callable[[str], None] 
         os.environ.update(env)
         settings = Settings()
         log_dir = settings.data_dir / "logs"
-        say(f"starting stand-ins (data in {settings.data_dir}{', in memory' if in_memory else ''}) ...")
-        procs += standins.start_all(settings, in_memory=in_memory, log_dir=log_dir)
-        bootstrap.provision(settings)
-        seeded = bootstrap.seed(settings)
-        say(f"tables, stream, bus and queues ready; demo data: {seeded}")
-        say(_sync_stripe_prices(settings))
-        procs += start_platform_processes(settings, env, log_dir)
+        with _step(say, f"stand-ins (data in {settings.data_dir}{', in memory' if in_memory else ''})"):
+            procs += standins.start_all(settings, in_memory=in_memory, log_dir=log_dir)
+        with _step(say, "tables, stream, bus and queues"):
+            bootstrap.provision(settings)
+        with _step(say, "demo data (instruments, plans, users, real NSE history)") as done:
+            done(str(bootstrap.seed(settings)))
+        with _step(say, "Stripe stand-in prices") as done:
+            done(_sync_stripe_prices(settings))
+        with _step(say, "functions, feed and API processes"):
+            procs += start_platform_processes(settings, env, log_dir)
         base = f"http://127.0.0.1:{settings.api_port}"
-        wait_healthy(base, timeout_s=90)
+        with _step(say, f"waiting for {base}/api/health"):
+            wait_healthy(base, timeout_s=90)
         say(
             f"\nTrade Mantra is up.\n  API      {base}\n  Docs     {base}/docs\n"
             f"  Sign in  pro@demo.trademantra.in / {bootstrap.DEMO_PASSWORD}\n"
