@@ -104,6 +104,14 @@ def test_price_alerts_reach_inbox_and_email_soon_after_the_crossing_tick(platfor
     )
     email = [int(m["X-Sink-Received-Ms"]) - wanted[m["X-Mantra-Trigger-Id"]] for m in mails]
     assert all(m["To"] == "pro@demo.trademantra.in" for m in mails)
+    by_trigger = {n["notification_id"]: n for n in inbox}
+    for m in mails:  # a person's e-mail: HTML with a plain-text part, the time in IST, a link to the alert
+        assert m.get_content_type() == "multipart/alternative"
+        text = m.get_body(("plain",)).get_content()
+        html = m.get_body(("html",)).get_content()
+        alert_id = by_trigger[m["X-Mantra-Trigger-Id"]]["data"]["alert_id"]
+        assert "IST" in text and f"/api/alerts/{alert_id}" in text
+        assert f"/api/alerts/{alert_id}" in html and "<h2" in html
     print(
         f"crossing -> in-app median {statistics.median(in_app):.0f} ms, -> e-mail {statistics.median(email):.0f} ms"
     )

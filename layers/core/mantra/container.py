@@ -138,7 +138,14 @@ class Container:
     def dispatcher(self) -> AlertDispatcher:
         webhooks = getattr(self, "webhook_channel", None)  # the webhook channel plugs in when present
         return AlertDispatcher(
-            self.notifications, self.users, self.email, self.clock, self.sns, webhooks, self.sms_allowance
+            self.notifications,
+            self.users,
+            self.email,
+            self.clock,
+            self.sns,
+            webhooks,
+            self.sms_allowance,
+            self.settings.public_base_url,
         )
 
     @cached_property

@@ -117,4 +117,8 @@ class EventPublisher(Protocol):
 
 
 class EmailSender(Protocol):
-    def send(self, to: str, subject: str, text: str, headers: dict[str, str]) -> None: ...
+    def send(
+        self, to: str, subject: str, text: str, headers: dict[str, str], html: str | None = None
+    ) -> None:
+        """``text`` always; ``html`` as its alternative part when given."""
+        ...

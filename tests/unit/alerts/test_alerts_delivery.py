@@ -20,7 +20,9 @@ class Email:
     def __init__(self) -> None:
         self.sent: list[str] = []
 
-    def send(self, to: str, subject: str, text: str, headers: dict[str, str]) -> None:
+    def send(
+        self, to: str, subject: str, text: str, headers: dict[str, str], html: str | None = None
+    ) -> None:
         self.sent.append(to)
 
 

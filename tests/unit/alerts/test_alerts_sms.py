@@ -108,7 +108,9 @@ def world(
 
 
 class Email:
-    def send(self, to: str, subject: str, text: str, headers: dict[str, str]) -> None:
+    def send(
+        self, to: str, subject: str, text: str, headers: dict[str, str], html: str | None = None
+    ) -> None:
         pass
 
 

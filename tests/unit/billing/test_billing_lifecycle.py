@@ -285,7 +285,9 @@ def test_a_redelivered_notice_is_emailed_once() -> None:
         def __init__(self) -> None:
             self.sent: list[str] = []
 
-        def send(self, to: str, subject: str, text: str, headers: dict[str, str]) -> None:
+        def send(
+            self, to: str, subject: str, text: str, headers: dict[str, str], html: str | None = None
+        ) -> None:
             self.sent.append(to)
 
     inbox, mail, clock = Inbox(), Mail(), ManualClock(T0 * 1000)

@@ -445,9 +445,13 @@ class RecordingEventPublisher:
 class RecordingEmail:
     def __init__(self, fail: bool = False) -> None:
         self.sent: list[tuple[str, str, str, dict[str, str]]] = []
+        self.html: list[str | None] = []
         self.fail = fail
 
-    def send(self, to: str, subject: str, text: str, headers: dict[str, str]) -> None:
+    def send(
+        self, to: str, subject: str, text: str, headers: dict[str, str], html: str | None = None
+    ) -> None:
         if self.fail:
             raise ConnectionRefusedError("smtp down")
         self.sent.append((to, subject, text, headers))
+        self.html.append(html)

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
+from mantra.alerts.email_body import alert_email
 from mantra.alerts.preferences import in_quiet_hours
 from mantra.alerts.sms import SmsAllowance, SmsKind
 from mantra.clock import Clock, ist_from_ms
@@ -91,8 +92,10 @@ class AlertDispatcher:
         sns: PushSender | None = None,
         webhooks: WebhookSender | None = None,
         sms_allowance: SmsAllowance | None = None,
+        base_url: str = "",
     ) -> None:
         self._notifications, self._users, self._email, self._clock = notifications, users, email, clock
+        self._base_url = base_url  # where links in messages point (the API's public address)
         self._sns, self._webhooks, self._sms_allowance = sns, webhooks, sms_allowance
 
     def post_inbox(self, event: AlertTriggered) -> bool:
@@ -171,11 +174,15 @@ class AlertDispatcher:
             return "skipped:quiet hours"
         try:
             if channel is Channel.EMAIL:
+                mail = alert_email(
+                    note, user.name, event.alert_id, event.trigger_id, event.tick_ts_ms, self._base_url
+                )
                 self._email.send(
                     user.email,
-                    f"Trade Mantra alert: {note.title}",
-                    f"Hello {user.name},\n\n{note.body}\n\nAlert {event.alert_id} · trigger {event.trigger_id}\n",
+                    mail.subject,
+                    mail.text,
                     {"X-Mantra-Trigger-Id": event.trigger_id, "X-Mantra-Tick-Ts": str(event.tick_ts_ms)},
+                    html=mail.html,
                 )
                 return "delivered"
             if channel is Channel.SMS:

@@ -117,11 +117,21 @@ class SesEmailSender:
         self._from = settings.email_from
         self._ses = client("sesv2", settings.region)
 
-    def send(self, to: str, subject: str, text: str, headers: dict[str, str]) -> None:
+    def send(
+        self, to: str, subject: str, text: str, headers: dict[str, str], html: str | None = None
+    ) -> None:
+        body: dict[str, Any] = {"Text": {"Data": text, "Charset": "UTF-8"}}
+        if html is not None:
+            body["Html"] = {"Data": html, "Charset": "UTF-8"}
         self._ses.send_email(
             FromEmailAddress=self._from,
             Destination={"ToAddresses": [to]},
-            Content={"Simple": {"Subject": {"Data": subject}, "Body": {"Text": {"Data": text}}}},
+            Content={
+                "Simple": {
+                    "Subject": {"Data": subject, "Charset": "UTF-8"},
+                    "Body": body,
+                }
+            },
         )
 
 
