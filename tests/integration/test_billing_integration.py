@@ -532,3 +532,41 @@ def test_metering_resumed_after_more_than_a_day_posts_no_duplicate_invoice_item(
         headers={**STRIPE_AUTH, "Idempotency-Key": key},
     )
     assert replay.json()["id"] not in {i["id"] for i in items}
+
+
+def test_seeded_customers_get_a_real_subscription_and_the_cli_triggers_act_on_it(
+    gateway: str, container: Container
+) -> None:
+    from mantra.cli.main import app
+    from mantra.devtools.billing_seed import seed_billing
+    from typer.testing import CliRunner
+
+    # Given a customer on Pro with no billing yet (as the demo users are seeded), and one on the free plan
+    pro = _user(container, "t-seed-pro").model_copy(update={"plan_id": "pro"})
+    container.users.put(pro, hash_password("it-password"), int(time.time() * 1000))
+    free = _user(container, "t-seed-free")
+    # When billing is seeded through the stand-in's checkout and webhooks
+    outcome = seed_billing(container, [pro])
+    # Then the account is an active Pro subscription with a paid invoice, and the API says Pro too
+    assert outcome == {"t-seed-pro": "pro active"}, outcome
+    account = container.billing_store.account("t-seed-pro")
+    assert account is not None and account.customer_id and account.subscription_id
+    view = httpx.get(f"{gateway}/api/billing/subscription", headers=_token(gateway, pro)).json()
+    assert view["plan"]["plan_id"] == "pro" and view["status"] == "active"
+    paid = [i for i in container.billing_store.invoices("t-seed-pro") if i.status == "paid"]
+    assert any(i.amount_paid_minor == 299_900 for i in paid)
+    # seeding again changes nothing
+    assert seed_billing(container, [pro])["t-seed-pro"].startswith("skipped: already pro")
+
+    # And `mantra stripe trigger invoice.payment_failed --email` is about that subscription, and applies
+    runner = CliRunner()
+    result = runner.invoke(app, ["stripe", "trigger", "invoice.payment_failed", "--email", pro.email])
+    assert result.exit_code == 0, result.output
+    assert "HTTP 200" in result.output
+    until(
+        lambda: (a := container.billing_store.account("t-seed-pro")) is not None and a.in_dunning,
+        timeout_s=10,
+    )
+    # while for a user without a subscription it says so, instead of sending an event about nothing
+    result = runner.invoke(app, ["stripe", "trigger", "invoice.payment_failed", "--email", free.email])
+    assert result.exit_code == 2 and "has no subscription" in " ".join(result.output.split())

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mantra.billing import stripe_events as se
+from mantra.billing.account import BillingAccount
 from mantra.domain import Plan
 from mantra.settings import Settings
 
@@ -185,7 +186,10 @@ def trigger(
     email: Annotated[
         str | None, typer.Option(help="...or a user's e-mail: their tenant (needs `make run` up)")
     ] = None,
-    plan: Annotated[str, typer.Option(help="Plan id from the catalog (a paid one)")] = "pro",
+    plan: Annotated[
+        str | None,
+        typer.Option(help="Plan id from the catalog (a paid one); default: the tenant's, else pro"),
+    ] = None,
     status: Annotated[
         str | None, typer.Option(help="Subscription status for customer.subscription.* (e.g. past_due)")
     ] = None,
@@ -221,12 +225,25 @@ def trigger(
 
     if bool(tenant) == bool(email):
         _fail("give exactly one of --tenant TENANT_ID or --email USER_EMAIL", 2)
-    try:
-        chosen = paid_plan(plan, load_catalogs())
-    except ValueError as exc:
-        _fail(str(exc), 2)
     settings = _settings()
     tenant_id = tenant or _tenant_of(settings, str(email))
+    # the tenant's real Stripe ids, so the event is about their subscription (found by --email, which needs
+    # the running platform; with --tenant and nothing running, ids derived from the tenant are used)
+    account = _account_of(settings, tenant_id, required=email is not None)
+    if account is not None:
+        customer = customer or account.customer_id
+        subscription = subscription or account.subscription_id
+        plan = plan or account.plan_id
+    if event in NEEDS_SUBSCRIPTION and email is not None and not subscription:
+        _fail(
+            f"{email} has no subscription (free plan), so {event} would be about nothing; send "
+            "checkout.session.completed first, or use a paid user, e.g. --email pro@demo.trademantra.in",
+            2,
+        )
+    try:
+        chosen = paid_plan(plan or "pro", load_catalogs())
+    except ValueError as exc:
+        _fail(str(exc), 2)
     event_body = build_trigger_event(
         event,
         tenant_id=tenant_id,
@@ -258,6 +275,31 @@ def trigger(
         console.print(resp.text[:2000], markup=False, highlight=False)
     if not resp.is_success:
         raise typer.Exit(1)
+
+
+NEEDS_SUBSCRIPTION = frozenset(
+    {
+        "invoice.paid",
+        "invoice.payment_failed",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "customer.subscription.trial_will_end",
+    }
+)
+
+
+def _account_of(settings: Settings, tenant_id: str, required: bool) -> BillingAccount | None:
+    from mantra.store import tables
+    from mantra.store.billing_repository import DynamoBillingRepository
+
+    tables.configure(settings)
+    try:
+        found = DynamoBillingRepository().account(tenant_id)
+    except Exception as exc:
+        if required:
+            _fail(f"cannot read {tenant_id}'s billing ({type(exc).__name__}); is `make run` up?")
+        return None
+    return found
 
 
 def _tenant_of(settings: Settings, email: str) -> str:

@@ -101,6 +101,17 @@ def wait_healthy(base_url: str, timeout_s: float) -> dict[str, Any]:
     raise RuntimeError(f"platform not healthy after {timeout_s:.0f}s: {json.dumps(last)[:500]}")
 
 
+def _seed_billing(settings: Settings) -> str:
+    """The paid demo users' subscriptions, through the stand-in's checkout and webhooks (see billing_seed)."""
+    from mantra.container import get_container
+    from mantra.devtools.billing_seed import seed_billing
+
+    try:
+        return ", ".join(f"{t}: {s}" for t, s in seed_billing(get_container(settings)).items())
+    except Exception as exc:  # the platform still runs; billing routes then say the plan is the free one
+        return f"demo billing NOT seeded ({type(exc).__name__}: {exc})"
+
+
 def _sync_stripe_prices(settings: Settings) -> str:
     """The plans' prices into the Stripe stand-in (idempotent), so checkout finds them by lookup key."""
     from mantra.cli.stripe import sync_from_settings
@@ -152,6 +163,8 @@ def run(settings: Settings, in_memory: bool = False, say: Callable[[str], None] 
         base = f"http://127.0.0.1:{settings.api_port}"
         with _step(say, f"waiting for {base}/api/health"):
             wait_healthy(base, timeout_s=90)
+        with _step(say, "demo billing (Stripe customers, subscriptions, first invoices)") as done:
+            done(_seed_billing(settings))
         say(
             f"\nTrade Mantra is up.\n  API      {base}\n  Docs     {base}/docs\n"
             f"  Sign in  pro@demo.trademantra.in / {bootstrap.DEMO_PASSWORD}\n"
