@@ -4,7 +4,7 @@ The UDiFF F&O report names every contract with its exchange token (``FinInstrmId
 ``exchange_token``), expiry, strike, lot size and the underlying's price. From one report this builds Angel's
 scrip-master rows (OPTIDX/OPTSTK/FUTIDX/FUTSTK, paise as decimal text, ``20FEB2025`` expiries) and Kite's CSV
 rows (``instrument_token`` = exchange token x 256 + segment 2 for NFO, as Kite numbers them), runs both through
-our parsers and merges them, with the index spots from the bundled master: every contract carries both brokers'
+our parsers and merges them, with the index spots from the bundled master and BSE rows (RELIANCE, SBIN, SENSEX): every contract carries both brokers'
 own tokens, exactly as production's master does.
 """
 
@@ -28,6 +28,21 @@ from mantra.market.instrument_master import (
 )
 from mantra.market.instruments import InstrumentMaster
 
+# BSE listings as each broker writes them (Kite: BSE RELIANCE is instrument_token 128083204, exchange_token
+# 500325; Angel: token 500325, tick "5.000000" paise): NSE and BSE RELIANCE are two instruments
+KITE_BSE = (
+    "128083204,500325,RELIANCE,RELIANCE INDUSTRIES,1285.35,,0,0.05,1,EQ,BSE,BSE\n"
+    "128028676,500112,SBIN,STATE BANK OF INDIA,812.40,,0,0.05,1,EQ,BSE,BSE\n"
+    "265,1,SENSEX,SENSEX,80120.55,,0,0,0,EQ,INDICES,BSE\n"
+)
+ANGEL_BSE = [
+    {"token": "500325", "symbol": "RELIANCE", "name": "RELIANCE", "expiry": "", "strike": "-1.000000",
+     "lotsize": "1", "instrumenttype": "", "exch_seg": "BSE", "tick_size": "5.000000"},
+    {"token": "500112", "symbol": "SBIN", "name": "SBIN", "expiry": "", "strike": "-1.000000",
+     "lotsize": "1", "instrumenttype": "", "exch_seg": "BSE", "tick_size": "5.000000"},
+    {"token": "99919000", "symbol": "SENSEX", "name": "SENSEX", "expiry": "", "strike": "-1.000000",
+     "lotsize": "1", "instrumenttype": "AMXIDX", "exch_seg": "BSE", "tick_size": "-1.000000"},
+]  # fmt: skip
 _ANGEL_TYPE = {"IDO": "OPTIDX", "STO": "OPTSTK", "IDF": "FUTIDX", "STF": "FUTSTK"}
 KITE_NFO_SEGMENT = 2
 
@@ -57,6 +72,7 @@ def _kite_csv(contracts: list[Instrument]) -> str:
     w = csv.writer(buf)
     w.writerow(["instrument_token", "exchange_token", "tradingsymbol", "name", "last_price", "expiry", "strike",
                 "tick_size", "lot_size", "instrument_type", "segment", "exchange"])  # fmt: skip
+    buf.write(KITE_BSE)
     for i in contracts:
         strike = "0" if i.strike_paise is None else f"{i.strike_paise / 100:.2f}"
         segment = "NFO-FUT" if i.instrument_type == "FUT" else "NFO-OPT"
@@ -69,9 +85,9 @@ def _kite_csv(contracts: list[Instrument]) -> str:
 def real_fo_master(path: Path | None = None) -> InstrumentMaster:
     """The master of one real F&O report (the latest by default) plus the bundled cash and index rows."""
     path = path or fo_files()[-1]
-    angel = parse_angel(angel_rows(path), path.name)
+    angel = parse_angel([*angel_rows(path), *ANGEL_BSE], path.name)
     assert not angel.issues, angel.issues[:3]
-    kite = parse_kite(_kite_csv(angel.instruments), path.name + " (kite)")
+    kite = parse_kite(_kite_csv([i for i in angel.instruments if i.exchange == "NFO"]), path.name + " (kite)")
     assert not kite.issues, kite.issues[:3]
     bundled_angel, bundled_kite = load_dump(BUNDLED_ANGEL), load_dump(BUNDLED_KITE)
     for dump in (bundled_angel, bundled_kite):  # the sample's 2026 contracts are not this report's: cash only

@@ -5,8 +5,8 @@ to instruments carrying every broker's own token, capped to what the brokers all
 When the total exceeds the capacity, this priority order decides what is left out (and the cut is logged):
 1. the defaults;
 2. the option underlyings' spots and the futures of the chosen expiries (the chains are priced from them);
-3. watched symbols (alerts, watchlists), sorted;
-4. scanned symbols, sorted;
+3. watched symbols (alerts, watchlists), NSE before NFO, BSE, BFO, then by symbol;
+4. scanned symbols, in the same order;
 5. options: the nearest expiry first, then by distance from the ATM strike (ATM first), then the underlyings in
    the configured order (indices), F&O stocks users watch after them.
 """
@@ -20,10 +20,12 @@ from typing import Protocol, TypeVar
 
 from mantra.domain import Instrument
 from mantra.feed.chain_plan import ChainPlanner, ChainSelection, spot_symbol
+from mantra.market.instruments import RESOLVE_ORDER
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+_EXCHANGE_RANK = {e: n for n, e in enumerate(RESOLVE_ORDER)}
 PRIORITIES = ("defaults", "chain spots and futures", "watched", "scanned", "options")
 
 
@@ -106,7 +108,8 @@ class Subscription:
                     self._unknown.add(ref)
                 continue
             out.append(inst)
-        return out
+        # NSE before BSE: where both list a symbol, NSE's is the one streamed (see _cap)
+        return sorted(out, key=lambda i: (_EXCHANGE_RANK.get(i.exchange, 9), i.symbol))
 
     def _plan_chains(self, watched: Sequence[Instrument]) -> list[ChainSelection]:
         if self._chains is None:
