@@ -414,6 +414,63 @@ def test_a_full_connection_overflows_to_a_new_one_and_an_emptied_one_closes(
         provider.stop()
 
 
+class _Published:
+    """The runner's TickPublisher and FeedStatusRepository, kept in memory (this test is about the sockets)."""
+
+    def __init__(self) -> None:
+        self.ticks: list[Tick] = []
+
+    def publish(self, ticks: Any) -> int:
+        self.ticks.extend(ticks)
+        return len(ticks)
+
+    def heartbeat(self, status: Any) -> None:
+        pass
+
+    def of(self, symbol: str) -> list[Tick]:
+        return [t for t in list(self.ticks) if t.symbol == symbol]
+
+
+@pytest.mark.parametrize("name", ["angel", "kite"])
+def test_the_runner_applies_a_new_subscription_on_the_open_socket(
+    name: str, request: pytest.FixtureRequest, accounts: BrokerAccounts
+) -> None:
+    # Given the feed task's runner streaming through the failover on one broker
+    provider = request.getfixturevalue(name)
+    server = request.getfixturevalue(f"{name}_ws")
+    feed = FailoverFeed(
+        [provider], SystemClock(), 30, lambda _: True, Backoff(0.1, 0.1), rng=random.Random(1)
+    )
+    wanted = [[OPTION, EQUITY]]
+    out = _Published()
+    runner = StreamingFeedRunner(
+        feed,
+        out,
+        out,
+        SystemClock(),
+        lambda: wanted[0],
+        flush_ms=20,
+        refresh_s=0,  # type: ignore[arg-type]
+    )
+    thread = threading.Thread(target=runner.run, kwargs={"supervise_s": 0.05}, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: len(out.of(OPTION.symbol)) >= 2)
+        # When the subscription changes (an option chain rolls: the call goes, the put comes)
+        wanted[0] = [EQUITY, PUT]
+        wait_for(lambda: len(out.of(PUT.symbol)) >= 3)
+        # Then it was applied on the open socket: one connection, one login, the equity streamed throughout
+        assert len(server.connections) == 1 and server.live() == 1
+        login = ANGEL_LOGIN if name == "angel" else KITE_SESSION
+        assert len(accounts.called(login)) == 1
+        assert [i.symbol for i in runner.instruments] == [EQUITY.symbol, PUT.symbol]
+        # and the runner keeps each symbol's last price (where option bands are centred): the broker's own
+        assert server.ltp_base <= (runner.prices.get(PUT.symbol) or 0) < server.ltp_base + 50
+    finally:
+        runner.stop()
+        thread.join(timeout=10)
+
+
 # --- Kite Connect ----------------------------------------------------------------------------------------
 def test_kite_exchanges_the_request_token_subscribes_full_mode_and_maps_ticks_to_paise(
     kite: KiteProvider, accounts: BrokerAccounts, kite_ws: KiteTickerServer
