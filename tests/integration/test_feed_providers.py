@@ -414,6 +414,21 @@ def test_a_full_connection_overflows_to_a_new_one_and_an_emptied_one_closes(
         provider.stop()
 
 
+def test_a_change_that_cannot_be_sent_drops_the_sockets_so_the_failover_reconnects_whole(
+    angel: AngelProvider, angel_ws: AngelSmartStream
+) -> None:
+    # Given Angel streaming, and then the network cutting its socket
+    got = Ticks()
+    angel.start([OPTION, EQUITY], got)
+    wait_for(lambda: len(got.of(EQUITY.symbol)) >= 2)
+    angel_ws.drop()
+    wait_for(lambda: not angel.connected())
+    # When a change is applied, Then it fails loudly and leaves nothing half-subscribed behind
+    with pytest.raises(Exception, match=r"closed|Connection"):
+        angel.update([EQUITY, PUT])
+    assert angel._sockets == [] and angel.streaming == 0 and not angel.connected()
+
+
 class _Published:
     """The runner's TickPublisher and FeedStatusRepository, kept in memory (this test is about the sockets)."""
 

@@ -219,19 +219,22 @@ class AngelProvider:
             plan = plan_connections(self._keys, list(wanted), self.per_connection, self.max_connections)
             if not plan.changes:
                 return
-            self._by_token = {**self._by_token, **wanted}
-            for n, keys in plan.unsubscribe.items():
-                self._sockets[n].unsubscribe(uuid.uuid4().hex[:10], SNAP_QUOTE, token_list(keys))
-            for n, keys in plan.subscribe.items():
-                self._sockets[n].subscribe(uuid.uuid4().hex[:10], SNAP_QUOTE, token_list(keys))
-            opened = []
+            self._by_token = {**self._by_token, **wanted}  # ticks of new tokens map from their first packet
+            opened: list[Any] = []
             try:
+                for n, keys in plan.unsubscribe.items():
+                    self._sockets[n].unsubscribe(uuid.uuid4().hex[:10], SNAP_QUOTE, token_list(keys))
+                for n, keys in plan.subscribe.items():
+                    self._sockets[n].subscribe(uuid.uuid4().hex[:10], SNAP_QUOTE, token_list(keys))
                 for keys in plan.open:
                     opened.append(self._open(self._valid_session(), keys, self._sink))
-            finally:
-                for n in sorted(plan.close, reverse=True):
-                    self._close(self._sockets.pop(n))
+            except Exception:
                 self._sockets.extend(opened)
+                self.stop()  # half applied: drop it all, so the failover reconnects with the whole subscription
+                raise
+            for n in sorted(plan.close, reverse=True):
+                self._close(self._sockets.pop(n))
+            self._sockets.extend(opened)
             self._keys = list(plan.after)
             self._by_token = wanted
             self.streaming = len(wanted)

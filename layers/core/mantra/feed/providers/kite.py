@@ -219,19 +219,22 @@ class KiteProvider:
             if not plan.changes:
                 return
             self._by_token = {**self._by_token, **wanted}  # ticks of new tokens map from their first packet
-            reactor = _reactor()
-            for n, tokens in plan.unsubscribe.items():
-                reactor.callFromThread(self._tickers[n].unsubscribe, list(tokens))
-            for n, tokens in plan.subscribe.items():
-                reactor.callFromThread(self._subscribe_full, self._tickers[n], list(tokens))
-            opened = []
+            opened: list[Any] = []
             try:
+                reactor = _reactor()
+                for n, tokens in plan.unsubscribe.items():
+                    reactor.callFromThread(self._tickers[n].unsubscribe, list(tokens))
+                for n, tokens in plan.subscribe.items():
+                    reactor.callFromThread(self._subscribe_full, self._tickers[n], list(tokens))
                 for tokens in plan.open:
                     opened.append(self._open([wanted[t] for t in tokens], self._sink))
-            finally:
-                for n in sorted(plan.close, reverse=True):
-                    self._close(self._tickers.pop(n))
+            except Exception:
                 self._tickers.extend(opened)
+                self.stop()  # half applied: drop it all, so the failover reconnects with the whole subscription
+                raise
+            for n in sorted(plan.close, reverse=True):
+                self._close(self._tickers.pop(n))
+            self._tickers.extend(opened)
             self._tokens = list(plan.after)
             self._by_token = wanted
             self.streaming = len(wanted)
