@@ -252,3 +252,33 @@ def test_bfo_contracts_are_planned_the_same_way() -> None:
         (7_610_000, "CE"),
         (7_610_000, "PE"),
     ]
+
+
+def test_watched_come_before_scanned_and_scanned_before_options(master: InstrumentMaster) -> None:
+    # Given a watched NFO contract far from the money, two scanned equities and the NIFTY chain
+    spot = underlying_price_paise(REPORT, "NIFTY")
+    far = max(master.contracts("NIFTY", kind="CE"), key=lambda i: i.strike_paise or 0)
+
+    class Source:
+        def watched_symbols(self) -> set[str]:
+            return {far.symbol}
+
+        def scanned_symbols(self) -> set[str]:
+            return {"ITC", "INFY"}
+
+    chains = Chains(
+        ChainPlanner(ChainSettings(underlyings=("NIFTY",))),
+        master.contracts,
+        Prices(**{"NIFTY 50": spot}),
+        lambda: AT_10,
+    )
+    roomy = Subscription(Source(), master.get, [], 3000, chains).load()
+    spots_and_futures = [i for i in roomy if i.instrument_type in ("INDEX", "FUT")]
+    # When there is room for the spot, the futures, the watched contract and one scanned symbol only
+    sub = Subscription(Source(), master.get, [], len(spots_and_futures) + 2, chains)
+    got = sub.load()
+    # Then the second scanned symbol (by symbol) and every option of the chain are what is left out
+    assert got[-2:] == [far, master.get("INFY")]
+    assert sub.cut.left_out["scanned"] == ("ITC",) and set(sub.cut.left_out) == {"scanned", "options"}
+    chain_options = [i for i in roomy if i.instrument_type in ("CE", "PE") and i != far]  # far is watched
+    assert len(sub.cut.left_out["options"]) == len(chain_options) > 0
