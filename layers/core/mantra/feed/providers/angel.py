@@ -1,5 +1,7 @@
 """Angel One SmartAPI: login with client code, PIN and TOTP (SmartConnect), ticks over SmartWebSocketV2 in
-SNAP_QUOTE mode (LTP, OHLC, volume, OI, best five). At most 1000 tokens per connection and 3 connections.
+SNAP_QUOTE mode (LTP, OHLC, volume, OI, best five). At most 1000 tokens per connection and 3 connections. A
+subscription change is sent on the open sockets (unsubscribe / subscribe with the token lists by exchange type),
+planned by ``mantra.feed.connections``; a socket is opened, on the same session, only when the open ones are full.
 
 Sessions expire daily: a session is reused only on the IST day it was made, and dropped when the websocket
 rejects it, so the next connect logs in again. A wrong PIN or TOTP secret is ``NeedsLogin`` (a person must fix

@@ -1,5 +1,6 @@
 """Zerodha Kite Connect: KiteTicker (Twisted/Autobahn) in full mode. At most 3000 instruments per connection
-and 3 connections per API key.
+and 3 connections per API key. A subscription change is sent on the open tickers (``unsubscribe``, ``subscribe``
++ ``set_mode`` full), planned by ``mantra.feed.connections``; a ticker is opened only when the open ones are full.
 
 Access tokens expire every morning and making one needs a person: the Kite login in a browser redirects with a
 ``request_token``, which an admin stores as ``kite_request_token`` in the ``mantra/<stage>/broker`` secret (or
