@@ -23,6 +23,7 @@ from frontend_api.routers import (
     preferences,
     scans,
     universes,
+    watchlists,
     webhooks,
 )
 
@@ -68,5 +69,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(billing.router)
     app.include_router(finance.router)
     app.include_router(universes.router)
+    app.include_router(watchlists.router)
     app.add_middleware(ApiKeyPaths)  # /v1/... = /api/... with an API key; rate-limit headers
     return app

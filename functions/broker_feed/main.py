@@ -16,12 +16,14 @@ from typing import Any
 
 from mantra.clock import SystemClock
 from mantra.feed.base import Provider
+from mantra.feed.chain_plan import ChainPlanner, ChainSettings
 from mantra.feed.failover import Backoff, FailoverFeed
 from mantra.feed.history_worker import HistoryWorker
 from mantra.feed.replay import ReplayProvider
-from mantra.feed.runner import StreamingFeedRunner
+from mantra.feed.runner import LastPrices, StreamingFeedRunner
 from mantra.feed.simulated import SimulatedMarket, SimulatedProvider
-from mantra.feed.subscription import Subscription
+from mantra.feed.subscription import Chains, Subscription
+from mantra.market.instrument_master import InstrumentCatalog
 from mantra.market.instruments import demo_instruments
 from mantra.market.session import in_session
 from mantra.settings import Settings, get_settings
@@ -32,9 +34,12 @@ from mantra.store.repositories import (
     DynamoCandleRepository,
     DynamoFeedStatusRepository,
     DynamoInstrumentRepository,
+    DynamoQuoteRepository,
 )
 
 PROVIDERS = ("angel", "kite", "simulated", "replay")
+BROKERS = ("angel", "kite")
+DEFAULT_CAPACITY = 3000  # a provider that states none (simulated, replay)
 
 
 def _provider(name: str, settings: Settings, clock: SystemClock, market: SimulatedMarket) -> Provider:
@@ -95,11 +100,14 @@ def build(settings: Settings) -> StreamingFeedRunner:
         login_retry_s=settings.feed_login_retry_s,
     )
     instruments_repo = DynamoInstrumentRepository()
+    prices = LastPrices()
     subscription = Subscription(
         DynamoFeedSubscriptionRepository(),
         instruments_repo.get,
         defaults=market.instruments,  # the demo instruments and the configured option chains
-        capacity=3000,  # SmartAPI: 3 connections x 1000 tokens; Kite allows more
+        # what every provider in the failover order can hold (SmartAPI: 3 x 1000; Kite: 3 x 3000)
+        capacity=min([getattr(p, "capacity", DEFAULT_CAPACITY) for p in providers]),
+        chains=_chains(settings, names, instruments_repo, prices, clock),
     )
     return StreamingFeedRunner(
         feed,
@@ -111,7 +119,42 @@ def build(settings: Settings) -> StreamingFeedRunner:
         batch=settings.feed_batch,
         refresh_s=settings.feed_subscription_refresh_s,
         history=_history(providers, settings, clock),
+        prices=prices,
     )
+
+
+def _chains(
+    settings: Settings,
+    names: list[str],
+    instruments: DynamoInstrumentRepository,
+    prices: LastPrices,
+    clock: SystemClock,
+) -> Chains | None:
+    """The live option chains, from the master's real contracts: only on a broker feed (the simulated market
+    prices its own demo chains, ``feed_option_chains``)."""
+    underlyings = tuple(u.strip().upper() for u in settings.feed_chain_underlyings.split(",") if u.strip())
+    if not underlyings or not any(n in BROKERS for n in names):
+        return None
+    catalog = InstrumentCatalog(instruments, ttl_s=300)  # one index query per underlying per 5 minutes
+    quotes = DynamoQuoteRepository()
+
+    def price(symbol: str) -> int | None:
+        """The feed's own latest tick, else the stored quote (a restart mid-session)."""
+        seen = prices.get(symbol)
+        if seen is not None:
+            return seen
+        quote = quotes.get(symbol)
+        return quote.ltp_paise if quote is not None else None
+
+    planner = ChainPlanner(
+        ChainSettings(
+            underlyings=underlyings,
+            expiries=settings.feed_chain_expiries,
+            strikes_each_side=settings.feed_chain_strikes,
+            hysteresis=settings.feed_chain_hysteresis,
+        )
+    )
+    return Chains(planner, lambda u: catalog.derivatives(u, None), price, clock.now_ms)
 
 
 def main() -> None:

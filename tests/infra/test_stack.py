@@ -521,3 +521,33 @@ def test_core_layer_stages_our_packages(synth: Synth, package: str) -> None:
     from infra.bundling import LAYER_DIR, repo_root
 
     assert (repo_root() / LAYER_DIR / "python" / package / "__init__.py").is_file()
+
+
+def _tables_touched(synth: Synth, role: str) -> tuple[set[str], set[str]]:
+    tables = _table_ids(synth)
+    read: set[str] = set()
+    written: set[str] = set()
+    for statement in synth.role_policies(role):
+        actions = set(_as_list(statement["Action"]))
+        names = {tables[r] for r in _refs(statement["Resource"]) if r in tables}
+        if actions & DDB_ITEM_READS:
+            read |= names
+        if actions & DDB_ITEM_WRITES:
+            written |= names
+    return read, written
+
+
+def test_watchlists_have_a_tenant_keyed_table_the_api_writes_and_the_feed_only_reads(synth: Synth) -> None:
+    # Given the synthesized stack
+    lid = synth.logical_id("AWS::DynamoDB::Table", TableName=f"mantra-{STAGE}-watchlists")
+    keys = {k["KeyType"]: k["AttributeName"] for k in synth.props(lid)["KeySchema"]}
+    # Then one watchlists table, partitioned by tenant
+    assert keys == {"HASH": "tenant_id", "RANGE": "watchlist_id"}
+    # And the API reads and writes it (the CRUD routes), while the feed task only reads it (and the quotes it
+    # centres option bands on after a restart), writing neither
+    api_read, api_written = _tables_touched(synth, _role_of_function(synth, "api"))
+    assert "watchlists" in api_read and "watchlists" in api_written
+    [task] = synth.of_type("AWS::ECS::TaskDefinition").values()
+    feed_read, feed_written = _tables_touched(synth, task["Properties"]["TaskRoleArn"]["Fn::GetAtt"][0])
+    assert {"watchlists", "quotes", "instruments"} <= feed_read
+    assert feed_written == {"feed_status", "candles"}

@@ -372,6 +372,12 @@ class Connection:
     headers: dict[str, str]
     messages: list[Any] = field(default_factory=list)
     sent: int = 0
+    # what this connection streams (as the brokers do: a subscription belongs to its socket)
+    subscribed: dict[Any, Any] = field(default_factory=dict)
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The JSON requests the client sent on this connection (heartbeats aside)."""
+        return [json.loads(m) for m in self.messages if isinstance(m, str) and m != "ping"]
 
 
 class _TickServer:
@@ -499,13 +505,14 @@ class AngelSmartStream(_TickServer):
             for token in group["tokens"]:
                 key = (int(group["exchangeType"]), str(token))
                 if request["action"] == 1:
-                    self.subscribed[key] = int(params["mode"])
+                    self.subscribed[key] = conn.subscribed[key] = int(params["mode"])
                 else:
                     self.subscribed.pop(key, None)
+                    conn.subscribed.pop(key, None)
 
     def _packets(self, conn: Connection, n: int) -> list[bytes]:
         out = []
-        for (exchange_type, token), mode in list(self.subscribed.items()):
+        for (exchange_type, token), mode in list(conn.subscribed.items()):
             ltp = self.ltp_base + n % 50
             packet = angel_snap_quote(
                 token, exchange_type, ltp, _ms(0), qty=65, volume=65 * (n + 1), open_=12_000,
@@ -542,13 +549,15 @@ class KiteTickerServer(_TickServer):
         if request["a"] == "subscribe":
             for token in request["v"]:
                 self.modes.setdefault(int(token), "quote")
+                conn.subscribed.setdefault(int(token), "quote")
         elif request["a"] == "mode":
             mode, tokens = request["v"]
             for token in tokens:
-                self.modes[int(token)] = mode
+                self.modes[int(token)] = conn.subscribed[int(token)] = mode
         elif request["a"] == "unsubscribe":
             for token in request["v"]:
                 self.modes.pop(int(token), None)
+                conn.subscribed.pop(int(token), None)
 
     def _packets(self, conn: Connection, n: int) -> list[bytes]:
         full = [
@@ -564,7 +573,7 @@ class KiteTickerServer(_TickServer):
                 bid=self.ltp_base - 5,
                 ask=self.ltp_base + 5,
             )
-            for token, mode in list(self.modes.items())
+            for token, mode in list(conn.subscribed.items())
             if mode == "full"
         ]
         heartbeat = [b"\x00"] if n % 10 == 0 else []

@@ -315,22 +315,175 @@ def test_angel_token_error_at_the_profile_check_is_unavailable_and_the_retry_log
     assert [c.headers["x-feed-token"] for c in angel_ws.connections] == ["feed-2"]
 
 
-def test_a_new_subscription_reconnects_with_exactly_the_new_tokens(
+# Two more real-shaped NFO contracts (a NIFTY put and a BANKNIFTY future): Angel's token, Kite's own number
+PUT = Instrument(
+    symbol="FEEDIT26N2424350PE", token="43651", exchange="NFO", name="NIFTY PE", instrument_type="PE",
+    lot_size=65, underlying="NIFTY", expiry="2026-11-24", strike_paise=2_435_000,
+    broker_tokens={"angel": "43651", "kite": "10408706"},
+)  # fmt: skip
+FUTURE = Instrument(
+    symbol="FEEDITBN26NOVFUT", token="52001", exchange="NFO", name="BANKNIFTY", instrument_type="FUT",
+    lot_size=30, underlying="BANKNIFTY", expiry="2026-11-24", broker_tokens={"angel": "52001", "kite": "13312258"},
+)  # fmt: skip
+
+
+def test_angel_changes_the_subscription_on_the_open_socket_without_reconnecting(
     angel: AngelProvider, accounts: BrokerAccounts, angel_ws: AngelSmartStream
 ) -> None:
-    # Given Angel streaming the option only
+    # Given Angel streaming the option and the equity on one socket
     got = Ticks()
-    angel.start([OPTION], got)
+    angel.start([OPTION, EQUITY], got)
+    wait_for(lambda: len(got.of(OPTION.symbol)) >= 2 and len(got.of(EQUITY.symbol)) >= 2)
+    # When the subscription drops the option and takes the put
+    angel.update([EQUITY, PUT])
+    wait_for(lambda: len(got.of(PUT.symbol)) >= 3)
+    # Then the same socket got one unsubscribe (action 0) and one subscribe (action 1), both SNAP_QUOTE
+    (conn,) = angel_ws.connections
+    first, unsubscribe, subscribe = conn.requests()
+    assert (unsubscribe["action"], unsubscribe["params"]) == (
+        0,
+        {"mode": 3, "tokenList": [{"exchangeType": 2, "tokens": ["43650"]}]},
+    )
+    assert (subscribe["action"], subscribe["params"]) == (
+        1,
+        {"mode": 3, "tokenList": [{"exchangeType": 2, "tokens": ["43651"]}]},
+    )
+    assert all(len(r["correlationID"]) == 10 for r in (first, unsubscribe, subscribe))
+    # And the connection was kept: no new handshake, no new login, the equity streamed throughout
+    assert angel_ws.live() == 1 and len(accounts.called(ANGEL_LOGIN)) == 1 and angel.connected()
+    assert conn.subscribed == {(1, "2885"): 3, (2, "43651"): 3}
+    before = len(got.of(OPTION.symbol))
+    time.sleep(0.2)
+    assert len(got.of(OPTION.symbol)) == before  # the option stopped
+    assert angel.streaming == 2
+    assert_rising_and_recent(got.of(EQUITY.symbol), 0)
+
+
+def test_kite_changes_the_subscription_on_the_open_ticker_with_subscribe_mode_and_unsubscribe(
+    kite: KiteProvider, accounts: BrokerAccounts, kite_ws: KiteTickerServer
+) -> None:
+    # Given Kite streaming the option and the equity in full mode
+    got = Ticks()
+    kite.start([OPTION, EQUITY], got)
     wait_for(lambda: len(got.of(OPTION.symbol)) >= 2)
-    # When the subscription becomes the equity only
-    angel.update([EQUITY])
+    # When the option goes and the put and the future come
+    kite.update([EQUITY, PUT, FUTURE])
+    wait_for(lambda: len(got.of(PUT.symbol)) >= 3 and len(got.of(FUTURE.symbol)) >= 3)
+    # Then the open ticker was sent unsubscribe, subscribe and mode full for exactly those tokens
+    (conn,) = kite_ws.connections
+    assert conn.requests()[2:] == [
+        {"a": "unsubscribe", "v": [10408450]},
+        {"a": "subscribe", "v": [10408706, 13312258]},
+        {"a": "mode", "v": ["full", [10408706, 13312258]]},
+    ]
+    # And nothing reconnected: one handshake, one session exchange, the equity never stopped
+    assert kite_ws.live() == 1 and len(accounts.called(KITE_SESSION)) == 1 and kite.connected()
+    assert conn.subscribed == {738561: "full", 10408706: "full", 13312258: "full"}
+    assert kite.streaming == 3
+
+
+@pytest.mark.parametrize("name", ["angel", "kite"])
+def test_a_full_connection_overflows_to_a_new_one_and_an_emptied_one_closes(
+    name: str, request: pytest.FixtureRequest, accounts: BrokerAccounts, settings: Settings
+) -> None:
+    # Given a provider whose connections hold two instruments (the brokers' 1000 / 3000, made small)
+    server = request.getfixturevalue(f"{name}_ws")
+    creds = accounts.angel_credentials if name == "angel" else accounts.kite_credentials
+    cls = AngelProvider if name == "angel" else KiteProvider
+    api = settings.angel_api_url if name == "angel" else settings.kite_api_url
+    provider = cls(creds, SystemClock(), api_url=api, ws_url=server.url, open_timeout_s=3, per_connection=2)
+    got = Ticks()
+    try:
+        provider.start([OPTION, EQUITY], got)
+        wait_for(lambda: len(got.of(EQUITY.symbol)) >= 2)
+        (first,) = server.connections
+        sent_before = len(first.messages)
+        # When a third instrument comes, Then a second connection opens with it alone; the first is untouched
+        provider.update([OPTION, EQUITY, PUT])
+        wait_for(lambda: len(got.of(PUT.symbol)) >= 2)
+        assert server.live() == 2 and len(server.connections) == 2
+        assert len([m for m in first.messages[sent_before:] if m != "ping"]) == 0
+        assert set(server.connections[1].subscribed) == ({(2, "43651")} if name == "angel" else {10408706})
+        # When the first connection's two go, Then it is closed and the second streams on
+        provider.update([PUT, FUTURE])
+        wait_for(lambda: server.live() == 1 and len(got.of(FUTURE.symbol)) >= 2)
+        assert len(server.connections) == 2 and provider.connected() and provider.streaming == 2
+        keys = set(server.connections[1].subscribed)
+        assert keys == ({(2, "43651"), (2, "52001")} if name == "angel" else {10408706, 13312258})
+    finally:
+        provider.stop()
+
+
+def test_a_change_that_cannot_be_sent_drops_the_sockets_so_the_failover_reconnects_whole(
+    angel: AngelProvider, angel_ws: AngelSmartStream
+) -> None:
+    # Given Angel streaming, and then the network cutting its socket
+    got = Ticks()
+    angel.start([OPTION, EQUITY], got)
     wait_for(lambda: len(got.of(EQUITY.symbol)) >= 2)
-    # Then a second connection on the same session subscribed just the equity, and the first one is closed
-    _, second = angel_ws.connections
-    subscribe = [json.loads(m) for m in second.messages if m != "ping"]
-    assert [s["params"]["tokenList"] for s in subscribe] == [[{"exchangeType": 1, "tokens": ["2885"]}]]
-    wait_for(lambda: angel_ws.live() == 1)
-    assert len(accounts.called(ANGEL_LOGIN)) == 1 and angel.streaming == 1
+    angel_ws.drop()
+    wait_for(lambda: not angel.connected())
+    # When a change is applied, Then it fails loudly and leaves nothing half-subscribed behind
+    with pytest.raises(Exception, match=r"closed|Connection"):
+        angel.update([EQUITY, PUT])
+    assert angel._sockets == [] and angel.streaming == 0 and not angel.connected()
+
+
+class _Published:
+    """The runner's TickPublisher and FeedStatusRepository, kept in memory (this test is about the sockets)."""
+
+    def __init__(self) -> None:
+        self.ticks: list[Tick] = []
+
+    def publish(self, ticks: Any) -> int:
+        self.ticks.extend(ticks)
+        return len(ticks)
+
+    def heartbeat(self, status: Any) -> None:
+        pass
+
+    def of(self, symbol: str) -> list[Tick]:
+        return [t for t in list(self.ticks) if t.symbol == symbol]
+
+
+@pytest.mark.parametrize("name", ["angel", "kite"])
+def test_the_runner_applies_a_new_subscription_on_the_open_socket(
+    name: str, request: pytest.FixtureRequest, accounts: BrokerAccounts
+) -> None:
+    # Given the feed task's runner streaming through the failover on one broker
+    provider = request.getfixturevalue(name)
+    server = request.getfixturevalue(f"{name}_ws")
+    feed = FailoverFeed(
+        [provider], SystemClock(), 30, lambda _: True, Backoff(0.1, 0.1), rng=random.Random(1)
+    )
+    wanted = [[OPTION, EQUITY]]
+    out = _Published()
+    runner = StreamingFeedRunner(
+        feed,
+        out,
+        out,
+        SystemClock(),
+        lambda: wanted[0],
+        flush_ms=20,
+        refresh_s=0,  # type: ignore[arg-type]
+    )
+    thread = threading.Thread(target=runner.run, kwargs={"supervise_s": 0.05}, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: len(out.of(OPTION.symbol)) >= 2)
+        # When the subscription changes (an option chain rolls: the call goes, the put comes)
+        wanted[0] = [EQUITY, PUT]
+        wait_for(lambda: len(out.of(PUT.symbol)) >= 3)
+        # Then it was applied on the open socket: one connection, one login, the equity streamed throughout
+        assert len(server.connections) == 1 and server.live() == 1
+        login = ANGEL_LOGIN if name == "angel" else KITE_SESSION
+        assert len(accounts.called(login)) == 1
+        assert [i.symbol for i in runner.instruments] == [EQUITY.symbol, PUT.symbol]
+        # and the runner keeps each symbol's last price (where option bands are centred): the broker's own
+        assert server.ltp_base <= (runner.prices.get(PUT.symbol) or 0) < server.ltp_base + 50
+    finally:
+        runner.stop()
+        thread.join(timeout=10)
 
 
 # --- Kite Connect ----------------------------------------------------------------------------------------

@@ -247,6 +247,20 @@ def _sms(walk: Walk, h: dict[str, str], user: User) -> None:
     assert fire(f"trg_{user.user_id}_2") == ["in_app"]  # the second SMS of the month is over the allowance
 
 
+def _watchlists(walk: Walk, h: dict[str, str], user: User) -> None:
+    assert walk.client.post("/api/watchlists", headers=h, json={"name": "one"}).status_code == 201
+    over = walk.client.post("/api/watchlists", headers=h, json={"name": "two"})
+    assert over.status_code == 403 and "allows 1 watchlists (limit watchlists)" in over.json()["detail"]
+
+
+def _watchlist_symbols(walk: Walk, h: dict[str, str], user: User) -> None:
+    made = walk.client.post("/api/watchlists", headers=h, json={"name": "one", "symbols": ["RELIANCE"]})
+    assert made.status_code == 201, made.text
+    path = f"/api/watchlists/{made.json()['watchlist_id']}/symbols"
+    over = walk.client.post(path, headers=h, json={"symbols": ["TCS"]})
+    assert over.status_code == 403 and "allows 1 symbols per watchlist (limit watchlist_symbols)" in over.text
+
+
 LIMIT_PROBES: dict[str, tuple[int, Callable[[Walk, dict[str, str], User], None]]] = {
     "alerts": (1, _alerts),
     "scanners": (1, _scanners),
@@ -256,6 +270,8 @@ LIMIT_PROBES: dict[str, tuple[int, Callable[[Walk, dict[str, str], User], None]]
     "concurrent_backtests": (1, _concurrent),
     "api_calls_per_hour": (1, _calls),
     "sms_per_month": (1, _sms),
+    "watchlists": (1, _watchlists),
+    "watchlist_symbols": (1, _watchlist_symbols),
 }
 
 

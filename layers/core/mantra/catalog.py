@@ -349,6 +349,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                 "strategy_deployments",
                 "fo_contracts",  # lot sizes and expiries, the fno universe
                 "eod_sessions",  # the fno and nse_eq universes
+                "watchlists",
             ),
             # outbox: backtest submissions write their job and its event in one transaction
             tables_write=(
@@ -361,6 +362,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                 *WEBHOOK_TABLES,
                 *ACCESS_TABLES,
                 "billing_accounts",  # the Stripe customer, created on first checkout
+                "watchlists",
             ),
             publish_sns=True,  # registering push devices
             secrets=("auth", "stripe"),
@@ -472,8 +474,9 @@ TASKS: tuple[TaskSpec, ...] = (
         module="functions.broker_feed.main",
         description="Holds the admin broker connection and publishes ticks to Kinesis",
         access=Access(
-            # the subscription follows what users watch; broker history fills the candles' gaps
-            tables_read=("instruments", "alerts", "scanners", "candles"),
+            # the subscription follows what users watch (alerts, watchlists, scanners) and the option chains
+            # (centred on the last stored quote after a restart); broker history fills the candles' gaps
+            tables_read=("instruments", "alerts", "watchlists", "scanners", "quotes", "candles"),
             tables_write=("feed_status", "candles"),
             stream_write=True,
             secrets=("broker",),

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from mantra.market.universes import UniverseCatalog
     from mantra.store.billing_repository import DynamoBillingRepository
     from mantra.store.fo_repository import DynamoEqHistory, DynamoFoStore
+    from mantra.watchlists.service import WatchlistService
 
 
 @dataclass
@@ -195,6 +196,13 @@ class Container:
             self.clock,
             self.universes.universe,
         )
+
+    @cached_property
+    def watchlists(self) -> WatchlistService:
+        from mantra.store.watchlist_repository import DynamoWatchlistRepository
+        from mantra.watchlists.service import WatchlistService
+
+        return WatchlistService(DynamoWatchlistRepository(), self.instruments, self.plans, self.clock)
 
     # universes and F&O contract specs from the stored reports
     @cached_property

@@ -49,6 +49,20 @@ class Settings(BaseSettings):
     feed_backoff_cap_s: float = 60.0
     feed_login_retry_s: float = Field(300.0, description="How often a provider that needs login is retried")
     feed_option_chains: str = Field("", description='Simulated index option chains, e.g. "NIFTY,BANKNIFTY"')
+    feed_chain_underlyings: str = Field(
+        "NIFTY,BANKNIFTY,FINNIFTY,MIDCPNIFTY,SENSEX",
+        description="Live option chains a broker feed subscribes (their NFO/BFO contracts from the instrument "
+        "master), in priority order; F&O stocks users watch are added after them. Empty: none",
+    )
+    feed_chain_expiries: int = Field(2, ge=1, le=6, description="Nearest live expiries of each chain")
+    feed_chain_strikes: int = Field(10, ge=0, le=100, description="Listed strikes either side of the ATM")
+    feed_chain_hysteresis: float = Field(
+        0.25,
+        ge=0,
+        lt=1,
+        description="The strike band moves when spot is past the midpoint to the next strike by this share of "
+        "the gap (no churn around a midpoint)",
+    )
     feed_replay_file: Path | None = Field(None, description="JSON lines of Tick for the replay provider")
     feed_replay_speed: float = 1.0
     feed_history_sessions: int = Field(

@@ -33,6 +33,8 @@ LIMITS: dict[str, str] = {
     "concurrent_backtests": "backtests queued or running per tenant: BacktestJobs.submit",
     "api_calls_per_hour": "authenticated calls per tenant per hour: RateLimiter (429 with Retry-After)",
     "sms_per_month": "SMS alerts per tenant per IST calendar month: AlertDispatcher (over it: skipped)",
+    "watchlists": "watchlists per tenant: WatchlistService.create",
+    "watchlist_symbols": "symbols on one watchlist: WatchlistService (create, add)",
 }
 
 

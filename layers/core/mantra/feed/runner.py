@@ -82,6 +82,20 @@ class SeqGuard:
         return out
 
 
+class LastPrices:
+    """The latest traded price of each symbol the feed has published (paise): where option bands centre."""
+
+    def __init__(self) -> None:
+        self._paise: dict[str, int] = {}
+
+    def update(self, ticks: Sequence[Tick]) -> None:
+        for t in ticks:
+            self._paise[t.symbol] = t.ltp_paise
+
+    def get(self, symbol: str) -> int | None:
+        return self._paise.get(symbol)
+
+
 class HistoryHooks(Protocol):
     """What the runner tells broker history (``mantra.feed.history_worker.HistoryWorker``); both only queue."""
 
@@ -106,8 +120,10 @@ class StreamingFeedRunner:
         refresh_s: float = 60.0,
         feed_id: str = "primary",
         history: HistoryHooks | None = None,
+        prices: LastPrices | None = None,
     ) -> None:
         self._feed, self._publisher, self._status, self._clock = feed, publisher, status, clock
+        self.prices = prices or LastPrices()
         self._history = history
         self._outage_from: int | None = None  # when the current outage began (epoch ms), if one is under way
         self._streaming_with: str | None = None  # the provider streaming at the last check
@@ -127,6 +143,7 @@ class StreamingFeedRunner:
     def on_ticks(self, ticks: list[Tick]) -> None:
         with self._guard_lock:
             ticks = self._guard.apply(ticks)
+            self.prices.update(ticks)
         self.buffer.put(ticks, wake_at=self._batch)
 
     def flush(self, wait_s: float = 0.0) -> int:
@@ -167,7 +184,9 @@ class StreamingFeedRunner:
         except Exception:
             log.exception("reading the subscription failed; keeping %d instruments", len(self.instruments))
             return
-        if {i.symbol for i in instruments} != {i.symbol for i in self.instruments}:
+        if {(i.exchange, i.symbol) for i in instruments} != {
+            (i.exchange, i.symbol) for i in self.instruments
+        }:
             log.info("subscription: %d instruments", len(instruments))
             self.instruments = instruments
             self._feed.set_instruments(instruments)

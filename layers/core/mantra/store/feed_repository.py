@@ -1,5 +1,6 @@
-"""What the broker feed must subscribe to, read from the tables users write: active alerts and scheduled
-scanners. Both reads go through sparse indexes, so they touch only what can matter to the feed."""
+"""What the broker feed must subscribe to, read from the tables users write: active alerts, watchlists and
+scheduled scanners. Alerts and scanners are read through sparse indexes; watchlists are small (a few per tenant)
+and read symbols only."""
 
 from __future__ import annotations
 
@@ -10,14 +11,16 @@ from mantra.market.universes import universe
 from mantra.scans.models import Every
 from mantra.store.models import AlertItem
 from mantra.store.scan_models import ScannerItem
+from mantra.store.watchlist_repository import DynamoWatchlistRepository
 
 log = logging.getLogger(__name__)
 
 
 class DynamoFeedSubscriptionRepository:
     def watched_symbols(self) -> set[str]:
-        """Symbols with at least one active alert: a scan of the sparse ``active_by_symbol`` index, keys only."""
-        out: set[str] = set()
+        """Symbols on a watchlist or with at least one active alert (a scan of the sparse ``active_by_symbol``
+        index, keys only). Watchlists hold exchange-qualified keys (``BSE:RELIANCE``), alerts bare symbols."""
+        out: set[str] = DynamoWatchlistRepository().all_symbols()
         for item in AlertItem.active_by_symbol.scan(attributes_to_get=["watch_symbol"]):
             if item.watch_symbol:
                 out.add(item.watch_symbol)

@@ -381,3 +381,7 @@ ALL_MODELS = _extend()
 from mantra.store.scan_models import SCAN_MODELS  # noqa: E402 - the scanner product's tables
 
 ALL_MODELS = (*ALL_MODELS, *SCAN_MODELS)
+
+from mantra.store.watchlist_models import WATCHLIST_MODELS  # noqa: E402 - users' watchlists
+
+ALL_MODELS = (*ALL_MODELS, *WATCHLIST_MODELS)

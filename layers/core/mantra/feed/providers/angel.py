@@ -1,5 +1,7 @@
 """Angel One SmartAPI: login with client code, PIN and TOTP (SmartConnect), ticks over SmartWebSocketV2 in
-SNAP_QUOTE mode (LTP, OHLC, volume, OI, best five). At most 1000 tokens per connection and 3 connections.
+SNAP_QUOTE mode (LTP, OHLC, volume, OI, best five). At most 1000 tokens per connection and 3 connections. A
+subscription change is sent on the open sockets (unsubscribe / subscribe with the token lists by exchange type),
+planned by ``mantra.feed.connections``; a socket is opened, on the same session, only when the open ones are full.
 
 Sessions expire daily: a session is reused only on the IST day it was made, and dropped when the websocket
 rejects it, so the next connect logs in again. A wrong PIN or TOTP secret is ``NeedsLogin`` (a person must fix
@@ -8,6 +10,7 @@ the ``mantra/<stage>/broker`` secret); anything else is ``ProviderUnavailable``.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import uuid
@@ -18,6 +21,7 @@ from typing import Any
 from mantra.clock import Clock, ist_from_ms
 from mantra.domain import Instrument, Tick
 from mantra.feed.base import NeedsLogin, ProviderUnavailable, Stamper, TickSink
+from mantra.feed.connections import plan_connections
 from mantra.feed.providers.common import oi_contracts, sdk_scratch_dir, silence_sdk_logs
 from mantra.feed.subscription import shard
 
@@ -26,6 +30,7 @@ log = logging.getLogger(__name__)
 EXCHANGE_TYPE = {"NSE": 1, "NFO": 2, "BSE": 3, "BFO": 4, "MCX": 5}
 PER_CONNECTION, MAX_CONNECTIONS = 1000, 3
 SNAP_QUOTE = 3
+Key = tuple[int, str]  # (exchange type, Angel token): Angel numbers each segment on its own
 # SmartAPI login errors a retry cannot fix: invalid credentials, TOTP, client code
 _CREDENTIAL_ERRORS = {"AB1050", "AB1007", "AB1008", "AB1004", "AB1005", "AB1006", "AB1011", "AB1031"}
 
@@ -76,13 +81,17 @@ class AngelProvider:
         api_url: str = "",
         ws_url: str = "",
         open_timeout_s: float = 10.0,
+        per_connection: int = PER_CONNECTION,
     ) -> None:
         self._credentials, self._clock = credentials, clock
         self._api_url, self._ws_url, self._open_timeout = api_url, ws_url, open_timeout_s
+        self.per_connection, self.max_connections = per_connection, MAX_CONNECTIONS
         self._stamper = Stamper(clock)
         self._session: _Session | None = None
         self._sockets: list[Any] = []
-        self._by_token: dict[tuple[int, str], Instrument] = {}
+        self._keys: list[tuple[Key, ...]] = []  # each socket's (exchange type, token) pairs
+        self._update_lock = threading.Lock()
+        self._by_token: dict[Key, Instrument] = {}
         self._sink: TickSink | None = None
         self.streaming = 0
         silence_sdk_logs()
@@ -135,34 +144,40 @@ class AngelProvider:
         return self._session
 
     # --- streaming -----------------------------------------------------------------------------------------
+    @property
+    def capacity(self) -> int:
+        return self.per_connection * self.max_connections
+
+    @staticmethod
+    def _wanted(instruments: Sequence[Instrument]) -> dict[Key, Instrument]:
+        return {
+            (EXCHANGE_TYPE[i.exchange], i.token_for("angel")): i
+            for i in instruments
+            if i.exchange in EXCHANGE_TYPE
+        }
+
     def start(self, instruments: Sequence[Instrument], sink: TickSink) -> None:
         self._sink = sink
         session = self._valid_session()
-        wanted = [i for i in instruments if i.exchange in EXCHANGE_TYPE]
-        self._by_token = {(EXCHANGE_TYPE[i.exchange], i.token_for("angel")): i for i in wanted}
-        self._sockets = []
+        wanted = self._wanted(instruments)
+        self._by_token = wanted
+        self._sockets, self._keys = [], []
         try:
-            for part in shard(wanted, PER_CONNECTION, MAX_CONNECTIONS) or [[]]:
+            for part in shard(list(wanted), self.per_connection, self.max_connections) or [[]]:
                 self._sockets.append(self._open(session, part, sink))
+                self._keys.append(tuple(part))
         except Exception:
             self.stop()
             raise
         self.streaming = len(wanted)
 
-    def _open(self, session: _Session, part: list[Instrument], sink: TickSink) -> Any:
+    def _open(self, session: _Session, part: Sequence[Key], sink: TickSink) -> Any:
         sock = _socket_class()(session, self._ws_url)
         opened, failed = threading.Event(), threading.Event()
-        token_list: dict[int, list[str]] = {}
-        for i in part:
-            token_list.setdefault(EXCHANGE_TYPE[i.exchange], []).append(i.token_for("angel"))
 
         def on_open(_ws: Any) -> None:
-            if token_list:
-                sock.subscribe(
-                    uuid.uuid4().hex[:10],
-                    SNAP_QUOTE,
-                    [{"exchangeType": k, "tokens": v} for k, v in token_list.items()],
-                )
+            if part:
+                sock.subscribe(uuid.uuid4().hex[:10], SNAP_QUOTE, token_list(part))
             opened.set()
 
         def on_data(_ws: Any, d: Mapping[str, Any]) -> None:
@@ -196,23 +211,64 @@ class AngelProvider:
         return sock
 
     def update(self, instruments: Sequence[Instrument]) -> None:
-        """A new subscription opens a new set of connections on the same session (shards are re-cut)."""
-        if self._sink is None:
+        """Change the subscription on the open sockets: an unsubscribe (action 0) for what went and a subscribe
+        (action 1, SNAP_QUOTE) for what came, on the first socket with room; a new socket, on the same session,
+        only when the open ones are full."""
+        if self._sink is None or not self._sockets:
             return
-        self.stop()
-        self.start(instruments, self._sink)
+        with self._update_lock:
+            wanted = self._wanted(instruments)
+            plan = plan_connections(self._keys, list(wanted), self.per_connection, self.max_connections)
+            if not plan.changes:
+                return
+            self._by_token = {**self._by_token, **wanted}  # ticks of new tokens map from their first packet
+            opened: list[Any] = []
+            try:
+                for n, keys in plan.unsubscribe.items():
+                    self._sockets[n].unsubscribe(uuid.uuid4().hex[:10], SNAP_QUOTE, token_list(keys))
+                for n, keys in plan.subscribe.items():
+                    self._sockets[n].subscribe(uuid.uuid4().hex[:10], SNAP_QUOTE, token_list(keys))
+                for keys in plan.open:
+                    opened.append(self._open(self._valid_session(), keys, self._sink))
+            except Exception:
+                self._sockets.extend(opened)
+                self.stop()  # half applied: drop it all, so the failover reconnects with the whole subscription
+                raise
+            for n in sorted(plan.close, reverse=True):
+                self._close(self._sockets.pop(n))
+            self._sockets.extend(opened)
+            self._keys = list(plan.after)
+            self._by_token = wanted
+            self.streaming = len(wanted)
+            log.info(
+                "angel: subscription changed in place (%d unsubscribes, %d subscribes, %d opened, %d closed)",
+                sum(map(len, plan.unsubscribe.values())), sum(map(len, plan.subscribe.values())),
+                len(plan.open), len(plan.close),
+            )  # fmt: skip
+
+    @staticmethod
+    def _close(sock: Any) -> None:
+        try:
+            sock.close_connection()
+        except Exception as exc:
+            log.debug("closing a SmartAPI socket: %s", exc)
 
     def stop(self) -> None:
         for sock in self._sockets:
-            try:
-                sock.close_connection()
-            except Exception as exc:
-                log.debug("closing a SmartAPI socket: %s", exc)
-        self._sockets = []
+            self._close(sock)
+        self._sockets, self._keys = [], []
         self.streaming = 0
 
     def connected(self) -> bool:
         return bool(self._sockets) and all(not s.closed and s.thread.is_alive() for s in self._sockets)
+
+
+def token_list(keys: Sequence[Key]) -> list[dict[str, Any]]:
+    """SmartWebSocketV2's ``token_list``: tokens grouped by exchange type, in the order given."""
+    groups: dict[int, list[str]] = {}
+    for exchange_type, token in keys:
+        groups.setdefault(exchange_type, []).append(token)
+    return [{"exchangeType": k, "tokens": v} for k, v in groups.items()]
 
 
 _SOCKET: type | None = None
@@ -242,6 +298,25 @@ def _socket_class() -> type:
                 if url:
                     self.ROOT_URI = url
                 self.closed, self.last_error, self.thread = False, None, None
+
+            def subscribe(self, correlation_id: str, mode: int, token_list: list[dict[str, Any]]) -> None:
+                # the SDK keeps (and later extends) the caller's token lists: give it copies
+                copies = [
+                    {"exchangeType": g["exchangeType"], "tokens": list(g["tokens"])} for g in token_list
+                ]
+                super().subscribe(correlation_id, mode, copies)
+
+            def unsubscribe(self, correlation_id: str, mode: int, token_list: list[dict[str, Any]]) -> None:
+                # the SDK's merges the request itself into its subscription record; send the same frame and
+                # take the tokens out of the record instead
+                request = {"correlationID": correlation_id, "action": self.UNSUBSCRIBE_ACTION,
+                           "params": {"mode": mode, "tokenList": token_list}}  # fmt: skip
+                by_type = self.input_request_dict.get(mode, {})
+                for group in token_list:
+                    gone = set(group["tokens"])
+                    have = by_type.get(group["exchangeType"], [])
+                    by_type[group["exchangeType"]] = [t for t in have if t not in gone]
+                self.wsapp.send(json.dumps(request))
 
             def _on_error(self, wsapp: Any, error: Any) -> None:
                 self.last_error = error

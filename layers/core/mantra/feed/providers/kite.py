@@ -1,5 +1,6 @@
 """Zerodha Kite Connect: KiteTicker (Twisted/Autobahn) in full mode. At most 3000 instruments per connection
-and 3 connections per API key.
+and 3 connections per API key. A subscription change is sent on the open tickers (``unsubscribe``, ``subscribe``
++ ``set_mode`` full), planned by ``mantra.feed.connections``; a ticker is opened only when the open ones are full.
 
 Access tokens expire every morning and making one needs a person: the Kite login in a browser redirects with a
 ``request_token``, which an admin stores as ``kite_request_token`` in the ``mantra/<stage>/broker`` secret (or
@@ -17,6 +18,7 @@ from typing import Any
 from mantra.clock import Clock
 from mantra.domain import Instrument, Tick
 from mantra.feed.base import NeedsLogin, ProviderUnavailable, Stamper, TickSink, rupees_to_paise
+from mantra.feed.connections import plan_connections
 from mantra.feed.providers.common import oi_contracts, silence_sdk_logs
 from mantra.feed.subscription import shard
 
@@ -84,13 +86,17 @@ class KiteProvider:
         api_url: str = "",
         ws_url: str = "",
         open_timeout_s: float = 10.0,
+        per_connection: int = PER_CONNECTION,
     ) -> None:
         self._credentials, self._clock = credentials, clock
         self._api_url, self._ws_url, self._open_timeout = api_url, ws_url, open_timeout_s
+        self.per_connection, self.max_connections = per_connection, MAX_CONNECTIONS
         self._stamper = Stamper(clock)
         self._access: tuple[str, str] | None = None  # (api_key, access_token)
         self._login_lock = threading.Lock()
+        self._update_lock = threading.Lock()
         self._tickers: list[Any] = []
+        self._tokens: list[tuple[int, ...]] = []  # each ticker's instrument tokens
         self._by_token: dict[int, Instrument] = {}
         self._sink: TickSink | None = None
         self.streaming = 0
@@ -130,21 +136,31 @@ class KiteProvider:
                 self._access = self.login()
             return self._access
 
-    def start(self, instruments: Sequence[Instrument], sink: TickSink) -> None:
-        self._sink = sink
-        self.session()
-        # only instruments with Kite's own (integer) instrument token: never another broker's number
-        wanted = [i for i in instruments if (i.own_token("kite") or "").isdigit()]
+    @property
+    def capacity(self) -> int:
+        return self.per_connection * self.max_connections
+
+    @staticmethod
+    def _wanted(instruments: Sequence[Instrument]) -> dict[int, Instrument]:
+        """Only instruments with Kite's own (integer) instrument token: never another broker's number."""
+        wanted = {int(t): i for i in instruments if (t := i.own_token("kite") or "").isdigit()}
         if len(wanted) < len(instruments):
             log.warning(
                 "%d instruments have no Kite instrument token in the master; not subscribed on Kite",
                 len(instruments) - len(wanted),
             )
-        self._by_token = {int(i.own_token("kite") or 0): i for i in wanted}
-        self._tickers = []
+        return wanted
+
+    def start(self, instruments: Sequence[Instrument], sink: TickSink) -> None:
+        self._sink = sink
+        self.session()
+        wanted = self._wanted(instruments)
+        self._by_token = wanted
+        self._tickers, self._tokens = [], []
         try:
-            for part in shard(wanted, PER_CONNECTION, MAX_CONNECTIONS) or [[]]:
+            for part in shard(list(wanted.values()), self.per_connection, self.max_connections) or [[]]:
                 self._tickers.append(self._open(part, sink))
+                self._tokens.append(tuple(int(i.own_token("kite") or 0) for i in part))
         except Exception:
             self.stop()
             raise
@@ -194,18 +210,58 @@ class KiteProvider:
         return ticker
 
     def update(self, instruments: Sequence[Instrument]) -> None:
-        if self._sink is not None:
-            self.stop()
-            self.start(instruments, self._sink)
+        """Change the subscription on the open tickers: ``unsubscribe`` what went, ``subscribe`` + ``set_mode``
+        (full) what came, on the first ticker with room; a new ticker only when the open ones are full."""
+        if self._sink is None or not self._tickers:
+            return
+        with self._update_lock:
+            wanted = self._wanted(instruments)
+            plan = plan_connections(self._tokens, list(wanted), self.per_connection, self.max_connections)
+            if not plan.changes:
+                return
+            self._by_token = {**self._by_token, **wanted}  # ticks of new tokens map from their first packet
+            opened: list[Any] = []
+            try:
+                reactor = _reactor()
+                for n, tokens in plan.unsubscribe.items():
+                    reactor.callFromThread(self._tickers[n].unsubscribe, list(tokens))
+                for n, tokens in plan.subscribe.items():
+                    reactor.callFromThread(self._subscribe_full, self._tickers[n], list(tokens))
+                for tokens in plan.open:
+                    opened.append(self._open([wanted[t] for t in tokens], self._sink))
+            except Exception:
+                self._tickers.extend(opened)
+                self.stop()  # half applied: drop it all, so the failover reconnects with the whole subscription
+                raise
+            for n in sorted(plan.close, reverse=True):
+                self._close(self._tickers.pop(n))
+            self._tickers.extend(opened)
+            self._tokens = list(plan.after)
+            self._by_token = wanted
+            self.streaming = len(wanted)
+            log.info(
+                "kite: subscription changed in place (%d unsubscribes, %d subscribes, %d opened, %d closed)",
+                sum(map(len, plan.unsubscribe.values())), sum(map(len, plan.subscribe.values())),
+                len(plan.open), len(plan.close),
+            )  # fmt: skip
+
+    @staticmethod
+    def _subscribe_full(ticker: Any, tokens: list[int]) -> None:
+        ticker.subscribe(tokens)
+        ticker.set_mode(ticker.MODE_FULL, tokens)
+
+    @staticmethod
+    def _close(ticker: Any) -> None:
+        ticker.closed = True
+        try:
+            _reactor().callFromThread(ticker.close)
+        except Exception as exc:
+            log.debug("closing a KiteTicker: %s", exc)
 
     def stop(self) -> None:
         for ticker in self._tickers:
-            ticker.closed = True
-            try:
-                _reactor().callFromThread(ticker.close)
-            except Exception as exc:
-                log.debug("closing a KiteTicker: %s", exc)
-        self._tickers = []
+            self._close(ticker)
+        self._tickers, self._tokens = [], []
         self.streaming = 0
 
     def connected(self) -> bool:
