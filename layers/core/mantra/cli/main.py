@@ -171,6 +171,11 @@ def token(
     email: Annotated[str, typer.Argument(help="A seeded user, e.g. pro@demo.trademantra.in")],
 ) -> None:
     """Print a bearer token for a seeded user (the local platform must be running)."""
+    typer.echo(local_token(email))
+
+
+def local_token(email: str) -> str:
+    """A bearer token for a seeded user from the running platform's development issuer (or a CLI error)."""
     from mantra.auth.tokens import DevIssuer
     from mantra.clock import SystemClock
     from mantra.store import tables
@@ -191,7 +196,7 @@ def token(
     issuer = DevIssuer.from_file(
         settings.dev_issuer_key_file, settings.auth_issuer, settings.auth_client_id, settings.token_ttl_s
     )
-    typer.echo(issuer.issue(found[0], SystemClock().now_ms() // 1000))
+    return issuer.issue(found[0], SystemClock().now_ms() // 1000)
 
 
 @app.command()
@@ -206,6 +211,7 @@ def synth(outdir: Annotated[str, typer.Option(help="Cloud assembly folder")] = "
 
 
 def _register_groups() -> None:
+    from mantra.cli.demo import app as demo_app
     from mantra.cli.dlq import app as dlq_app
     from mantra.cli.history import app as history_app
     from mantra.cli.stripe import app as stripe_app
@@ -213,6 +219,7 @@ def _register_groups() -> None:
     app.add_typer(dlq_app, name="dlq")
     app.add_typer(history_app, name="history")
     app.add_typer(stripe_app, name="stripe")
+    app.add_typer(demo_app, name="demo")
 
 
 _register_groups()
