@@ -163,6 +163,7 @@ def Entitled(feature: str) -> Any:  # noqa: N802 (reads as a type in signatures:
         return user
 
     entitled.__name__ = f"entitled_{feature}"
+    entitled.plan_feature = feature  # type: ignore[attr-defined]  # read by frontend_api.plan_docs
     return Depends(entitled)
 
 

@@ -126,3 +126,19 @@ def test_the_app_refuses_unsigned_and_symmetric_tokens(app, alg: str) -> None:
     resp = TestClient(app).get("/api/me", headers={"Authorization": f"Bearer {token}"})
     assert resp.status_code == 401
     assert resp.json()["detail"] == f"token algorithm '{alg}' is not accepted"
+
+
+def test_every_operation_says_which_plan_feature_it_needs(app) -> None:
+    doc = app.openapi()
+    ops = [(m, p, op) for p, item in doc["paths"].items() for m, op in item.items()]
+    assert len(ops) > 40
+    for method, path, op in ops:
+        assert "x-plan-feature" in op, (method, path)
+        assert "**Plan feature:**" in op["description"], (method, path)
+    by = {(m, p): op for m, p, op in ops}
+    alerts = by[("post", "/api/alerts")]
+    assert alerts["x-plan-feature"] == ["alerts"] and "Starter" in alerts["description"]
+    keys = by[("post", "/api/keys")]
+    assert keys["x-plan-feature"] == ["api_access"] and "Institutional" in keys["description"]
+    assert "Starter" not in keys["description"].split("**Plan feature:**")[1]
+    assert by[("get", "/api/me")]["x-plan-feature"] == []
