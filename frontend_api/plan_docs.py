@@ -40,7 +40,7 @@ def route_features(routes: Iterable[Any]) -> dict[tuple[str, str], list[str]]:
         route = context.route
         if isinstance(route, APIRoute):
             features = list(dict.fromkeys(_features(route.dependant)))
-            for method in route.methods:
+            for method in route.methods or ():
                 found[(method.lower(), route.path_format)] = features
     return found
 
