@@ -7,7 +7,7 @@ from mantra.auth.tokens import DevIssuer, JwksUrlKeys, KeySource, StaticKeys, To
 from mantra.container import Container, get_container
 from mantra.settings import Settings, get_settings
 
-from frontend_api import docs, errors, plan_docs
+from frontend_api import docs, errors, examples, plan_docs
 from frontend_api.deps import ApiKeyPaths
 from frontend_api.routers import (
     alerts,
@@ -71,5 +71,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(universes.router)
     app.include_router(watchlists.router)
     plan_docs.document_plan_features(app)  # after every router: it reads their dependencies
+    examples.add_examples(app)
     app.add_middleware(ApiKeyPaths)  # /v1/... = /api/... with an API key; rate-limit headers
     return app

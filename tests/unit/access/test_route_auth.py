@@ -142,3 +142,24 @@ def test_every_operation_says_which_plan_feature_it_needs(app) -> None:
     assert keys["x-plan-feature"] == ["api_access"] and "Institutional" in keys["description"]
     assert "Starter" not in keys["description"].split("**Plan feature:**")[1]
     assert by[("get", "/api/me")]["x-plan-feature"] == []
+
+
+def test_every_schema_has_an_example_that_is_valid_against_it(app) -> None:
+    import jsonschema
+
+    doc = app.openapi()
+    schemas = doc["components"]["schemas"]
+    assert len(schemas) > 50
+    resolver_doc = {"components": doc["components"]}
+    for name, schema in schemas.items():
+        examples = schema.get("examples") or ([schema["example"]] if "example" in schema else [])
+        assert examples, name
+        for example in examples:
+            validator = jsonschema.Draft202012Validator(
+                {**schema, "components": resolver_doc["components"]},
+                format_checker=jsonschema.FormatChecker(),
+            )
+            errors = [e.message for e in validator.iter_errors(example)]
+            assert not errors, (name, example, errors[:3])
+    me = schemas["MeOut"]["examples"][0]
+    assert me["email"] == "pro@demo.trademantra.in" and me["plan_id"] == "pro"
