@@ -1,28 +1,20 @@
-"""Option contracts from the instrument master, by underlying and expiry.
-
-A scan with a filter for now (the master is thousands of rows); when the instrument master gains an index
-by underlying, only this module changes.
-"""
+"""Derivatives of an underlying from the instrument master's sparse ``by_underlying`` index (one query)."""
 
 from __future__ import annotations
 
 from mantra.domain import Instrument
-from mantra.store.models import InstrumentItem
 from mantra.store.repositories import DynamoInstrumentRepository
 
-OPTION_TYPES = ("CE", "PE")
+DERIVATIVE_TYPES = frozenset({"FUT", "CE", "PE"})
 
 
 class DynamoOptionContractRepository:
-    def contracts(self, underlying: str, expiry: str | None = None) -> list[Instrument]:
-        cond = (InstrumentItem.underlying == underlying.upper()) & InstrumentItem.instrument_type.is_in(
-            *OPTION_TYPES
-        )
-        if expiry is not None:
-            cond = cond & (InstrumentItem.expiry == expiry)
-        out = [DynamoInstrumentRepository._to_domain(i) for i in InstrumentItem.scan(cond)]
-        out.sort(key=lambda i: (i.expiry or "", i.strike_paise or 0, i.instrument_type))
-        return out
+    def __init__(self) -> None:
+        self._master = DynamoInstrumentRepository()
 
-    def expiries(self, underlying: str) -> list[str]:
-        return sorted({i.expiry for i in self.contracts(underlying) if i.expiry})
+    def derivatives(self, underlying: str) -> list[Instrument]:
+        out = [i for i in self._master.by_underlying(underlying) if i.instrument_type in DERIVATIVE_TYPES]
+        out.sort(
+            key=lambda i: (i.expiry or "", i.instrument_type != "FUT", i.strike_paise or 0, i.instrument_type)
+        )
+        return out
