@@ -201,7 +201,7 @@ class OptionChainService:
         elif expiry not in listed:
             raise NotFound(f"no {u} contracts expire on {expiry}; known expiries: {', '.join(known)}")
         summarised = sorted({*known[: self._n_summarised], expiry})
-        live_futures = [f for e, f in sorted(futures.items()) if e in known]
+        live_futures = [f for e, f in sorted(futures.items()) if years_to_expiry(e, now) > 0]
         spot_sym = self.spot_symbol(u)
         wanted = [c.symbol for e in summarised for c in options[e]] + [f.symbol for f in live_futures]
         quotes = self._quotes.get_many([*wanted, spot_sym])
