@@ -118,10 +118,11 @@ def service(platform: Settings) -> OptionChainService:
 
 def test_repository_lists_contracts_and_expiries_of_an_underlying(service: OptionChainService) -> None:
     repo = DynamoOptionContractRepository()
-    assert repo.expiries("ITNIFTY") == [EXPIRY, LATER]
-    contracts = repo.contracts("ITNIFTY", EXPIRY)
-    assert len(contracts) == 10 and {c.expiry for c in contracts} == {EXPIRY}
-    assert repo.contracts("NOSUCH") == []
+    contracts = repo.derivatives("itnifty")
+    assert sorted({c.expiry for c in contracts}) == [EXPIRY, LATER] and len(contracts) == 20
+    assert [c.strike_paise for c in contracts if c.expiry == EXPIRY][::2] == [k * 100 for k in STRIKES]
+    assert service.expiries("ITNIFTY") == [EXPIRY, LATER]
+    assert repo.derivatives("NOSUCH") == []
 
 
 def test_service_builds_the_nearest_chain_with_ivs_greeks_and_summary(service: OptionChainService) -> None:
