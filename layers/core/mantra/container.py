@@ -289,13 +289,13 @@ class Container:
     def option_chains(self) -> OptionChainService:
         from mantra.market.option_chain import OptionChainService
         from mantra.market.past_chains import PastChains
-        from mantra.store.option_repository import DynamoOptionContractRepository
+        from mantra.store.option_repository import DynamoChainQuotes, DynamoOptionContractRepository
 
         s = self.settings
         past = PastChains(self.fo_store, self.clock, s.risk_free_rate, s.iv_history_sessions)
         return OptionChainService(
             DynamoOptionContractRepository(),
-            self.quotes,
+            DynamoChainQuotes(),
             self.clock,
             s.risk_free_rate,
             past=past,

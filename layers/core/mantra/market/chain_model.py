@@ -27,6 +27,7 @@ from mantra.quant.options import (
     skew,
 )
 
+INF = float("inf")
 PCR_CONTEXT = Context(prec=28)  # a ratio of two integers, to Decimal's default 28 significant digits
 
 
@@ -166,7 +167,7 @@ def exact_pcr(put_oi: int, call_oi: int) -> Decimal | None:
 
 
 def _f(x: float) -> float | None:
-    return float(x) if np.isfinite(x) else None
+    return x if x == x and x not in (INF, -INF) else None  # plain floats: NaN != NaN
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,19 @@ def choose_forward(
     return None, None
 
 
+@dataclass(frozen=True)
+class ExpiryInput:
+    """One expiry to price: its legs, time to expiry, forward, and whether its rows are wanted (the other
+    expiries of a request only give their figures)."""
+
+    expiry: str
+    legs: list[LegInput]
+    years: float
+    forward: float | None
+    forward_source: str | None
+    with_rows: bool = True
+
+
 def build_chain(
     expiry: str,
     legs: list[LegInput],
@@ -217,77 +231,86 @@ def build_chain(
     forward_source: str | None,
 ) -> BuiltChain:
     """Rows per strike (IV + Black-76 Greeks on ``forward``), the smile and the expiry's figures."""
+    return build_chains([ExpiryInput(expiry, legs, years, forward, forward_source)], rate)[0]
+
+
+def build_chains(groups: list[ExpiryInput], rate: float) -> list[BuiltChain]:
+    """Every expiry's legs priced in one vectorised IV + Greeks pass (a chain request prices several
+    expiries; one pass instead of one per expiry and side), then each expiry's rows and figures."""
+    legs = [g for e in groups for g in e.legs]
+    m = len(legs)
+    price = (
+        np.fromiter((np.nan if g.price_paise is None else g.price_paise for g in legs), np.float64, m) / 100.0
+    )
+    strike = np.fromiter((g.strike_paise for g in legs), np.float64, m) / 100.0
+    call = np.fromiter((g.is_call for g in legs), np.bool_, m)
+    fwd = np.concatenate(
+        [np.full(len(e.legs), np.nan if e.forward is None else e.forward) for e in groups] or [np.empty(0)]
+    )
+    years = np.concatenate([np.full(len(e.legs), e.years) for e in groups] or [np.empty(0)])
+    iv = np.full(m, np.nan)
+    status = np.full(m, -1, dtype=np.int16)
+    greek = {name: np.full(m, np.nan) for name in ("delta", "gamma", "theta", "vega")}
+    has = np.isfinite(price) & np.isfinite(fwd)
+    if has.any():
+        res = black76_implied_vol(price[has], fwd[has], strike[has], years[has], rate, call[has])
+        gk = black76_greeks(fwd[has], strike[has], years[has], np.where(res.ok, res.iv, 0.2), rate, call[has])
+        iv[has] = res.iv
+        status[has] = res.status
+        for name, arr in greek.items():
+            arr[has] = np.where(res.ok, getattr(gk, name), np.nan)
+    out = []
+    lo = 0
+    for e in groups:
+        hi = lo + len(e.legs)
+        sl = slice(lo, hi)
+        out.append(
+            _one_expiry(
+                e,
+                rate,
+                iv[sl],
+                status[sl],
+                greek["delta"][sl],
+                greek["gamma"][sl],
+                greek["theta"][sl],
+                greek["vega"][sl],
+            )
+        )
+        lo = hi
+    return out
+
+
+def _one_expiry(
+    e: ExpiryInput,
+    rate: float,
+    iv: np.ndarray,
+    status: np.ndarray,
+    delta: np.ndarray,
+    gamma: np.ndarray,
+    theta: np.ndarray,
+    vega: np.ndarray,
+) -> BuiltChain:
+    legs = e.legs
     strikes = sorted({g.strike_paise for g in legs})
     pos = {k: i for i, k in enumerate(strikes)}
     n = len(strikes)
     k_rupees = np.asarray(strikes, dtype=np.float64) / 100.0
-    out: dict[bool, list[OptionLeg | None]] = {True: [None] * n, False: [None] * n}
+    row_of = np.fromiter((pos[g.strike_paise] for g in legs), np.intp, len(legs))
+    call = np.fromiter((g.is_call for g in legs), np.bool_, len(legs))
+    oi = np.fromiter((g.oi or 0 for g in legs), np.int64, len(legs))
+    vol = np.fromiter((g.volume for g in legs), np.int64, len(legs))
     ivs = {side: np.full(n, np.nan) for side in (True, False)}
     deltas = {side: np.full(n, np.nan) for side in (True, False)}
-    oi_sum = {True: 0, False: 0}
-    vol_sum = {True: 0, False: 0}
     oi_at = {side: np.zeros(n, dtype=np.int64) for side in (True, False)}
     for side in (True, False):
-        items = [g for g in legs if g.is_call is side]
-        idx = np.asarray([pos[g.strike_paise] for g in items], dtype=np.intp)
-        price = np.asarray([np.nan if g.price_paise is None else g.price_paise / 100.0 for g in items])
-        m = len(items)
-        iv = np.full(m, np.nan)
-        status = np.full(m, -1, dtype=np.int16)
-        g_delta = g_gamma = g_theta = g_vega = np.full(m, np.nan)
-        has = np.isfinite(price)
-        if forward is not None and has.any():
-            res = black76_implied_vol(price[has], forward, k_rupees[idx[has]], years, rate, side)
-            gk = black76_greeks(forward, k_rupees[idx[has]], years, np.where(res.ok, res.iv, 0.2), rate, side)
-            iv[has] = res.iv
-            status[has] = res.status
-            g_delta, g_gamma, g_theta, g_vega = (np.full(m, np.nan) for _ in range(4))
-            for arr, name in ((g_delta, "delta"), (g_gamma, "gamma"), (g_theta, "theta"), (g_vega, "vega")):
-                arr[has] = np.where(res.ok, getattr(gk, name), np.nan)
-        ivs[side][idx] = iv
-        deltas[side][idx] = g_delta
-        for j, g in enumerate(items):
-            st = int(status[j])
-            reason = (
-                "no_quote"
-                if not g.quoted or g.price_paise is None
-                else "no_forward"
-                if st < 0
-                else IVStatus(st).name.lower()
-            )
-            change = (
-                None
-                if g.prev_price_paise is None or g.ltp_paise is None
-                else g.ltp_paise - g.prev_price_paise
-            )
-            i = int(idx[j])
-            oi_at[side][i] += g.oi or 0
-            oi_sum[side] += g.oi or 0
-            vol_sum[side] += g.volume
-            out[side][i] = OptionLeg(
-                symbol=g.symbol,
-                ltp_paise=g.ltp_paise,
-                bid_paise=g.bid_paise,
-                ask_paise=g.ask_paise,
-                volume=g.volume,
-                oi=g.oi,
-                oi_change=g.oi_change,
-                iv=_f(iv[j]),
-                iv_status=reason,
-                delta=_f(g_delta[j]),
-                gamma=_f(g_gamma[j]),
-                theta=_f(g_theta[j]),
-                vega=_f(g_vega[j]),
-                price_paise=g.price_paise,
-                price_source=g.price_source,
-                oi_change_source=g.oi_change_source,
-                prev_price_paise=g.prev_price_paise,
-                price_change_paise=change,
-                buildup=buildup(change, g.oi_change),
-            )
-    call_oi, put_oi = oi_sum[True], oi_sum[False]
-    have_oi = call_oi + put_oi > 0
-    pain_i = max_pain_exact(strikes, oi_at[True], oi_at[False])[0] if have_oi and n else None
+        mine = call == side
+        ivs[side][row_of[mine]] = iv[mine]
+        deltas[side][row_of[mine]] = delta[mine]
+        np.add.at(oi_at[side], row_of[mine], oi[mine])
+    call_oi, put_oi = int(oi[call].sum()), int(oi[~call].sum())
+    call_vol, put_vol = int(vol[call].sum()), int(vol[~call].sum())
+    forward = e.forward
+    pain_i = max_pain_exact(strikes, oi_at[True], oi_at[False])[0] if call_oi + put_oi > 0 and n else None
     atm_i = None if forward is None or not n else atm_index(k_rupees, forward)
     sk = (
         None
@@ -295,21 +318,29 @@ def build_chain(
         else skew(k_rupees, forward, ivs[True], ivs[False], deltas[True], deltas[False])
     )
     stats = ExpiryStats(
-        expiry=expiry,
-        years_to_expiry=years,
+        expiry=e.expiry,
+        years_to_expiry=e.years,
         forward=forward,
-        forward_source=forward_source,
+        forward_source=e.forward_source,
         atm_strike_paise=None if atm_i is None else strikes[atm_i],
         atm_iv=None if sk is None else sk.atm_iv,
         call_oi=call_oi,
         put_oi=put_oi,
         pcr_oi=put_call_ratio([put_oi], [call_oi]),
         pcr_oi_exact=exact_pcr(put_oi, call_oi),
-        pcr_volume=put_call_ratio([vol_sum[False]], [vol_sum[True]]),
+        pcr_volume=put_call_ratio([put_vol], [call_vol]),
         max_pain_paise=None if pain_i is None else strikes[pain_i],
     )
-    rows = tuple(StrikeRow(k, out[True][i], out[False][i]) for i, k in enumerate(strikes))
-    smile = tuple(_f(v) for v in sk.smile) if sk is not None else tuple(None for _ in strikes)
+    rows: tuple[StrikeRow, ...] = ()
+    smile: tuple[float | None, ...] = ()
+    if e.with_rows:
+        cells: dict[bool, list[OptionLeg | None]] = {True: [None] * n, False: [None] * n}
+        ivl, dl, gl, tl, vl = (a.tolist() for a in (iv, delta, gamma, theta, vega))
+        st = status.tolist()
+        for j, g in enumerate(legs):
+            cells[g.is_call][row_of[j]] = _leg(g, st[j], ivl[j], dl[j], gl[j], tl[j], vl[j])
+        rows = tuple(StrikeRow(k, cells[True][i], cells[False][i]) for i, k in enumerate(strikes))
+        smile = tuple(_f(v) for v in sk.smile.tolist()) if sk is not None else tuple(None for _ in strikes)
     return BuiltChain(
         rows,
         smile,
@@ -317,4 +348,33 @@ def build_chain(
         None if sk is None else sk.put_call_atm,
         None if sk is None else sk.rr25,
         None if sk is None else sk.bf25,
+    )
+
+
+_REASONS = {int(s): s.name.lower() for s in IVStatus}
+
+
+def _leg(g: LegInput, st: int, iv: float, delta: float, gamma: float, theta: float, vega: float) -> OptionLeg:
+    reason = "no_quote" if not g.quoted or g.price_paise is None else "no_forward" if st < 0 else _REASONS[st]
+    change = None if g.prev_price_paise is None or g.ltp_paise is None else g.ltp_paise - g.prev_price_paise
+    return OptionLeg(
+        symbol=g.symbol,
+        ltp_paise=g.ltp_paise,
+        bid_paise=g.bid_paise,
+        ask_paise=g.ask_paise,
+        volume=g.volume,
+        oi=g.oi,
+        oi_change=g.oi_change,
+        iv=_f(iv),
+        iv_status=reason,
+        delta=_f(delta),
+        gamma=_f(gamma),
+        theta=_f(theta),
+        vega=_f(vega),
+        price_paise=g.price_paise,
+        price_source=g.price_source,
+        oi_change_source=g.oi_change_source,
+        prev_price_paise=g.prev_price_paise,
+        price_change_paise=change,
+        buildup=buildup(change, g.oi_change),
     )

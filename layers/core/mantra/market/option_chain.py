@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Protocol
 
@@ -19,19 +19,19 @@ from mantra.domain import Instrument, Quote
 from mantra.errors import Invalid, NotFound
 from mantra.market.chain_model import (
     ChainSummary,
+    ExpiryInput,
     ExpiryStats,
     FutureRow,
     LegInput,
     OptionChain,
     OptionLeg,
     StrikeRow,
-    build_chain,
+    build_chains,
     choose_forward,
     quote_price,
 )
 from mantra.market.fo_contracts import FoContract
 from mantra.market.past_chains import IV_HISTORY_MIN_DAYS, ContractKey, PastChains, summary_of
-from mantra.ports import QuoteRepository
 from mantra.quant.options import buildup
 from mantra.quant.options.black_scholes import years_to_expiry
 
@@ -57,6 +57,10 @@ SPOT_SYMBOLS: Mapping[str, str] = {
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 OPTION_TYPES = ("CE", "PE")
 MASTER_TTL_MS = 60_000  # the master changes once a day (instrument_refresh): one index query a minute
+
+
+class ChainQuotes(Protocol):
+    def get_many(self, symbols: Iterable[str]) -> dict[str, Quote]: ...
 
 
 class OptionContracts(Protocol):
@@ -125,7 +129,7 @@ class OptionChainService:
     def __init__(
         self,
         contracts: OptionContracts,
-        quotes: QuoteRepository,
+        quotes: ChainQuotes,
         clock: Clock,
         rate: float = 0.065,
         spot_symbols: Mapping[str, str] = SPOT_SYMBOLS,
@@ -143,6 +147,7 @@ class OptionChainService:
         self._past = past
         self._n_summarised = max(1, summarised_expiries)
         self._master: dict[str, tuple[int, list[Instrument]]] = {}
+        self._keys: dict[str, ContractKey] = {}  # symbol -> (expiry, strike, type), to find it in a report
 
     def spot_symbol(self, underlying: str) -> str:
         return self._spot_symbols.get(underlying, underlying)
@@ -154,6 +159,7 @@ class OptionChainService:
             return hit[1]
         rows = self._contracts.derivatives(underlying)
         self._master[underlying] = (now, rows)
+        self._keys.update((c.symbol, _key(c)) for c in rows if c.expiry)
         return rows
 
     def expiries(self, underlying: str) -> list[str]:
@@ -210,15 +216,16 @@ class OptionChainService:
         today = ist_from_ms(now).date()
         prev_day, prev = (None, {}) if self._past is None else self._past.previous(u, today)
 
-        built_by_expiry = {}
+        groups = []
         for e in summarised:
-            legs = [_live_leg(c, quotes.get(c.symbol), prev.get(_key(c))) for c in options[e]]
+            legs = [_live_leg(c, quotes.get(c.symbol), prev.get(self._keys[c.symbol])) for c in options[e]]
             years = float(years_to_expiry(e, now))
             fut = futures.get(e)
             fq = None if fut is None else quotes.get(fut.symbol)
             fut_price = None if fq is None else quote_price(fq.bid_paise, fq.ask_paise, fq.ltp_paise)[0]
             fwd, source = choose_forward(fut_price, legs, spot, years, self._rate)
-            built_by_expiry[e] = build_chain(e, legs, years, self._rate, fwd, source)
+            groups.append(ExpiryInput(e, legs, years, fwd, source, with_rows=e == expiry))
+        built_by_expiry = dict(zip(summarised, build_chains(groups, self._rate), strict=True))
         built = built_by_expiry[expiry]
         by_expiry = tuple(built_by_expiry[e].stats for e in summarised if e in known[: self._n_summarised])
         current = next(
@@ -238,6 +245,8 @@ class OptionChainService:
             smile=built.smile,
             summary=summary,
             expiries=tuple(known),
-            futures=tuple(_future_row(f, quotes.get(f.symbol), prev.get(_key(f))) for f in live_futures),
+            futures=tuple(
+                _future_row(f, quotes.get(f.symbol), prev.get(self._keys[f.symbol])) for f in live_futures
+            ),
             by_expiry=by_expiry,
         )

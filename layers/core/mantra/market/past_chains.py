@@ -20,10 +20,12 @@ from mantra.errors import NotFound
 from mantra.market.chain_model import (
     BuiltChain,
     ChainSummary,
+    ExpiryInput,
     ExpiryStats,
     LegInput,
     OptionChain,
     build_chain,
+    build_chains,
     choose_forward,
 )
 from mantra.market.fo_contracts import FoContract, FoStore
@@ -98,6 +100,7 @@ class PastChains:
         self._reports: OrderedDict[tuple[date, str], list[FoContract]] = OrderedDict()
         self._atm: dict[tuple[str, date], float | None] = {}
         self._previous: dict[date, tuple[int, date | None]] = {}
+        self._keyed: dict[tuple[date, str], dict[ContractKey, FoContract]] = {}
         self._lock = Lock()
 
     # ---------------------------------------------------------------- stored reports
@@ -130,7 +133,14 @@ class PastChains:
         day = self.previous_session(today)
         if day is None:
             return None, {}
-        return day, {key_of(c): c for c in self.report(day, underlying)}
+        hit = self._keyed.get((day, underlying))
+        if hit is None:
+            hit = {key_of(c): c for c in self.report(day, underlying)}
+            with self._lock:
+                if len(self._keyed) >= REPORT_CACHE:
+                    self._keyed.clear()
+                self._keyed[(day, underlying)] = hit
+        return day, hit
 
     # ---------------------------------------------------------------- IV history
     def atm_iv_at(self, underlying: str, session: date) -> float | None:
@@ -148,7 +158,8 @@ class PastChains:
             if (expiry - session).days < IV_HISTORY_MIN_DAYS:
                 continue
             legs, years, fwd, source, _ = report_expiry(contracts, expiry, at, self._rate)
-            return build_chain(expiry.isoformat(), legs, years, self._rate, fwd, source).stats.atm_iv
+            group = ExpiryInput(expiry.isoformat(), legs, years, fwd, source, with_rows=False)
+            return build_chains([group], self._rate)[0].stats.atm_iv
         return None
 
     def iv_history(self, underlying: str, before: date) -> list[float]:
