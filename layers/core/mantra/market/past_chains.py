@@ -100,6 +100,7 @@ class PastChains:
         self._reports: OrderedDict[tuple[date, str], list[FoContract]] = OrderedDict()
         self._atm: dict[tuple[str, date], float | None] = {}
         self._previous: dict[date, tuple[int, date | None]] = {}
+        self._sessions: dict[date, tuple[int, list[date]]] = {}  # the stored sessions before a day
         self._keyed: dict[tuple[date, str], dict[ContractKey, FoContract]] = {}
         self._lock = Lock()
 
@@ -122,7 +123,7 @@ class PastChains:
         """The newest stored session before ``today`` (checked again after a minute: tonight's ingest)."""
         now = self._clock.now_ms()
         hit = self._previous.get(today)
-        if hit is not None and now - hit[0] < PREVIOUS_TTL_MS:
+        if hit is not None and 0 <= now - hit[0] < PREVIOUS_TTL_MS:
             return hit[1]
         found = self._store.latest_session(today - timedelta(days=1))
         day = None if found is None else found.session
@@ -164,7 +165,12 @@ class PastChains:
 
     def iv_history(self, underlying: str, before: date) -> list[float]:
         """ATM IVs of the stored sessions before ``before`` (newest first, at most ``history_sessions``)."""
-        days = self._store.sessions(before - timedelta(days=1), self._history)
+        now = self._clock.now_ms()
+        hit = self._sessions.get(before)
+        if hit is None or not 0 <= now - hit[0] < PREVIOUS_TTL_MS:
+            hit = (now, self._store.sessions(before - timedelta(days=1), self._history))
+            self._sessions[before] = hit
+        days = hit[1]
         out = [self.atm_iv_at(underlying, d) for d in days]
         return [v for v in out if v is not None]
 
