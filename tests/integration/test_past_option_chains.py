@@ -119,6 +119,17 @@ def test_a_past_chain_answers_from_the_ingested_report_with_exact_pcr_and_max_pa
     assert _paise(s["max_pain"]) == max_pain
     spot = next(r["UndrlygPric"] for r in _rows(day) if r["TckrSymb"] == "NIFTY")
     assert s["spot"] == spot and s["forward_source"] == "parity"
+    # PCR by expiry for the nearest three, the first being this one; the month's future priced the third
+    by = body["by_expiry"]
+    assert by[0]["expiry"] == EXPIRY and len(by) == 3 and by[0]["pcr_oi"] == s["pcr_oi_exact"]
+    futures = {
+        r["FinInstrmNm"]: r for r in _rows(day) if r["TckrSymb"] == "NIFTY" and r["FinInstrmTp"] == "IDF"
+    }
+    assert {f["symbol"] for f in body["futures"]} == set(futures)
+    for f in body["futures"]:
+        assert f["oi_change"] == int(futures[f["symbol"]]["ChngInOpnIntrst"])
+    monthly = next(b for b in by if b["expiry"] in {r["XpryDt"] for r in futures.values()})
+    assert monthly["forward_source"] == "future"
     # and each leg has its close (or settlement), OI, the exchange's OI change, and an IV with Greeks
     solved = 0
     for row in body["strikes"]:

@@ -292,7 +292,9 @@ class Container:
         from mantra.store.option_repository import DynamoChainQuotes, DynamoOptionContractRepository
 
         s = self.settings
-        past = PastChains(self.fo_store, self.clock, s.risk_free_rate, s.iv_history_sessions)
+        past = PastChains(
+            self.fo_store, self.clock, s.risk_free_rate, s.iv_history_sessions, s.option_chain_expiries
+        )
         return OptionChainService(
             DynamoOptionContractRepository(),
             DynamoChainQuotes(),

@@ -191,3 +191,40 @@ def test_on_its_expiry_day_an_expiry_is_not_listed_after_the_close() -> None:
     with pytest.raises(NotFound, match="expiry: NIFTY 2025-02-06 expired at 15:30 IST on 2025-02-06"):
         chains.chain("NIFTY", "2025-02-06", day.isoformat())
     assert close_ms(day) == chain.as_of_ms
+
+
+READING = {
+    (1, 1): "long_buildup",
+    (-1, 1): "short_buildup",
+    (1, -1): "short_covering",
+    (-1, -1): "long_unwinding",
+}
+
+
+def _sign(x: int) -> int:
+    return (x > 0) - (x < 0)
+
+
+@pytest.mark.parametrize("symbol", ["NIFTY", "BANKNIFTY"])
+def test_a_past_chain_gives_pcr_and_max_pain_by_expiry_and_its_futures_build_up(symbol: str) -> None:
+    path = fo_files()[3]
+    chain = _chains().chain(symbol, None, _day(path).isoformat())
+    # PCR and max pain of each of the nearest three expiries, as the raw rows give them
+    nearest = _nearest_expiries(path, symbol, 3)
+    assert [s.expiry for s in chain.by_expiry] == nearest
+    for s in chain.by_expiry:
+        call_oi, put_oi, pain, _ = _by_hand(path, symbol, s.expiry)
+        assert (s.call_oi, s.put_oi, s.max_pain_paise) == (call_oi, put_oi, pain)
+        with localcontext() as ctx:
+            ctx.prec = 28
+            assert s.pcr_oi_exact == Decimal(put_oi) / Decimal(call_oi)
+    # and each future's build-up: close vs previous close, with the exchange's OI change
+    raw = [r for r in raw_rows(path) if r["TckrSymb"] == symbol and r["FinInstrmTp"] == "IDF"]
+    assert [f.symbol for f in chain.futures] == [
+        r["FinInstrmNm"] for r in sorted(raw, key=lambda r: r["XpryDt"])
+    ]
+    for f in chain.futures:
+        r = next(x for x in raw if x["FinInstrmNm"] == f.symbol)
+        change = _paise(r["ClsPric"]) - _paise(r["PrvsClsgPric"])
+        assert f.price_change_paise == change and f.oi_change == int(r["ChngInOpnIntrst"])
+        assert f.buildup == READING.get((_sign(change), _sign(int(r["ChngInOpnIntrst"]))))

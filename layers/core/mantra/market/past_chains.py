@@ -22,14 +22,14 @@ from mantra.market.chain_model import (
     ChainSummary,
     ExpiryInput,
     ExpiryStats,
+    FutureRow,
     LegInput,
     OptionChain,
-    build_chain,
     build_chains,
     choose_forward,
 )
 from mantra.market.fo_contracts import FoContract, FoStore
-from mantra.quant.options import iv_standing
+from mantra.quant.options import buildup, iv_standing
 from mantra.quant.options.black_scholes import years_to_expiry
 
 SESSION_CLOSE = time(15, 30)
@@ -95,8 +95,16 @@ def report_expiry(
 
 
 class PastChains:
-    def __init__(self, store: FoStore, clock: Clock, rate: float, history_sessions: int = 252) -> None:
+    def __init__(
+        self,
+        store: FoStore,
+        clock: Clock,
+        rate: float,
+        history_sessions: int = 252,
+        summarised_expiries: int = 3,
+    ) -> None:
         self._store, self._clock, self._rate, self._history = store, clock, rate, history_sessions
+        self._summarised = max(1, summarised_expiries)
         self._reports: OrderedDict[tuple[date, str], list[FoContract]] = OrderedDict()
         self._atm: dict[tuple[str, date], float | None] = {}
         self._previous: dict[date, tuple[int, date | None]] = {}
@@ -223,12 +231,22 @@ class PastChains:
                     f"expiry: {u} has no options expiring {expiry} in the report of {day.isoformat()}; "
                     f"expiries in that report: {names}"
                 )
-        legs, years, fwd, source, spot = report_expiry(contracts, chosen, at, self._rate)
-        built = build_chain(chosen.isoformat(), legs, years, self._rate, fwd, source)
-        stats = built.stats
+        spot: int | None = None
+        groups = []
+        summarised = live[: self._summarised]
+        for e in sorted({*summarised, chosen}):
+            legs, years, fwd, source, spot = report_expiry(contracts, e, at, self._rate)
+            groups.append(ExpiryInput(e.isoformat(), legs, years, fwd, source, with_rows=e == chosen))
+        built_all = dict(zip(sorted({*summarised, chosen}), build_chains(groups, self._rate), strict=True))
+        built = built_all[chosen]
         current = self._atm_iv_of(contracts, day)
         standing = self.standing(u, day, current)
-        summary = summary_of(stats, built, spot, self._rate, None, standing)
+        summary = summary_of(built.stats, built, spot, self._rate, None, standing)
+        futures = tuple(
+            _report_future(c)
+            for c in sorted(contracts, key=lambda c: c.expiry)
+            if c.is_future and years_to_expiry(c.expiry.isoformat(), at) > 0
+        )
         return OptionChain(
             underlying=u,
             expiry=chosen.isoformat(),
@@ -239,7 +257,28 @@ class PastChains:
             expiries=tuple(e.isoformat() for e in live),
             source="eod_report",
             session=day.isoformat(),
+            futures=futures,
+            by_expiry=tuple(built_all[e].stats for e in summarised),
         )
+
+
+def _report_future(c: FoContract) -> FutureRow:
+    """A future's session from the report: its close against the previous close, the exchange's OI change."""
+    change = (
+        None if c.close_paise is None or c.prev_close_paise is None else c.close_paise - c.prev_close_paise
+    )
+    return FutureRow(
+        symbol=c.name or f"{c.underlying}#{c.expiry.isoformat()}#FUT",
+        expiry=c.expiry.isoformat(),
+        ltp_paise=c.close_paise,
+        prev_price_paise=c.prev_close_paise,
+        price_change_paise=change,
+        oi=c.open_interest,
+        oi_change=c.change_in_oi,
+        oi_change_source="eod_report",
+        volume=c.volume or 0,
+        buildup=buildup(change, c.change_in_oi),
+    )
 
 
 def summary_of(
