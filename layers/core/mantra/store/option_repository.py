@@ -75,7 +75,9 @@ class DynamoChainQuotes:
         out: list[Quote] = []
         pending = keys
         for _ in range(8):  # unprocessed keys (throttling) are asked again
-            page = conn.batch_get_item([{"symbol": k} for k in pending], attributes_to_get=list(QUOTE_FIELDS))  # type: ignore[misc]
+            # PynamoDB's stub says keys are strings; its code wants {hash key name: value} per key
+            request: list[Any] = [{"symbol": k} for k in pending]
+            page = conn.batch_get_item(request, attributes_to_get=list(QUOTE_FIELDS))
             out.extend(_raw_quote(i) for items in page.get("Responses", {}).values() for i in items)
             left = [
                 k["symbol"]["S"] for t in page.get("UnprocessedKeys", {}).values() for k in t.get("Keys", ())
