@@ -37,18 +37,18 @@ def raw_rows(path: Path) -> tuple[dict[str, str], ...]:
 
 class MemoryFoStore:
     def __init__(self) -> None:
-        self.sessions: dict[date, FoSession] = {}
+        self.summaries: dict[date, FoSession] = {}
         self.items: dict[date, list[FoContract]] = {}
         self.reads = 0
 
     def put_session(self, session: FoSession, contracts: Sequence[FoContract], now_ms: int) -> None:
         self.items[session.session] = list(contracts)
-        self.sessions[session.session] = session
+        self.summaries[session.session] = session
 
     def latest_session(self, on_or_before: date | None = None) -> FoSession | None:
         self.reads += 1
-        days = [d for d in self.sessions if on_or_before is None or d <= on_or_before]
-        return self.sessions[max(days)] if days else None
+        days = [d for d in self.summaries if on_or_before is None or d <= on_or_before]
+        return self.summaries[max(days)] if days else None
 
     def contracts(self, session: date, underlying: str) -> list[FoContract]:
         return [c for c in self.items.get(session, []) if c.underlying == underlying]
@@ -56,6 +56,9 @@ class MemoryFoStore:
     def open_interest(self, sessions: int, on_or_before: date | None = None) -> list[OiSummary]:
         days = sorted(d for d in self.items if on_or_before is None or d <= on_or_before)[-sessions:]
         return [OiSummary(d, dict(oi_summary(self.items[d]))) for d in days]
+
+    def sessions(self, on_or_before: date, limit: int) -> list[date]:
+        return sorted((d for d in self.summaries if d <= on_or_before), reverse=True)[:limit]
 
 
 class MemoryEqHistory:

@@ -15,7 +15,7 @@ from mantra.errors import NotFound
 from mantra.market.option_chain import OptionChainService
 from mantra.quant.options import black_scholes
 from mantra.settings import Settings
-from mantra.store.option_repository import DynamoOptionContractRepository
+from mantra.store.option_repository import QUOTE_FIELDS, DynamoChainQuotes, DynamoOptionContractRepository
 from mantra.store.repositories import DynamoInstrumentRepository, DynamoQuoteRepository
 
 from frontend_api.app import create_app
@@ -118,10 +118,38 @@ def service(platform: Settings) -> OptionChainService:
 
 def test_repository_lists_contracts_and_expiries_of_an_underlying(service: OptionChainService) -> None:
     repo = DynamoOptionContractRepository()
-    assert repo.expiries("ITNIFTY") == [EXPIRY, LATER]
-    contracts = repo.contracts("ITNIFTY", EXPIRY)
-    assert len(contracts) == 10 and {c.expiry for c in contracts} == {EXPIRY}
-    assert repo.contracts("NOSUCH") == []
+    contracts = repo.derivatives("itnifty")
+    assert sorted({c.expiry for c in contracts}) == [EXPIRY, LATER] and len(contracts) == 20
+    assert [c.strike_paise for c in contracts if c.expiry == EXPIRY][::2] == [k * 100 for k in STRIKES]
+    assert service.expiries("ITNIFTY") == [EXPIRY, LATER]
+    assert repo.derivatives("NOSUCH") == []
+
+
+def test_chain_quotes_read_in_parallel_batches_equal_the_quote_repositorys(
+    service: OptionChainService,
+) -> None:
+    # Given more quotes than one BatchGetItem takes (the seeded chain's plus 240 more contracts')
+    extra = [
+        Quote(
+            symbol=f"ITBATCH{i:04d}", ltp_paise=100 + i, open_paise=100, high_paise=100 + i, low_paise=90,
+            prev_close_paise=95, bid_paise=None if i % 3 == 0 else 99 + i, ask_paise=101 + i, volume=i * 75,
+            tick_ts_ms=NOW_MS + i, tick_id=f"{i}-tick", seq=i + 1, session_date=timebase.SESSION_DAY.isoformat(),
+            oi=None if i % 5 == 0 else 75 * i, oi_open=None if i % 2 else 75,
+        )
+        for i in range(240)
+    ]  # fmt: skip
+    DynamoQuoteRepository().put_many(extra)
+    symbols = [q.symbol for q in extra] + [
+        c.symbol for c in DynamoOptionContractRepository().derivatives("ITNIFTY")
+    ]
+    # When they are read both ways, Then every field a chain shows is the same (and missing ones are absent)
+    fast = DynamoChainQuotes().get_many([*symbols, "ITNOSUCH"])
+    slow = DynamoQuoteRepository().get_many(symbols)
+    assert len(fast) == len(slow) == 260
+    shown = set(QUOTE_FIELDS)
+    assert {s: q.model_dump(include=shown) for s, q in fast.items()} == {
+        s: q.model_dump(include=shown) for s, q in slow.items()
+    }
 
 
 def test_service_builds_the_nearest_chain_with_ivs_greeks_and_summary(service: OptionChainService) -> None:

@@ -303,10 +303,20 @@ class Container:
     @cached_property
     def option_chains(self) -> OptionChainService:
         from mantra.market.option_chain import OptionChainService
-        from mantra.store.option_repository import DynamoOptionContractRepository
+        from mantra.market.past_chains import PastChains
+        from mantra.store.option_repository import DynamoChainQuotes, DynamoOptionContractRepository
 
+        s = self.settings
+        past = PastChains(
+            self.fo_store, self.clock, s.risk_free_rate, s.iv_history_sessions, s.option_chain_expiries
+        )
         return OptionChainService(
-            DynamoOptionContractRepository(), self.quotes, self.clock, self.settings.risk_free_rate
+            DynamoOptionContractRepository(),
+            DynamoChainQuotes(),
+            self.clock,
+            s.risk_free_rate,
+            past=past,
+            summarised_expiries=s.option_chain_expiries,
         )
 
     # billing (mantra.billing): Stripe through one gateway, state in the billing tables

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
         "tried in turn, or a folder (locally: the repository's shared/data/nse)",
     )
     risk_free_rate: float = Field(0.065, description="annual, decimal: option IVs and Greeks")
+    option_chain_expiries: int = Field(3, ge=1, description="nearest expiries an option chain summarises")
+    iv_history_sessions: int = Field(
+        252, ge=1, description="past F&O report sessions an ATM IV percentile/rank is measured over"
+    )
     feed_failover_after_s: float = Field(10.0, description="No tick this long in market hours: fail over")
     feed_flush_ms: int = Field(
         50,

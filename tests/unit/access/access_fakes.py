@@ -110,7 +110,7 @@ class Untouched:
 
 
 class NoChains:
-    def chain(self, symbol: str, expiry: str | None) -> Any:
+    def chain(self, symbol: str, expiry: str | None, session: str | None = None) -> Any:
         raise NotFound(f"no option contracts for {symbol}")
 
 

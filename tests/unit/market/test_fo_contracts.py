@@ -67,7 +67,7 @@ def test_loading_a_real_fo_report_stores_every_contract_and_records_the_file() -
     assert got.lot_size == int(row["NewBrdLotQty"]) and got.instrument == row["FinInstrmTp"]
     assert got.settlement_paise == _paise(row["SttlmPric"]) and got.open_interest == int(row["OpnIntrst"])
     # the summary names the stock-future underlyings (the fno universe) and the indices apart
-    summary = store.sessions[_day(path)]
+    summary = store.summaries[_day(path)]
     assert summary.stock_futures == {r["TckrSymb"] for r in raw if r["FinInstrmTp"] == "STF"}
     assert summary.indices == {r["TckrSymb"] for r in raw if r["FinInstrmTp"] in ("IDF", "IDO")}
     assert not summary.stock_futures & summary.indices and summary.source == path.name

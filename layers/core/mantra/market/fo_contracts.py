@@ -35,10 +35,22 @@ class FoContract:
     lot_size: int
     settlement_paise: int
     open_interest: int  # shares
+    # the session's prices and activity (past chains, OI change and build-up); None in rows stored before
+    # these were kept
+    close_paise: int | None = None
+    prev_close_paise: int | None = None
+    underlying_paise: int | None = None
+    volume: int | None = None  # contracts traded
+    change_in_oi: int | None = None  # shares, as the exchange reports it
+    name: str | None = None  # FinInstrmNm, the exchange's contract name (NIFTY25FEB23500CE)
 
     @property
     def is_future(self) -> bool:
         return self.option_type is None
+
+    @property
+    def traded(self) -> bool:
+        return bool(self.volume)
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,10 @@ class FoStore(Protocol):
 
     def latest_session(self, on_or_before: date | None = None) -> FoSession | None: ...
 
+    def sessions(self, on_or_before: date, limit: int) -> list[date]:
+        """The stored sessions on or before a date, newest first, at most ``limit``."""
+        ...
+
     def contracts(self, session: date, underlying: str) -> list[FoContract]: ...
 
     def open_interest(self, sessions: int, on_or_before: date | None = None) -> list[OiSummary]:
@@ -97,6 +113,12 @@ def contract_of(bar: FoBar) -> FoContract:
         lot_size=bar.lot_size,
         settlement_paise=bar.settlement_paise,
         open_interest=bar.open_interest,
+        close_paise=bar.close_paise,
+        prev_close_paise=bar.prev_close_paise,
+        underlying_paise=bar.underlying_paise,
+        volume=bar.volume,
+        change_in_oi=bar.change_in_oi,
+        name=bar.name,
     )
 
 

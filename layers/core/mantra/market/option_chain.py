@@ -1,24 +1,51 @@
-"""Option chains: the instrument master's contracts for (underlying, expiry) + their latest quotes ->
-per-strike prices, OI, IV and Greeks, and the chain's summary (ATM, PCR, max pain, skew).
+"""Live option chains: the instrument master's contracts of an underlying + their latest quotes -> per-strike
+prices, OI, IV and Greeks (Black-76 on the forward of each expiry), OI change and build-up against the previous
+session's stored F&O report, and the chain's summary (forward, ATM, PCR by expiry, max pain, skew, IV
+percentile and rank). With a session date, the chain of that session from its stored report (``past_chains``).
 
-Prices are integer paise here; the maths runs in rupees as float64 (``mantra.quant.options``).
+The types and the pricing are ``chain_model``'s (one builder for live and past chains).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Protocol
 
-import numpy as np
-
-from mantra.clock import Clock
+from mantra.clock import Clock, ist_from_ms
 from mantra.domain import Instrument, Quote
 from mantra.errors import Invalid, NotFound
-from mantra.ports import QuoteRepository
-from mantra.quant.options import IVStatus, atm_index, greeks, implied_vol, max_pain, put_call_ratio, skew
+from mantra.market.chain_model import (
+    ChainSummary,
+    ExpiryInput,
+    ExpiryStats,
+    FutureRow,
+    LegInput,
+    OptionChain,
+    OptionLeg,
+    StrikeRow,
+    build_chains,
+    choose_forward,
+    quote_price,
+)
+from mantra.market.fo_contracts import FoContract
+from mantra.market.past_chains import IV_HISTORY_MIN_DAYS, ContractKey, PastChains, summary_of
+from mantra.quant.options import buildup
 from mantra.quant.options.black_scholes import years_to_expiry
+
+__all__ = [
+    "SPOT_SYMBOLS",
+    "ChainSummary",
+    "ExpiryStats",
+    "FutureRow",
+    "OptionChain",
+    "OptionChainService",
+    "OptionContracts",
+    "OptionLeg",
+    "StrikeRow",
+]
 
 # underlying (as on the contracts) -> the symbol of its spot quote; others quote under their own name
 SPOT_SYMBOLS: Mapping[str, str] = {
@@ -28,95 +55,145 @@ SPOT_SYMBOLS: Mapping[str, str] = {
     "MIDCPNIFTY": "NIFTY MID SELECT",
 }
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+OPTION_TYPES = ("CE", "PE")
+MASTER_TTL_MS = 60_000  # the master changes once a day (instrument_refresh): one index query a minute
+
+
+class ChainQuotes(Protocol):
+    def get_many(self, symbols: Iterable[str]) -> dict[str, Quote]: ...
 
 
 class OptionContracts(Protocol):
-    def contracts(self, underlying: str, expiry: str | None = None) -> list[Instrument]: ...
-    def expiries(self, underlying: str) -> list[str]: ...
+    def derivatives(self, underlying: str) -> list[Instrument]:
+        """Every future and option of the underlying in the instrument master."""
+        ...
 
 
-@dataclass(frozen=True)
-class OptionLeg:
-    symbol: str
-    ltp_paise: int | None
-    bid_paise: int | None
-    ask_paise: int | None
-    volume: int
-    oi: int | None
-    oi_change: int | None
-    iv: float | None  # decimal, 0.142 = 14.2 %
-    iv_status: str  # "ok" or why there is no IV: no_quote, below_intrinsic, ...
-    delta: float | None
-    gamma: float | None
-    theta: float | None  # rupees per calendar day
-    vega: float | None  # rupees per vol point
+def _key(c: Instrument) -> ContractKey:
+    kind = c.instrument_type if c.instrument_type in OPTION_TYPES else None
+    return (date.fromisoformat(c.expiry or "1970-01-01"), c.strike_paise if kind else None, kind)
 
 
-@dataclass(frozen=True)
-class StrikeRow:
-    strike_paise: int
-    call: OptionLeg | None
-    put: OptionLeg | None
+def _oi_change(q: Quote, prev: FoContract | None) -> tuple[int | None, str | None]:
+    """OI now minus the previous session's stored OI; the session's first tick's OI only without a report."""
+    if q.oi is None:
+        return None, None
+    if prev is not None:
+        return q.oi - prev.open_interest, "eod_report"
+    if q.oi_open is not None:
+        return q.oi - q.oi_open, "first_tick"
+    return None, None
 
 
-@dataclass(frozen=True)
-class ChainSummary:
-    spot_paise: int | None
-    forward: float | None  # rupees
-    atm_strike_paise: int | None
-    pcr_oi: float | None
-    pcr_volume: float | None
-    max_pain_paise: int | None
-    atm_iv: float | None
-    iv_put_call_atm: float | None  # put IV - call IV at the ATM strike
-    rr25: float | None  # 25-delta risk reversal (call IV - put IV)
-    bf25: float | None
-    years_to_expiry: float
-    rate: float
+def _live_leg(c: Instrument, q: Quote | None, prev: FoContract | None) -> LegInput:
+    strike, is_call = int(c.strike_paise or 0), c.instrument_type == "CE"
+    prev_close = None if prev is None else prev.close_paise
+    if q is None:
+        return LegInput(
+            c.symbol, strike, is_call, None, None, None, None, None, 0, None, None, None, prev_close, False
+        )
+    price, source = quote_price(q.bid_paise, q.ask_paise, q.ltp_paise)
+    change, change_source = _oi_change(q, prev)
+    return LegInput(
+        symbol=c.symbol,
+        strike_paise=strike,
+        is_call=is_call,
+        price_paise=price,
+        price_source=source,
+        ltp_paise=q.ltp_paise,
+        bid_paise=q.bid_paise,
+        ask_paise=q.ask_paise,
+        volume=q.volume,
+        oi=q.oi,
+        oi_change=change,
+        oi_change_source=change_source,
+        prev_price_paise=prev_close if prev_close else (q.prev_close_paise or None),
+    )
 
 
-@dataclass(frozen=True)
-class OptionChain:
-    underlying: str
-    expiry: str
-    as_of_ms: int
-    rows: tuple[StrikeRow, ...]
-    smile: tuple[float | None, ...]  # per row: the out-of-the-money side's IV
-    summary: ChainSummary
-    expiries: tuple[str, ...]
-
-
-def _f(x: float) -> float | None:
-    return float(x) if np.isfinite(x) else None
+def _future_row(c: Instrument, q: Quote | None, prev: FoContract | None) -> FutureRow:
+    prev_settle = (
+        prev.settlement_paise if prev is not None else (None if q is None else q.prev_close_paise or None)
+    )
+    if q is None:
+        return FutureRow(c.symbol, c.expiry or "", None, prev_settle, None, None, None, None, 0, None)
+    change = None if prev_settle is None else q.ltp_paise - prev_settle
+    oi_change, source = _oi_change(q, prev)
+    return FutureRow(
+        c.symbol, c.expiry or "", q.ltp_paise, prev_settle, change, q.oi, oi_change, source, q.volume,
+        buildup(change, oi_change),
+    )  # fmt: skip
 
 
 class OptionChainService:
     def __init__(
         self,
         contracts: OptionContracts,
-        quotes: QuoteRepository,
+        quotes: ChainQuotes,
         clock: Clock,
         rate: float = 0.065,
         spot_symbols: Mapping[str, str] = SPOT_SYMBOLS,
+        past: PastChains | None = None,
+        summarised_expiries: int = 3,
     ) -> None:
+        """``past``: the stored F&O reports (previous-session OI, IV history, past chains); without it OI
+        change falls back to the session's first tick and past chains are refused.
+        ``summarised_expiries``: how many of the nearest expiries ``by_expiry`` covers (PCR by expiry)."""
         self._contracts = contracts
         self._quotes = quotes
         self._clock = clock
         self._rate = rate
         self._spot_symbols = spot_symbols
+        self._past = past
+        self._n_summarised = max(1, summarised_expiries)
+        self._master: dict[str, tuple[int, list[Instrument]]] = {}
+        self._keys: dict[str, ContractKey] = {}  # symbol -> (expiry, strike, type), to find it in a report
 
     def spot_symbol(self, underlying: str) -> str:
         return self._spot_symbols.get(underlying, underlying)
 
-    def expiries(self, underlying: str) -> list[str]:
-        return self._contracts.expiries(underlying.upper())
-
-    def chain(self, underlying: str, expiry: str | None = None) -> OptionChain:
-        u = underlying.strip().upper()
-        if expiry is not None and not ISO_DATE.fullmatch(expiry):
-            raise Invalid(f"expiry: {expiry!r} is not a date like 2026-11-26")
+    def _derivatives(self, underlying: str) -> list[Instrument]:
         now = self._clock.now_ms()
-        listed = self._contracts.expiries(u)
+        hit = self._master.get(underlying)
+        if hit is not None and 0 <= now - hit[0] < MASTER_TTL_MS:
+            return hit[1]
+        rows = self._contracts.derivatives(underlying)
+        self._master[underlying] = (now, rows)
+        self._keys.update((c.symbol, _key(c)) for c in rows if c.expiry)
+        return rows
+
+    def expiries(self, underlying: str) -> list[str]:
+        """The underlying's option expiries that have not passed (15:30 IST on the day)."""
+        now = self._clock.now_ms()
+        listed = {
+            c.expiry for c in self._derivatives(underlying.upper()) if c.instrument_type in OPTION_TYPES
+        }
+        return sorted(e for e in listed if e and years_to_expiry(e, now) > 0)
+
+    def chain(self, underlying: str, expiry: str | None = None, session: str | None = None) -> OptionChain:
+        u = underlying.strip().upper()
+        for name, value in (("expiry", expiry), ("date", session)):
+            if value is not None and not ISO_DATE.fullmatch(value):
+                raise Invalid(f"{name}: {value!r} is not a date like 2026-11-26")
+        if session is not None:
+            if self._past is None:
+                raise NotFound("date: no F&O reports are stored here, so there are no past chains")
+            return self._past.chain(u, expiry, session)
+        return self._live(u, expiry)
+
+    def _live(self, u: str, expiry: str | None) -> OptionChain:
+        now = self._clock.now_ms()
+        derivatives = self._derivatives(u)
+        options: dict[str, list[Instrument]] = defaultdict(list)
+        futures: dict[str, Instrument] = {}
+        for c in derivatives:
+            if not c.expiry:
+                continue
+            if c.instrument_type in OPTION_TYPES and c.strike_paise is not None:
+                options[c.expiry].append(c)
+            elif c.instrument_type == "FUT":
+                futures[c.expiry] = c
+        listed = sorted(options)
         if not listed:
             raise NotFound(f"no option contracts for {u!r}")
         # a chain never offers an expiry that has passed (contracts stay in the master until they age out)
@@ -127,103 +204,49 @@ class OptionChainService:
             expiry = known[0]
         elif expiry in listed and expiry not in known:
             raise NotFound(f"the {u} expiry {expiry} has passed; live expiries: {', '.join(known)}")
-        contracts = [c for c in self._contracts.contracts(u, expiry) if c.strike_paise is not None]
-        if not contracts:
+        elif expiry not in listed:
             raise NotFound(f"no {u} contracts expire on {expiry}; known expiries: {', '.join(known)}")
+        summarised = sorted({*known[: self._n_summarised], expiry})
+        live_futures = [f for e, f in sorted(futures.items()) if years_to_expiry(e, now) > 0]
         spot_sym = self.spot_symbol(u)
-        quotes = self._quotes.get_many([c.symbol for c in contracts] + [spot_sym])
-        return self._build(u, expiry, now, contracts, quotes, quotes.get(spot_sym), tuple(known))
+        wanted = [c.symbol for e in summarised for c in options[e]] + [f.symbol for f in live_futures]
+        quotes = self._quotes.get_many([*wanted, spot_sym])
+        spot_q = quotes.get(spot_sym)
+        spot = None if spot_q is None else spot_q.ltp_paise
+        today = ist_from_ms(now).date()
+        prev_day, prev = (None, {}) if self._past is None else self._past.previous(u, today)
 
-    def _build(
-        self,
-        underlying: str,
-        expiry: str,
-        now: int,
-        contracts: list[Instrument],
-        quotes: Mapping[str, Quote],
-        spot_q: Quote | None,
-        known: tuple[str, ...],
-    ) -> OptionChain:
-        strikes = sorted({int(c.strike_paise or 0) for c in contracts})
-        pos = {k: i for i, k in enumerate(strikes)}
-        n = len(strikes)
-        years = float(years_to_expiry(expiry, now))
-        spot = None if spot_q is None else spot_q.ltp_paise / 100.0
-        r = self._rate
-        fwd = None if spot is None else spot * float(np.exp(r * max(years, 0.0)))
-        k_rupees = np.asarray(strikes, dtype=np.float64) / 100.0
-
-        legs: dict[str, list[OptionLeg | None]] = {"CE": [None] * n, "PE": [None] * n}
-        arrays = {
-            side: {
-                name: np.full(n, np.nan)
-                for name in ("ltp", "oi", "vol", "iv", "delta", "gamma", "theta", "vega")
-            }
-            for side in ("CE", "PE")
-        }
-        status = {side: np.full(n, -1, dtype=np.int16) for side in ("CE", "PE")}
-        by_side: dict[str, list[Instrument]] = {"CE": [], "PE": []}
-        for c in contracts:
-            if c.instrument_type in by_side:
-                by_side[c.instrument_type].append(c)
-        for side, items in by_side.items():
-            a = arrays[side]
-            for c in items:
-                i = pos[int(c.strike_paise or 0)]
-                q = quotes.get(c.symbol)
-                if q is not None:
-                    a["ltp"][i] = q.ltp_paise / 100.0
-                    a["vol"][i] = q.volume
-                    a["oi"][i] = np.nan if q.oi is None else q.oi
-            has = np.isfinite(a["ltp"])
-            if spot is not None and has.any():
-                res = implied_vol(a["ltp"][has], spot, k_rupees[has], years, r, side == "CE")
-                g = greeks(spot, k_rupees[has], years, np.where(res.ok, res.iv, 0.2), r, side == "CE")
-                ok = res.ok
-                a["iv"][has] = res.iv
-                for name in ("delta", "gamma", "theta", "vega"):
-                    a[name][has] = np.where(ok, getattr(g, name), np.nan)
-                status[side][has] = res.status
-            for c in items:
-                i = pos[int(c.strike_paise or 0)]
-                q = quotes.get(c.symbol)
-                st = int(status[side][i])
-                reason = "no_quote" if q is None else "no_spot" if st < 0 else IVStatus(st).name.lower()
-                legs[side][i] = OptionLeg(
-                    symbol=c.symbol,
-                    ltp_paise=None if q is None else q.ltp_paise,
-                    bid_paise=None if q is None else q.bid_paise,
-                    ask_paise=None if q is None else q.ask_paise,
-                    volume=0 if q is None else q.volume,
-                    oi=None if q is None else q.oi,
-                    oi_change=None if q is None or q.oi is None or q.oi_open is None else q.oi - q.oi_open,
-                    iv=_f(a["iv"][i]),
-                    iv_status=reason,
-                    delta=_f(a["delta"][i]),
-                    gamma=_f(a["gamma"][i]),
-                    theta=_f(a["theta"][i]),
-                    vega=_f(a["vega"][i]),
-                )
-        ce, pe = arrays["CE"], arrays["PE"]
-        call_oi, put_oi = np.nan_to_num(ce["oi"]), np.nan_to_num(pe["oi"])
-        pain_i, _ = max_pain(k_rupees, call_oi, put_oi)
-        have_oi = bool(call_oi.sum() + put_oi.sum() > 0)
-        atm_i = None if fwd is None else atm_index(k_rupees, fwd)
-        sk = None if fwd is None else skew(k_rupees, fwd, ce["iv"], pe["iv"], ce["delta"], pe["delta"])
-        summary = ChainSummary(
-            spot_paise=None if spot_q is None else spot_q.ltp_paise,
-            forward=fwd,
-            atm_strike_paise=None if atm_i is None else strikes[atm_i],
-            pcr_oi=put_call_ratio(put_oi, call_oi),
-            pcr_volume=put_call_ratio(np.nan_to_num(pe["vol"]), np.nan_to_num(ce["vol"])),
-            max_pain_paise=strikes[pain_i] if have_oi else None,
-            atm_iv=None if sk is None else sk.atm_iv,
-            iv_put_call_atm=None if sk is None else sk.put_call_atm,
-            rr25=None if sk is None else sk.rr25,
-            bf25=None if sk is None else sk.bf25,
-            years_to_expiry=years,
-            rate=r,
+        groups = []
+        for e in summarised:
+            legs = [_live_leg(c, quotes.get(c.symbol), prev.get(self._keys[c.symbol])) for c in options[e]]
+            years = float(years_to_expiry(e, now))
+            fut = futures.get(e)
+            fq = None if fut is None else quotes.get(fut.symbol)
+            fut_price = None if fq is None else quote_price(fq.bid_paise, fq.ask_paise, fq.ltp_paise)[0]
+            fwd, source = choose_forward(fut_price, legs, spot, years, self._rate)
+            groups.append(ExpiryInput(e, legs, years, fwd, source, with_rows=e == expiry))
+        built_by_expiry = dict(zip(summarised, build_chains(groups, self._rate), strict=True))
+        built = built_by_expiry[expiry]
+        by_expiry = tuple(built_by_expiry[e].stats for e in summarised if e in known[: self._n_summarised])
+        current = next(
+            (s.atm_iv for s in by_expiry if s.years_to_expiry * 365 >= IV_HISTORY_MIN_DAYS and s.atm_iv), None
         )
-        rows = tuple(StrikeRow(k, legs["CE"][i], legs["PE"][i]) for i, k in enumerate(strikes))
-        smile = tuple(_f(v) for v in sk.smile) if sk is not None else tuple(None for _ in strikes)
-        return OptionChain(underlying, expiry, now, rows, smile, summary, known)
+        standing: dict[str, float | int | None] = (
+            {} if self._past is None else self._past.standing(u, today, current)
+        )
+        summary = summary_of(
+            built.stats, built, spot, self._rate, None if prev_day is None else prev_day.isoformat(), standing
+        )
+        return OptionChain(
+            underlying=u,
+            expiry=expiry,
+            as_of_ms=now,
+            rows=built.rows,
+            smile=built.smile,
+            summary=summary,
+            expiries=tuple(known),
+            futures=tuple(
+                _future_row(f, quotes.get(f.symbol), prev.get(self._keys[f.symbol])) for f in live_futures
+            ),
+            by_expiry=by_expiry,
+        )

@@ -28,22 +28,37 @@ def _latest(report: str, on_or_before: date | None) -> EodSessionItem | None:
     return None
 
 
+def _int(x: Any) -> int | None:
+    return None if x is None else int(x)
+
+
 def _contracts_of(item: FoContractItem) -> list[FoContract]:
     name, expiry = item.series.rsplit("#", 1)
     day = date.fromisoformat(expiry)
-    return [
-        FoContract(
-            instrument=instrument,
-            underlying=name,
-            expiry=day,
-            strike_paise=None if strike is None else int(strike),
-            option_type=option_type,
-            lot_size=int(lot),
-            settlement_paise=int(settlement),
-            open_interest=int(oi),
+    out = []
+    for row in item.rows:
+        instrument, strike, option_type, lot, settlement, oi = row[:6]
+        # rows stored before the session's prices were kept have six fields
+        close, prev, under, volume, change, contract_name = (*row[6:12], *([None] * 6))[:6]
+        out.append(
+            FoContract(
+                instrument=instrument,
+                underlying=name,
+                expiry=day,
+                strike_paise=None if strike is None else int(strike),
+                option_type=option_type,
+                lot_size=int(lot),
+                settlement_paise=int(settlement),
+                open_interest=int(oi),
+                close_paise=_int(close),
+                prev_close_paise=_int(prev),
+                underlying_paise=_int(under),
+                volume=_int(volume),
+                change_in_oi=_int(change),
+                name=contract_name,
+            )
         )
-        for instrument, strike, option_type, lot, settlement, oi in item.rows
-    ]
+    return out
 
 
 class DynamoFoStore:
@@ -52,7 +67,20 @@ class DynamoFoStore:
         groups: dict[tuple[str, date], list[list[Any]]] = defaultdict(list)
         for c in contracts:
             groups[(c.underlying, c.expiry)].append(
-                [c.instrument, c.strike_paise, c.option_type, c.lot_size, c.settlement_paise, c.open_interest]
+                [
+                    c.instrument,
+                    c.strike_paise,
+                    c.option_type,
+                    c.lot_size,
+                    c.settlement_paise,
+                    c.open_interest,
+                    c.close_paise,
+                    c.prev_close_paise,
+                    c.underlying_paise,
+                    c.volume,
+                    c.change_in_oi,
+                    c.name,
+                ]
             )
         with FoContractItem.batch_write() as batch:
             for (underlying, expiry), rows in groups.items():
@@ -120,6 +148,11 @@ class DynamoFoStore:
             if item.series != OI_SERIES:
                 out.extend(_contracts_of(item))
         return out
+
+    def sessions(self, on_or_before: date, limit: int) -> list[date]:
+        cond = EodSessionItem.session <= on_or_before.isoformat()
+        items = EodSessionItem.query(FO, cond, scan_index_forward=False, limit=limit)
+        return [date.fromisoformat(i.session) for i in items]
 
 
 def _oi_item(day: str, summary: dict[str, tuple[int, int, int]]) -> FoContractItem:

@@ -86,3 +86,66 @@ def skew(
 def oi_change(oi: npt.ArrayLike, oi_open: npt.ArrayLike) -> npt.NDArray[np.int64]:
     """OI now minus OI at the session's first tick (both integer contract counts)."""
     return np.asarray(oi, dtype=np.int64) - np.asarray(oi_open, dtype=np.int64)
+
+
+def max_pain_exact(
+    strikes_paise: npt.ArrayLike, call_oi: npt.ArrayLike, put_oi: npt.ArrayLike
+) -> tuple[int, list[int]]:
+    """``max_pain`` in exact integer arithmetic (strikes in paise, OI in shares): the holders' payoff per
+    settlement strike in paise x shares, so near-ties are decided exactly, not by float rounding. int64
+    when the payoff cannot overflow it (max strike x total OI < 2^62), Python integers otherwise."""
+    k = np.asarray(strikes_paise, dtype=np.int64)
+    c = np.asarray(call_oi, dtype=np.int64)
+    p = np.asarray(put_oi, dtype=np.int64)
+    if k.size == 0:
+        raise ValueError("no strikes")
+    span = int(k.max()) - int(k.min())
+    if span * (int(c.sum()) + int(p.sum())) < 2**62:
+        d = k[:, None] - k[None, :]  # settle - strike
+        pain = (np.maximum(d, 0) @ c + np.maximum(-d, 0) @ p).tolist()
+    else:
+        ks, cs, ps = k.tolist(), c.tolist(), p.tolist()
+        pain = [
+            sum(ci * (s - ki) for ki, ci in zip(ks, cs, strict=True) if s > ki)
+            + sum(pi * (ki - s) for ki, pi in zip(ks, ps, strict=True) if ki > s)
+            for s in ks
+        ]
+    best = min(pain)
+    return pain.index(best), [int(x) for x in pain]
+
+
+BUILDUPS = ("long_buildup", "short_buildup", "short_covering", "long_unwinding")
+
+
+def buildup(price_change: float | int | None, oi_change: int | None) -> str | None:
+    """How traders read a contract's day: price up + OI up = long build-up, price down + OI up = short
+    build-up, price up + OI down = short covering, price down + OI down = long unwinding. None when either
+    change is unknown or zero (no direction to read)."""
+    if price_change is None or oi_change is None or price_change == 0 or oi_change == 0:
+        return None
+    if oi_change > 0:
+        return "long_buildup" if price_change > 0 else "short_buildup"
+    return "short_covering" if price_change > 0 else "long_unwinding"
+
+
+@dataclass(frozen=True)
+class IvStanding:
+    percentile: float  # percent of past sessions whose ATM IV was below the current one
+    rank: (
+        float | None
+    )  # (current - low) / (high - low) * 100 over the past sessions; None if they are all equal
+    sessions: int
+    low: float
+    high: float
+
+
+def iv_standing(current: float, history: npt.ArrayLike) -> IvStanding | None:
+    """IV percentile and IV rank of ``current`` against past sessions' ATM IVs (NaNs ignored)."""
+    h = np.asarray(history, dtype=np.float64)
+    h = h[np.isfinite(h)]
+    if h.size == 0 or not np.isfinite(current):
+        return None
+    low, high = float(h.min()), float(h.max())
+    pct = float(np.count_nonzero(h < current)) * 100.0 / h.size
+    rank = None if high == low else (current - low) * 100.0 / (high - low)
+    return IvStanding(pct, rank, int(h.size), low, high)
