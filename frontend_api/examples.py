@@ -44,6 +44,14 @@ def _named(name: str) -> Any:
     return None
 
 
+def _known(schema: dict[str, Any], name: str) -> bool:
+    """Has a value of its own to show (an example, enum, reference or a name this API knows)."""
+    return (
+        bool(schema.get("examples") or "example" in schema or schema.get("enum") or "$ref" in schema)
+        or _named(name) is not None
+    )
+
+
 class _Composer:
     def __init__(self, schemas: dict[str, Any]) -> None:
         self._schemas = schemas
@@ -65,6 +73,9 @@ class _Composer:
             return schema["default"]
         for key in ("anyOf", "oneOf", "allOf"):
             options = [s for s in schema.get(key, []) if s.get("type") != "null"]
+            nullable = len(options) < len(schema.get(key, []))
+            if options and nullable and not _known(options[0], name):
+                return None  # an optional field with nothing to show: null, as the API answers it
             if options:
                 return self.example(options[0], name)
             if key in schema:
