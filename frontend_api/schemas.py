@@ -357,38 +357,6 @@ class AlertPatch(_RuleFields):
 
 
 class AlertOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "alert_id": "alr_3f2a9c01d4e5b6a7",
-                    "symbol": "RELIANCE",
-                    "condition": "crosses_above",
-                    "price": "1290.00",
-                    "change_pct": None,
-                    "window": None,
-                    "volume_multiple": None,
-                    "option_threshold": None,
-                    "lookback": None,
-                    "expression": None,
-                    "timeframe": None,
-                    "scanner_id": None,
-                    "channels": ["in_app", "email"],
-                    "note": "breakout over the November high",
-                    "status": "active",
-                    "paused_by_plan": False,
-                    "recurring": False,
-                    "cooldown_minutes": 0,
-                    "market_hours_only": True,
-                    "expires_at": None,
-                    "created_at": "2025-12-04T04:05:00Z",
-                    "triggered_at": None,
-                    "trigger_count": 0,
-                }
-            ]
-        }
-    )
-
     alert_id: str = Field(examples=["alr_3f2a9c01d4e5b6a7"])
     symbol: str
     condition: AlertCondition
