@@ -17,11 +17,19 @@ from mantra.alerts.rules import Trigger, evaluate_batch
 from mantra.clock import Clock
 from mantra.domain import Alert, AlertCondition, Candle, Quote, Tick
 from mantra.eventbus import OutboxEvent, OutboxFastPath
-from mantra.market.candles import LATE_GRACE_MS, aggregate_fast, keep_apart
-from mantra.market.timeframes import TIMEFRAMES_MS, session_date
+from mantra.market.candle_kernel import IST_OFFSET_MS
+from mantra.market.candles import LATE_GRACE_MS, CandleDelta, aggregate_fast, settle
+from mantra.market.timeframes import TIMEFRAMES_MS, bucket_start_ms, session_date
 from mantra.ports import AlertRepository, CandleRepository, QuoteRepository
 
 MINUTE_MS = 60_000
+DAY_MS = 86_400_000
+RANGE_LIMIT = 2_000  # bars of one series read back for a late tick: more than a session's 1m bars
+
+
+def _day(ts_ms: int) -> int:
+    """The IST calendar day of an instant, as days since 1970-01-01: the session a bar belongs to."""
+    return (ts_ms + IST_OFFSET_MS) // DAY_MS
 
 
 class BatchSummary(BaseModel):
@@ -220,19 +228,47 @@ class TickProcessor:
     def _candles_for(
         self, fresh: dict[str, list[Tick]], prev: dict[str, Quote]
     ) -> tuple[dict[str, list[Candle]], int]:
-        """Merge the batch's deltas into the stored candles: one write per changed candle."""
-        watermarks = {s: prev[s].tick_ts_ms for s in fresh if s in prev}
+        """Merge the batch's deltas into the stored candles: one write per changed candle.
+
+        In order (the common case) only the bars the batch touches are read, and most of those this consumer
+        wrote itself; a tick that lands before the latest bar of its series also reads the bars from its own
+        to that latest one, whose volumes it may shift (see ``mantra.market.candles``).
+        """
+        watermarks = {s: max(prev[s].tick_ts_ms, prev[s].high_ts_ms) for s in fresh if s in prev}
         deltas = aggregate_fast(
             [t for ts in fresh.values() for t in ts], self._timeframes, watermarks, self._grace_ms
         )
+        series: dict[tuple[str, str, int], list[CandleDelta]] = defaultdict(list)
+        for (symbol, tf, start), delta in deltas.items():
+            series[(symbol, tf, _day(start))].append(delta)
+        ranges: dict[tuple[str, str, int], tuple[int, int]] = {}
+        priors: dict[tuple[str, str, int], int] = {}
+        for key, items in series.items():
+            symbol, tf, day = key
+            q = prev.get(symbol)
+            qday = _day(q.tick_ts_ms) if q is not None else None
+            if q is not None and qday == day:
+                priors[key] = q.volume
+                latest = bucket_start_ms(max(q.tick_ts_ms, q.high_ts_ms), tf)
+                first = min(d.start_ms for d in items)
+                if first < latest:
+                    ranges[key] = (first, latest)
+            elif qday is not None and day < qday:  # a straggler from an earlier session: read that session
+                lo = day * DAY_MS - IST_OFFSET_MS
+                ranges[key] = (lo, lo + DAY_MS - 1)
         stored, missing = self._written.candles(deltas.keys())
         if missing:
             stored.update(self._candles.get_many(missing))
+        for (symbol, tf, _), (lo, hi) in ranges.items():
+            for c in self._candles.range(symbol, tf, lo, hi, RANGE_LIMIT):
+                stored.setdefault((symbol, tf, c.start_ms), c)
+        by_series: dict[tuple[str, str, int], dict[int, Candle]] = defaultdict(dict)
+        for (symbol, tf, start), c in stored.items():
+            by_series[(symbol, tf, _day(start))][start] = c
         demo = {s for s, ts in fresh.items() if ts and ts[0].source == "demo"}
         out: dict[str, list[Candle]] = defaultdict(list)
-        for key, delta in deltas.items():
-            if (candle := keep_apart(stored.get(key), delta, key[0] in demo)) is not None:
-                out[key[0]].append(candle)
+        for key, items in series.items():
+            out[key[0]].extend(settle(items, by_series.get(key, {}), priors.get(key, 0), key[0] in demo))
         late = sum(d.late for k, d in deltas.items() if k[1] == self._finest)
         return out, late
 
@@ -421,6 +457,7 @@ def _next_quote(prev: Quote | None, plan: _Plan) -> Quote:
                 "high_paise": max([prev.high_paise, *(t.ltp_paise for t in same)]),
                 "low_paise": min([prev.low_paise, *(t.ltp_paise for t in same)]),
                 "volume": max([prev.volume, *(t.volume for t in same)]),
+                "high_ts_ms": max([prev.high_ts_ms, prev.tick_ts_ms, *(t.ts_ms for t in same)]),
                 "seen": plan.seen,
                 "version": version,
             }
@@ -460,4 +497,8 @@ def _next_quote(prev: Quote | None, plan: _Plan) -> Quote:
         session_date=day,
         version=version,
         seen=plan.seen,
+        high_ts_ms=max(
+            [t.ts_ms for t in today]
+            + ([prev.high_ts_ms, prev.tick_ts_ms] if same_session and prev is not None else [])
+        ),
     )
