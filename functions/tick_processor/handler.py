@@ -51,8 +51,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.info("tick batch applied", extra=summary.model_dump())
         metrics.add_metric(name="TicksApplied", unit=MetricUnit.Count, value=summary.applied)
         metrics.add_metric(name="AlertTriggers", unit=MetricUnit.Count, value=summary.triggers)
-        if summary.late_ticks or summary.too_old:
+        if summary.late_ticks:
             logger.warning("late ticks merged into closed candles", extra=summary.model_dump())
+        if summary.too_old:
+            # beyond the window of remembered sequences: not applied (a duplicate cannot be ruled out)
+            logger.warning(
+                "ticks too old to tell from duplicates were not applied", extra=summary.model_dump()
+            )
         metrics.add_metric(name="LateTicks", unit=MetricUnit.Count, value=summary.late_ticks)
         metrics.add_metric(name="TooOldTicks", unit=MetricUnit.Count, value=summary.too_old)
     return dict(response)
