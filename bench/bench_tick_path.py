@@ -32,8 +32,7 @@ from pathlib import Path
 from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the handler is imported as functions.*
 
 import numpy as np
 from mantra.clock import ManualClock
@@ -42,6 +41,7 @@ from mantra.market.candle_kernel import aggregate_arrays
 from mantra.market.candles import TickColumns, aggregate_columns, aggregate_fast
 from mantra.market.ticks import TickProcessor
 
+ROOT = Path(__file__).resolve().parents[1]
 TFS = ("1m", "5m", "15m", "1h", "1d")
 OPEN_MS = 1_795_400_100_000 - (1_795_400_100_000 - 13_500_000) % 86_400_000  # a 09:15 IST
 BASE_SEQ = OPEN_MS * 1000  # the Stamper's per-run base
