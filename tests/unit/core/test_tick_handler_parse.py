@@ -11,7 +11,13 @@ from functions.tick_processor.handler import parse_all
 def _event(payloads: list[bytes]) -> dict[str, object]:
     return {
         "Records": [
-            {"kinesis": {"data": base64.b64encode(p).decode(), "partitionKey": "2885", "sequenceNumber": str(i)}}
+            {
+                "kinesis": {
+                    "data": base64.b64encode(p).decode(),
+                    "partitionKey": "2885",
+                    "sequenceNumber": str(i),
+                }
+            }
             for i, p in enumerate(payloads)
         ]
     }
