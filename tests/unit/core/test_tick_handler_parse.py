@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 from core_fakes import SESSION_10AM, make_tick
+
 from functions.tick_processor.handler import parse_all
 
 

@@ -451,7 +451,8 @@ def _next_quote(prev: Quote | None, plan: _Plan) -> Quote:
     advancing = [t for t in ticks if prev is None or t.seq > prev.seq]
     if not advancing and prev is not None:
         # only reordered ticks: the last price stays; the session's range and volume may still widen
-        same = [t for t in ticks if session_date(t.ts_ms) == prev.session_date]
+        pday = _day(prev.tick_ts_ms)
+        same = [t for t in ticks if _day(t.ts_ms) == pday]
         return prev.model_copy(
             update={
                 "high_paise": max([prev.high_paise, *(t.ltp_paise for t in same)]),
@@ -465,7 +466,8 @@ def _next_quote(prev: Quote | None, plan: _Plan) -> Quote:
     last = advancing[-1]
     day = session_date(last.ts_ms)
     same_session = prev is not None and prev.session_date == day
-    today = [t for t in ticks if session_date(t.ts_ms) == day]
+    lday = _day(last.ts_ms)  # the same day as ``day``, as an integer: compared once per tick
+    today = [t for t in ticks if _day(t.ts_ms) == lday]
     high = max(t.ltp_paise for t in today)
     low = min(t.ltp_paise for t in today)
     if same_session and prev is not None:
