@@ -233,3 +233,31 @@ def test_the_stamper_hands_out_dense_sequences_that_rise_across_a_restart() -> N
     clock.advance(1)  # a restart a millisecond later still starts above everything handed out before
     again = Stamper(clock)
     assert again.next("2885")[1] > max(seqs) and again.next("1594")[1] > max(seqs)
+
+
+class LaggingReads(Candles):
+    """Reads that do not show writes yet (DynamoDB's default reads are eventually consistent)."""
+
+    def get_many(self, keys):  # type: ignore[no-untyped-def]
+        return {}
+
+    def range(self, symbol, timeframe, start_ms, end_ms, limit):  # type: ignore[no-untyped-def]
+        return []
+
+
+def test_a_late_tick_is_split_exactly_by_a_warm_consumer_even_when_reads_lag_its_own_writes() -> None:
+    inst = bt.INSTRUMENTS[3][0]
+    t = bt.session_ms(timebase.SESSION_DAY, 11, 0)
+    prints = [
+        bt.Print(inst, t + ms, 171_500, cum, 5) for ms, cum in ((59_000, 40), (59_800, 55), (61_000, 90))
+    ]
+    ticks = bt.deliver(prints, "kite")
+    # Given a consumer over a store whose reads do not yet show what it just wrote
+    quotes = Quotes()
+    proc = TickProcessor(quotes, LaggingReads(quotes.candles), NoAlerts(), ManualClock(timebase.NOW_MS), TFS)
+    proc.process([ticks[0], ticks[2]])
+    # When the held-back tick lands in the earlier minute
+    proc.process([ticks[1]])
+    # Then both minutes are right: it keeps its own recent bars rather than trusting the lagging read
+    got = {s: c.volume for (_, tf, s), c in quotes.candles.items() if tf == "1m"}
+    assert got == {t: 55, t + 60_000: 35}

@@ -260,6 +260,9 @@ class TickProcessor:
         if missing:
             stored.update(self._candles.get_many(missing))
         for (symbol, tf, _), (lo, hi) in ranges.items():
+            # what this consumer wrote itself wins over a read that may not show it yet
+            for c in self._written.recent(symbol, tf, lo, hi):
+                stored[(symbol, tf, c.start_ms)] = c
             for c in self._candles.range(symbol, tf, lo, hi, RANGE_LIMIT):
                 stored.setdefault((symbol, tf, c.start_ms), c)
         by_series: dict[tuple[str, str, int], dict[int, Candle]] = defaultdict(dict)
@@ -371,18 +374,23 @@ class ActiveAlerts:
 GROUP_ITEMS = 100  # DynamoDB's limit of items in one transaction
 
 
+RECENT_BARS = 4  # bars per series a consumer keeps of its own writes: a late tick's bar and the ones after it
+
+
 class WrittenState:
-    """The quote and latest candles this consumer wrote per instrument, so the next batch need not read them.
+    """The quote and newest candles this consumer wrote per instrument, so the next batch need not read them.
 
     Safe because every write is guarded by the quote's version: if anyone else moved an instrument, the write
     is cancelled, the entry is forgotten and the instrument is re-read. Instruments map to one shard, so one
-    consumer owns them; a cold start simply reads everything once.
+    consumer owns them; a cold start simply reads everything once. A few bars per series are kept, not only the
+    latest: a late tick rewrites its own bar and the next, which were written moments ago (a read might not see
+    them yet: DynamoDB's reads are eventually consistent).
     """
 
     def __init__(self, max_symbols: int = 20_000) -> None:
         self._lock = threading.Lock()
         self._quotes: OrderedDict[str, Quote] = OrderedDict()
-        self._candles: dict[str, dict[str, Candle]] = {}
+        self._candles: dict[str, dict[str, dict[int, Candle]]] = {}
         self._max = max_symbols
 
     def quotes(self, symbols: Iterable[str]) -> tuple[dict[str, Quote], list[str]]:
@@ -404,21 +412,29 @@ class WrittenState:
         missing: list[tuple[str, str, int]] = []
         with self._lock:
             for key in keys:
-                c = self._candles.get(key[0], {}).get(key[1])
-                if c is not None and c.start_ms == key[2]:
+                c = self._candles.get(key[0], {}).get(key[1], {}).get(key[2])
+                if c is not None:
                     known[key] = c
                 else:
-                    missing.append(key)  # an older bucket (a late tick) or never seen: read it
+                    missing.append(key)  # an older bucket or never seen: read it
         return known, missing
+
+    def recent(self, symbol: str, timeframe: str, lo: int, hi: int) -> list[Candle]:
+        """The kept bars of a series starting in [lo, hi]."""
+        with self._lock:
+            bars = self._candles.get(symbol, {}).get(timeframe, {})
+            return [c for start, c in bars.items() if lo <= start <= hi]
 
     def remember(self, quote: Quote, candles: Iterable[Candle]) -> None:
         with self._lock:
             self._quotes[quote.symbol] = quote
             self._quotes.move_to_end(quote.symbol)
-            latest = self._candles.setdefault(quote.symbol, {})
+            series = self._candles.setdefault(quote.symbol, {})
             for c in candles:
-                if c.timeframe not in latest or latest[c.timeframe].start_ms <= c.start_ms:
-                    latest[c.timeframe] = c
+                bars = series.setdefault(c.timeframe, {})
+                bars[c.start_ms] = c
+                if len(bars) > RECENT_BARS:
+                    del bars[min(bars)]
             while len(self._quotes) > self._max:
                 old, _ = self._quotes.popitem(last=False)
                 self._candles.pop(old, None)
