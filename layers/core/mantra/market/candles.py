@@ -190,21 +190,14 @@ def aggregate_fast(
     if not len(cols):
         return {}
     d = aggregate_columns(cols, timeframes, watermarks, grace_ms)
-    names, tfs = cols.names, list(timeframes)
-    fields = (d.open_paise, d.open_ts, d.high_paise, d.low_paise, d.close_paise, d.close_ts, d.cum_volume)
+    # one map over the columns, not a Python loop body per candle: a batch touches thousands of candles
+    symbols = np.array(cols.names, dtype=object)[d.sym].tolist()
+    tfs = np.array(list(timeframes), dtype=object)[d.tf].tolist()
+    starts = d.start_ms.tolist()
+    columns = (d.open_paise, d.open_ts, d.high_paise, d.low_paise, d.close_paise, d.close_ts, d.cum_volume)
     rest = (d.ticks, d.open_seq, d.close_seq, d.late)
-    out: dict[DeltaKey, CandleDelta] = {}
-    for s, k, start, o, ots, h, lo, c, cts, v, n, oseq, cseq, late in zip(
-        d.sym.tolist(),
-        d.tf.tolist(),
-        d.start_ms.tolist(),
-        *(f.tolist() for f in fields),
-        *(f.tolist() for f in rest),
-        strict=True,
-    ):
-        name, tf = names[s], tfs[k]
-        out[(name, tf, start)] = CandleDelta(name, tf, start, o, ots, h, lo, c, cts, v, n, oseq, cseq, late)
-    return out
+    made = map(CandleDelta, symbols, tfs, starts, *(c.tolist() for c in columns), *(c.tolist() for c in rest))
+    return dict(zip(zip(symbols, tfs, starts, strict=True), made, strict=True))
 
 
 def _cum(stored: Candle, base: int) -> int:
