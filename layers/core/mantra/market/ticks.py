@@ -48,7 +48,10 @@ class BatchSummary(BaseModel):
     retries: int = 0  # per-symbol transactions redone after a concurrent writer moved the quote
 
 
-SEEN_WINDOW = 1024  # sequences below the newest applied that each quote remembers (128 bytes)
+# sequences below the newest applied that each quote remembers (128 bytes). The feed's sequences are dense per
+# instrument (mantra.feed.base.Stamper), so this is 1,024 ticks of the instrument: a tick held back by 2 s or 100
+# ticks is merged exactly; one further back than the window is counted too_old (and flagged), never applied twice
+SEEN_WINDOW = 1024
 
 
 @dataclass
