@@ -75,6 +75,9 @@ class Quote(Frozen):
     session_date: str
     oi: int | None = None
     oi_open: int | None = None  # open interest at the session's first tick: OI change = oi - oi_open
+    # the latest exchange time applied this session (ticks may arrive out of time order): candles after its
+    # bucket are not stored yet, so a batch that starts there needs no read of later candles
+    high_ts_ms: int = 0
     # dedupe memory for ticks that arrive out of order across batches (see mantra.market.ticks)
     version: int = 0  # bumped on every write: the next write is conditional on it
     seen: str = ""  # which of the sequences just below ``seq`` were applied (encoded bitmap)
@@ -98,6 +101,9 @@ class Candle(Frozen):
     first_seq: int = 0  # (time, seq) of the open and close ticks: ties in time resolve by sequence
     last_seq: int = 0
     late_ticks: int = 0  # ticks merged after the candle had closed (they arrived late; still counted)
+    # the session's highest cumulative traded volume up to and including this bar (live bars; None on bars
+    # from reports or history): volume = cum_volume - the previous bar's cum_volume (see market.candles)
+    cum_volume: int | None = None
     # where the bar came from: "live" (the broker feed), "nse_eod" (the exchange's daily report),
     # "broker_history" (a broker's history API), "demo" (the labelled simulated feed)
     source: str = "live"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from core_fakes import SESSION_10AM, make_tick
-from mantra.market.candles import aggregate, dedupe, merge
+from mantra.market.candles import aggregate, dedupe, settle
 
 T0 = SESSION_10AM  # 10:00:00 IST, the start of a 1m, 5m, 15m bucket
 
@@ -13,10 +13,10 @@ T0 = SESSION_10AM  # 10:00:00 IST, the start of a 1m, 5m, 15m bucket
 def _ticks():
     # 10:00:05 open 100, 10:00:20 high 130, 10:00:40 low 90, 10:00:55 close 110
     return [
-        make_tick(seq=1, ts_ms=T0 + 5_000, ltp=10_000, qty=1),
-        make_tick(seq=2, ts_ms=T0 + 20_000, ltp=13_000, qty=2),
-        make_tick(seq=3, ts_ms=T0 + 40_000, ltp=9_000, qty=3),
-        make_tick(seq=4, ts_ms=T0 + 55_000, ltp=11_000, qty=4),
+        make_tick(seq=1, ts_ms=T0 + 5_000, ltp=10_000, qty=1, volume=1),
+        make_tick(seq=2, ts_ms=T0 + 20_000, ltp=13_000, qty=2, volume=3),
+        make_tick(seq=3, ts_ms=T0 + 40_000, ltp=9_000, qty=3, volume=6),
+        make_tick(seq=4, ts_ms=T0 + 55_000, ltp=11_000, qty=4, volume=10),
     ]
 
 
@@ -26,8 +26,14 @@ def _candle(ticks, tf="1m"):
     return merge(None, next(iter(deltas.values())))
 
 
+def merge(stored, delta):  # type: ignore[no-untyped-def]
+    """One bar of the session's first series: the volume is the day's cumulative at its last tick."""
+    return settle([delta], {} if stored is None else {stored.start_ms: stored}, 0, False)[0]
+
+
 def test_one_minute_candle_has_open_high_low_close_volume_of_its_ticks() -> None:
-    # Given four ticks inside 10:00-10:01 / When aggregated / Then OHLCV and tick count are exact
+    # Given four ticks inside 10:00-10:01, the session's first, cumulative volume 1, 3, 6, 10
+    # When aggregated / Then OHLC, the volume (the day's cumulative: 10) and the tick count are exact
     c = _candle(_ticks())
     assert (c.start_ms, c.open_paise, c.high_paise, c.low_paise, c.close_paise) == (
         T0,
@@ -73,7 +79,7 @@ def test_symbols_never_share_a_candle() -> None:
     assert {k[0]: d.close_paise for k, d in deltas.items()} == {"A": 100, "B": 999}
 
 
-def test_dedupe_keeps_the_first_of_each_tick_id_in_order() -> None:
+def test_dedupe_keeps_the_first_of_each_symbol_and_sequence_in_order() -> None:
     a, b = make_tick(seq=1, ltp=100), make_tick(seq=2, ltp=200)
     assert dedupe([a, b, a, a, b]) == [a, b]
 
@@ -93,9 +99,11 @@ def test_aggregate_counts_a_tick_repeated_in_the_batch_once() -> None:
 
 
 def test_merge_into_a_stored_candle_only_moves_open_for_earlier_and_close_for_later_ticks() -> None:
-    # Given a stored candle from 10:00:20-10:00:40 / When a delta in the middle arrives / Then open/close stay
+    # Given a stored candle from 10:00:20-10:00:40 (cumulative 3 then 6)
     stored = _candle(_ticks()[1:3])
-    middle = aggregate([make_tick(seq=9, ts_ms=T0 + 30_000, ltp=20_000, qty=5)], ["1m"])
+    # When a delta in the middle arrives (cumulative 5: between its neighbours) / Then open/close stay
+    middle = aggregate([make_tick(seq=9, ts_ms=T0 + 30_000, ltp=20_000, qty=2, volume=5)], ["1m"])
     merged = merge(stored, next(iter(middle.values())))
     assert (merged.open_paise, merged.close_paise) == (stored.open_paise, stored.close_paise)
-    assert (merged.high_paise, merged.volume, merged.ticks) == (20_000, stored.volume + 5, stored.ticks + 1)
+    # And the volume stays the bar's cumulative (the middle tick's trade was already in 6)
+    assert (merged.high_paise, merged.volume, merged.ticks) == (20_000, stored.volume, stored.ticks + 1)

@@ -9,7 +9,7 @@ import pytest
 from core_fakes import SESSION_10AM, InMemoryFeedStatus, RecordingTickPublisher, make_tick
 from mantra.clock import ManualClock
 from mantra.feed.runner import FeedRunner
-from mantra.feed.simulated import SimulatedMarket, volume_profile
+from mantra.feed.simulated import SimulatedMarket, day_so_far, volume_profile
 from mantra.market.instruments import demo_instruments
 
 STEP_MS = 200
@@ -144,3 +144,21 @@ def test_stop_ends_the_loop_before_the_next_step() -> None:
     runner.stop()
     runner.run()
     assert provider.asked == []
+
+
+def test_the_demo_cumulative_volume_is_per_session_and_a_restarted_market_carries_on_near_it() -> None:
+    # Given a simulated market stepped through the morning, and another made (a restart) an hour later
+    market, ticks = _run(seed=4, steps=50)
+    later = SESSION_10AM + 3_600_000
+    restarted = [t for t in SimulatedMarket(demo_instruments(), seed=4).next_ticks(later) if t.volume]
+    # Then each instrument's cumulative only rises within the session
+    by_symbol = defaultdict(list)
+    for t in ticks:
+        by_symbol[t.symbol].append(t.volume)
+    assert all(v == sorted(v) for v in by_symbol.values())
+    # And the restarted one starts where the day would stand by then, above the earlier run's, not at zero
+    assert all(t.volume > max(by_symbol[t.symbol]) for t in restarted if by_symbol[t.symbol])
+    # And the next IST day starts its cumulative afresh (at 09:15:02: two seconds' worth plus the trade)
+    nxt = [t for t in market.next_ticks(SESSION_10AM + 86_400_000 - 2_698_000) if t.volume]
+    assert nxt and all(t.volume == day_so_far(t.ts_ms, 150 * 0.8) + t.last_qty for t in nxt)
+    assert day_so_far(nxt[0].ts_ms, 120) == 240

@@ -112,9 +112,12 @@ def test_ticks_at_or_below_the_stored_sequence_are_dropped_and_newer_ones_applie
     # Given RELIANCE stored at seq 2
     world.processor.process(_batch()[:2])
     # When a batch mixes old (1, 2) and new (3) ticks
-    batch = [make_tick("RELIANCE", s, T0 + s * 1_000, ltp=130_000 + s, qty=1) for s in (1, 2, 3)]
+    cums = {1: 5, 2: 10, 3: 11}  # the day's cumulative volume: seq 3 traded one more share
+    batch = [
+        make_tick("RELIANCE", s, T0 + s * 1_000, ltp=130_000 + s, qty=1, volume=cums[s]) for s in (1, 2, 3)
+    ]
     summary = world.processor.process(batch)
-    # Then only seq 3 is applied, and the candle volume grows by its quantity only
+    # Then only seq 3 is applied, and the candle volume grows by its share of the cumulative only
     assert (summary.applied, summary.duplicates) == (1, 2)
     assert world.quotes.get("RELIANCE").seq == 3
     assert world.candles.items[("RELIANCE", "1m", T0)].volume == 11

@@ -29,7 +29,7 @@ def test_a_smartapi_snap_quote_becomes_a_tick_in_paise_with_oi_in_contracts(monk
     assert t is not None
     assert (t.ltp_paise, t.ts_ms, t.last_qty, t.volume) == (12_345, SESSION_10AM + 250, 130, 65_000)
     assert (t.bid_paise, t.ask_paise, t.open_paise, t.prev_close_paise) == (12_340, 12_350, 11_000, 10_500)
-    assert t.oi == 10_000 and t.seq == SESSION_10AM * 1000 and t.tick_id == f"43650-{t.seq}"
+    assert t.oi == 10_000 and t.seq == SESSION_10AM * 1000 + 1 and t.tick_id == f"43650-{t.seq}"
 
 
 def test_a_kite_full_packet_becomes_a_tick_with_utc_milliseconds_and_rounded_paise() -> None:

@@ -33,7 +33,8 @@ def test_demo_ticks_make_demo_bars_and_never_touch_a_real_one() -> None:
 def test_a_live_tick_replaces_a_demo_bar_instead_of_adding_to_it() -> None:
     quotes, proc = _world()
     proc.process([tick("A", 1, T0 + 1, 10_000, 500).model_copy(update={"source": "demo"})])
-    proc.process([tick("A", 2, T0 + 2, 10_100, 7)])
+    proc.process([tick("A", 2, T0 + 2, 10_100, 7, volume=7)])
+    # the demo counter is no base for the exchange's: the live bar holds the day's cumulative, 7
     day = _day_bar(quotes)
     assert (day.source, day.volume, day.open_paise) == ("live", 7, 10_100)
 

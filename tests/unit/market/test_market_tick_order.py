@@ -86,20 +86,22 @@ def test_shuffled_duplicated_stream_in_random_batches_gives_the_clean_candles(se
 
 def test_a_tick_after_its_candle_closed_is_merged_counted_and_flagged() -> None:
     world = World()
-    # Given ticks up to 10:03 applied, seq 2 missing
-    world.run([[tick("A", 1, T0 + 10_000, 100, 1), tick("A", 3, T0 + 180_000, 105, 1)]])
-    # When seq 2 (10:00:50, price 90) arrives in a later batch
-    [summary] = world.run([[tick("A", 2, T0 + 50_000, 90, 4)]])
+    # Given ticks up to 10:03 applied (cumulative 1 then 9), seq 2 missing
+    world.run([[tick("A", 1, T0 + 10_000, 100, 1, volume=1), tick("A", 3, T0 + 180_000, 105, 4, volume=9)]])
+    # When seq 2 (10:00:50, price 90, cumulative 5) arrives in a later batch
+    [summary] = world.run([[tick("A", 2, T0 + 50_000, 90, 4, volume=5)]])
     # Then it is merged into the closed 10:00 candle, flagged there and in the summary
     c = world.quotes.candles[("A", "1m", T0)]
     assert (c.low_paise, c.close_paise, c.volume, c.ticks, c.late_ticks) == (90, 90, 5, 2, 1)
+    # And the 10:03 candle gives up the 4 the late tick brought forward: the bars still sum to 9
+    assert world.quotes.candles[("A", "1m", T0 + 180_000)].volume == 4
     assert (summary.applied, summary.reordered, summary.late_ticks, summary.duplicates) == (1, 1, 1, 0)
     assert world.quotes.candles[("A", "5m", T0)].late_ticks == 0  # the 5m candle was still open
     # And the quote keeps the newest price but widens the session low
     q = world.quotes.items["A"]
     assert (q.seq, q.ltp_paise, q.low_paise) == (3, 105, 90)
     # And delivering it again changes nothing
-    [again] = world.run([[tick("A", 2, T0 + 50_000, 90, 4)]])
+    [again] = world.run([[tick("A", 2, T0 + 50_000, 90, 4, volume=5)]])
     assert (again.applied, again.duplicates) == (0, 1) and world.quotes.candles[("A", "1m", T0)] == c
 
 
@@ -147,13 +149,15 @@ def test_a_jump_in_sequence_numbers_applies_every_tick_once_without_blowing_up()
     # ~10^15, far beyond the window; the old shift allocated a number that size (MemoryError mid-batch)
     world = World()
     jump = 1_795_400_000_000 * 1000
-    first = [tick("A", seq, T0 + seq, 10_000 + seq) for seq in (1, 2, 3)]
-    after = [tick("A", jump + seq, T0 + 100 + seq, 10_100 + seq) for seq in (1, 2)]
+    first = [tick("A", seq, T0 + seq, 10_000 + seq, volume=seq) for seq in (1, 2, 3)]
+    after = [tick("A", jump + seq, T0 + 100 + seq, 10_100 + seq, volume=3 + seq) for seq in (1, 2)]
     world.run([first + after])  # one batch holding both sides of the jump
     world.run([first + after])  # redelivered whole: nothing is applied twice
     day = next(c for k, c in world.quotes.candles.items() if k[1] == "1d")
-    assert day.ticks == 5 and day.volume == sum(t.last_qty for t in first + after)
-    world.run([[tick("A", jump + 3, T0 + 200, 10_200)]])  # and the window keeps working after the jump
-    world.run([[tick("A", jump + 3, T0 + 200, 10_200), tick("A", jump + 2, T0 + 102, 10_102)]])
+    assert day.ticks == 5 and day.volume == 5  # the cumulative carried on across the restart
+    world.run([[tick("A", jump + 3, T0 + 200, 10_200, volume=7)]])  # the window keeps working after the jump
+    world.run(
+        [[tick("A", jump + 3, T0 + 200, 10_200, volume=7), tick("A", jump + 2, T0 + 102, 10_102, volume=5)]]
+    )
     day = next(c for k, c in world.quotes.candles.items() if k[1] == "1d")
     assert day.ticks == 6

@@ -60,8 +60,15 @@ class Provider(Protocol):
 
 
 class Stamper:
-    """Gives broker ticks our ``tick_id`` and ``seq``: per instrument, strictly increasing, and based on the
-    wall clock in microseconds so it keeps rising across restarts and across a failover between providers."""
+    """Gives broker ticks our ``tick_id`` and ``seq``: per instrument, a dense counter on top of a per-run base.
+
+    An instrument's base is the wall clock in microseconds when this stamper first stamps it, so a later run
+    (a restarted task, a provider taking over after a failover) starts above every sequence an earlier one
+    handed out (that one would have had to stamp a million ticks a second for the instrument to catch up; the
+    feed runner's ``SeqGuard`` still bumps any tick that would not rise, e.g. on a failback). Within a run the numbers are dense, one per
+    tick, so the tick processor's window of seen sequences (``mantra.market.ticks.SEEN_WINDOW``) spans that
+    many ticks of the instrument, not that many microseconds: a tick reordered across batches is recognised.
+    """
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
@@ -70,7 +77,8 @@ class Stamper:
 
     def next(self, token: str) -> tuple[str, int]:
         with self._lock:
-            seq = max(self._last.get(token, 0) + 1, self._clock.now_ms() * 1000)
+            last = self._last.get(token)
+            seq = (last if last is not None else self._clock.now_ms() * 1000) + 1
             self._last[token] = seq
         return f"{token}-{seq}", seq
 

@@ -37,6 +37,26 @@ class _State:
     prev_close: int
     volume: int = 0
     seq: int = 0
+    day: int = -1  # the IST day ``volume`` counts (a cumulative is per session, like the brokers')
+
+
+DAY_MS = 86_400_000
+IST_MS = 19_800_000
+OPEN_S = (9 * 60 + 15) * 60
+
+
+def day_so_far(ts_ms: int, mean_qty: float) -> int:
+    """Where a session's cumulative volume stands when the simulator (re)starts during it: as if one tick of
+    the mean size had traded every second since 09:15. Deterministic in time, so a restarted demo feed carries
+    on near where it was (the day's candles keep their volume) instead of counting the day again from zero."""
+    seconds = ((ts_ms + IST_MS) % DAY_MS) // 1000 - OPEN_S
+    return int(mean_qty * min(max(seconds, 0), 375 * 60))
+
+
+def _session_volume(volume: int, day: int, now_ms: int, mean_qty: float) -> tuple[int, int]:
+    """(cumulative, day) for a tick at ``now_ms``: a new IST day starts its cumulative afresh."""
+    today = (now_ms + IST_MS) // DAY_MS
+    return (volume, day) if today == day else (day_so_far(now_ms, mean_qty), today)
 
 
 def volume_profile(ts_ms: int) -> float:
@@ -72,6 +92,7 @@ class SimulatedMarket:
         self._op = option_tick_probability
         self._atm_vol: dict[str, float] = {}
         self._options: list[OptionState] = []
+        self._option_days: dict[str, int] = {}  # the IST day each contract's cumulative volume counts
         for name in option_chains:
             spec = CHAINS[name]
             index = self._by_symbol.get(spec.index_symbol)
@@ -109,6 +130,8 @@ class SimulatedMarket:
                 if s.instrument.instrument_type != "INDEX"
                 else 0
             )
+            mean = 150 * self._p if s.instrument.instrument_type != "INDEX" else 0
+            s.volume, s.day = _session_volume(s.volume, s.day, now_ms, mean)
             s.volume += qty
             s.seq = max(s.seq + 1, now_ms * 1000)
             spread = step * max(1, math.ceil(self._rng.random() * 2))
@@ -149,7 +172,9 @@ class SimulatedMarket:
             near = math.exp(-(((inst.strike_paise - spot) / spec.strike_step_paise / 5) ** 2))
             lots = max(1, int(rng.expovariate(1 / (1 + 20 * near)) * activity))
             qty = lots * inst.lot_size
-            o.volume += qty
+            volume, day = _session_volume(o.volume, self._option_days.get(inst.symbol, -1), now_ms, 0)
+            self._option_days[inst.symbol] = day
+            o.volume = volume + qty
             # OI drifts: new positions opened or closed, a fraction of the traded lots, never negative
             o.oi = max(0, o.oi + int(rng.gauss(0.1, 1.0) * lots))
             if o.open_paise is None:

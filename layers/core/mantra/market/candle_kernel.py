@@ -6,7 +6,9 @@ rolled up from those groups, so its cost is per candle, not per tick. Groups use
 ufunc.at / bincount (no sort): ~N ops per tick in total, whatever the number of timeframes.
 
 Open and close are chosen by the (exchange time, sequence) order of the ticks, not their arrival order, so any
-permutation of a batch yields the same rows. Ticks must already be unique per (symbol, seq).
+permutation of a batch yields the same rows. Ticks must already be unique per (symbol, seq). Volume is not summed
+here: each row carries the highest day-cumulative traded volume among its ticks (``cum_volume``), from which
+``mantra.market.candles`` derives the bar's volume against the bar before it.
 ``mantra.market.candles.aggregate`` is the pure-Python reference the tests hold this to.
 """
 
@@ -53,7 +55,7 @@ class Deltas:
     close_paise: I64
     close_ts: I64
     close_seq: I64
-    volume: I64
+    cum_volume: I64  # highest day-cumulative volume among the row's ticks
     ticks: I64
     late: I64
 
@@ -73,7 +75,7 @@ class _Groups:
     omax: I64
     high: I64
     low: I64
-    volume: I64
+    cum: I64
     ticks: I64
 
 
@@ -126,10 +128,10 @@ def _reduce(rows: _Groups, width: int, anchor: int) -> tuple[_Groups, I64]:
     omax = np.empty(n, dtype=np.int64)
     hit = np.flatnonzero(rows.kmax == kmax[gid])
     omax[gid[hit]] = rows.omax[hit]
-    volume = np.zeros(n, dtype=np.int64)
-    np.add.at(volume, gid, rows.volume)
+    cum = np.zeros(n, dtype=np.int64)
+    np.maximum.at(cum, gid, rows.cum)
     ticks = np.bincount(gid, weights=rows.ticks, minlength=n).astype(np.int64) if n else np.zeros(0, np.int64)
-    return _Groups(sym, start, kmin, omin, kmax, omax, high, low, volume, ticks), gid
+    return _Groups(sym, start, kmin, omin, kmax, omax, high, low, cum, ticks), gid
 
 
 def aggregate_arrays(
@@ -137,19 +139,20 @@ def aggregate_arrays(
     ts: I64,
     seq: I64,
     price: I64,
-    qty: I64,
+    cum: I64,
     timeframes: Sequence[str],
     watermark: I64 | None = None,
     grace_ms: int = 2_000,
 ) -> Deltas:
     """Aggregate ticks into candle deltas for every timeframe.
 
-    ``sym`` holds small non-negative symbol indices. ``watermark[sym]`` is the newest exchange time already
+    ``sym`` holds small non-negative symbol indices; ``cum`` is each tick's day-cumulative traded volume.
+    ``watermark[sym]`` is the newest exchange time already
     applied for that symbol before this batch: a tick whose candle ended ``grace_ms`` or more before it is late
     (counted in ``late``; still aggregated).
     """
     sym, ts, seq = (np.asarray(a, dtype=np.int64) for a in (sym, ts, seq))
-    price, qty = np.asarray(price, dtype=np.int64), np.asarray(qty, dtype=np.int64)
+    price, cum = np.asarray(price, dtype=np.int64), np.asarray(cum, dtype=np.int64)
     n = len(ts)
     tfs = list(timeframes)
     if n == 0 or not tfs:
@@ -157,7 +160,7 @@ def aggregate_arrays(
         return Deltas(z, z, z, z, z, z, z, z, z, z, z, z, z, z)
     keys = _order_keys(ts, seq)
     rows = np.arange(n, dtype=np.int64)
-    ticks = _Groups(sym, ts, keys, rows, keys, rows, price, price, qty, np.ones(n, dtype=np.int64))
+    ticks = _Groups(sym, ts, keys, rows, keys, rows, price, price, cum, np.ones(n, dtype=np.int64))
     order = sorted(range(len(tfs)), key=lambda k: grid(tfs[k])[0])
     base_w, base_a = grid(tfs[order[0]])
     groups, _ = _reduce(ticks, base_w, base_a)
@@ -196,7 +199,7 @@ def aggregate_arrays(
         close_paise=price[omax],
         close_ts=ts[omax],
         close_seq=seq[omax],
-        volume=cat("volume"),
+        cum_volume=cat("cum"),
         ticks=cat("ticks"),
         late=np.concatenate([late for _, _, late in out]),
     )

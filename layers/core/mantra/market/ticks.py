@@ -18,9 +18,18 @@ from mantra.clock import Clock
 from mantra.domain import Alert, AlertCondition, Candle, Quote, Tick
 from mantra.eventbus import OutboxEvent, OutboxFastPath
 from mantra.market.activity import MinuteBaseline
-from mantra.market.candles import LATE_GRACE_MS, aggregate_fast, keep_apart
-from mantra.market.timeframes import TIMEFRAMES_MS, session_date
+from mantra.market.candle_kernel import IST_OFFSET_MS
+from mantra.market.candles import LATE_GRACE_MS, CandleDelta, aggregate_fast, settle
+from mantra.market.timeframes import TIMEFRAMES_MS, bucket_start_ms, session_date
 from mantra.ports import AlertRepository, CandleRepository, QuoteRepository
+
+DAY_MS = 86_400_000
+RANGE_LIMIT = 2_000  # bars of one series read back for a late tick: more than a session's 1m bars
+
+
+def _day(ts_ms: int) -> int:
+    """The IST calendar day of an instant, as days since 1970-01-01: the session a bar belongs to."""
+    return (ts_ms + IST_OFFSET_MS) // DAY_MS
 
 
 class BatchSummary(BaseModel):
@@ -39,7 +48,10 @@ class BatchSummary(BaseModel):
     retries: int = 0  # per-symbol transactions redone after a concurrent writer moved the quote
 
 
-SEEN_WINDOW = 1024  # sequences below the newest applied that each quote remembers (128 bytes)
+# sequences below the newest applied that each quote remembers (128 bytes). The feed's sequences are dense per
+# instrument (mantra.feed.base.Stamper), so this is 1,024 ticks of the instrument: a tick held back by 2 s or 100
+# ticks is merged exactly; one further back than the window is counted too_old (and flagged), never applied twice
+SEEN_WINDOW = 1024
 
 
 @dataclass
@@ -220,19 +232,50 @@ class TickProcessor:
     def _candles_for(
         self, fresh: dict[str, list[Tick]], prev: dict[str, Quote]
     ) -> tuple[dict[str, list[Candle]], int]:
-        """Merge the batch's deltas into the stored candles: one write per changed candle."""
-        watermarks = {s: prev[s].tick_ts_ms for s in fresh if s in prev}
+        """Merge the batch's deltas into the stored candles: one write per changed candle.
+
+        In order (the common case) only the bars the batch touches are read, and most of those this consumer
+        wrote itself; a tick that lands before the latest bar of its series also reads the bars from its own
+        to that latest one, whose volumes it may shift (see ``mantra.market.candles``).
+        """
+        watermarks = {s: max(prev[s].tick_ts_ms, prev[s].high_ts_ms) for s in fresh if s in prev}
         deltas = aggregate_fast(
             [t for ts in fresh.values() for t in ts], self._timeframes, watermarks, self._grace_ms
         )
+        series: dict[tuple[str, str, int], list[CandleDelta]] = defaultdict(list)
+        for (symbol, tf, start), delta in deltas.items():
+            series[(symbol, tf, _day(start))].append(delta)
+        ranges: dict[tuple[str, str, int], tuple[int, int]] = {}
+        priors: dict[tuple[str, str, int], int] = {}
+        for key, items in series.items():
+            symbol, tf, day = key
+            q = prev.get(symbol)
+            qday = _day(q.tick_ts_ms) if q is not None else None
+            if q is not None and qday == day:
+                priors[key] = q.volume
+                latest = bucket_start_ms(max(q.tick_ts_ms, q.high_ts_ms), tf)
+                first = min(d.start_ms for d in items)
+                if first < latest:
+                    ranges[key] = (first, latest)
+            elif qday is not None and day < qday:  # a straggler from an earlier session: read that session
+                lo = day * DAY_MS - IST_OFFSET_MS
+                ranges[key] = (lo, lo + DAY_MS - 1)
         stored, missing = self._written.candles(deltas.keys())
         if missing:
             stored.update(self._candles.get_many(missing))
+        for (symbol, tf, _), (lo, hi) in ranges.items():
+            # what this consumer wrote itself wins over a read that may not show it yet
+            for c in self._written.recent(symbol, tf, lo, hi):
+                stored[(symbol, tf, c.start_ms)] = c
+            for c in self._candles.range(symbol, tf, lo, hi, RANGE_LIMIT):
+                stored.setdefault((symbol, tf, c.start_ms), c)
+        by_series: dict[tuple[str, str, int], dict[int, Candle]] = defaultdict(dict)
+        for (symbol, tf, start), c in stored.items():
+            by_series[(symbol, tf, _day(start))][start] = c
         demo = {s for s, ts in fresh.items() if ts and ts[0].source == "demo"}
         out: dict[str, list[Candle]] = defaultdict(list)
-        for key, delta in deltas.items():
-            if (candle := keep_apart(stored.get(key), delta, key[0] in demo)) is not None:
-                out[key[0]].append(candle)
+        for key, items in series.items():
+            out[key[0]].extend(settle(items, by_series.get(key, {}), priors.get(key, 0), key[0] in demo))
         late = sum(d.late for k, d in deltas.items() if k[1] == self._finest)
         return out, late
 
@@ -328,18 +371,23 @@ class ActiveAlerts:
 GROUP_ITEMS = 100  # DynamoDB's limit of items in one transaction
 
 
+RECENT_BARS = 4  # bars per series a consumer keeps of its own writes: a late tick's bar and the ones after it
+
+
 class WrittenState:
-    """The quote and latest candles this consumer wrote per instrument, so the next batch need not read them.
+    """The quote and newest candles this consumer wrote per instrument, so the next batch need not read them.
 
     Safe because every write is guarded by the quote's version: if anyone else moved an instrument, the write
     is cancelled, the entry is forgotten and the instrument is re-read. Instruments map to one shard, so one
-    consumer owns them; a cold start simply reads everything once.
+    consumer owns them; a cold start simply reads everything once. A few bars per series are kept, not only the
+    latest: a late tick rewrites its own bar and the next, which were written moments ago (a read might not see
+    them yet: DynamoDB's reads are eventually consistent).
     """
 
     def __init__(self, max_symbols: int = 20_000) -> None:
         self._lock = threading.Lock()
         self._quotes: OrderedDict[str, Quote] = OrderedDict()
-        self._candles: dict[str, dict[str, Candle]] = {}
+        self._candles: dict[str, dict[str, dict[int, Candle]]] = {}
         self._max = max_symbols
 
     def quotes(self, symbols: Iterable[str]) -> tuple[dict[str, Quote], list[str]]:
@@ -361,21 +409,29 @@ class WrittenState:
         missing: list[tuple[str, str, int]] = []
         with self._lock:
             for key in keys:
-                c = self._candles.get(key[0], {}).get(key[1])
-                if c is not None and c.start_ms == key[2]:
+                c = self._candles.get(key[0], {}).get(key[1], {}).get(key[2])
+                if c is not None:
                     known[key] = c
                 else:
-                    missing.append(key)  # an older bucket (a late tick) or never seen: read it
+                    missing.append(key)  # an older bucket or never seen: read it
         return known, missing
+
+    def recent(self, symbol: str, timeframe: str, lo: int, hi: int) -> list[Candle]:
+        """The kept bars of a series starting in [lo, hi]."""
+        with self._lock:
+            bars = self._candles.get(symbol, {}).get(timeframe, {})
+            return [c for start, c in bars.items() if lo <= start <= hi]
 
     def remember(self, quote: Quote, candles: Iterable[Candle]) -> None:
         with self._lock:
             self._quotes[quote.symbol] = quote
             self._quotes.move_to_end(quote.symbol)
-            latest = self._candles.setdefault(quote.symbol, {})
+            series = self._candles.setdefault(quote.symbol, {})
             for c in candles:
-                if c.timeframe not in latest or latest[c.timeframe].start_ms <= c.start_ms:
-                    latest[c.timeframe] = c
+                bars = series.setdefault(c.timeframe, {})
+                bars[c.start_ms] = c
+                if len(bars) > RECENT_BARS:
+                    del bars[min(bars)]
             while len(self._quotes) > self._max:
                 old, _ = self._quotes.popitem(last=False)
                 self._candles.pop(old, None)
@@ -408,12 +464,14 @@ def _next_quote(prev: Quote | None, plan: _Plan) -> Quote:
     advancing = [t for t in ticks if prev is None or t.seq > prev.seq]
     if not advancing and prev is not None:
         # only reordered ticks: the last price stays; the session's range and volume may still widen
-        same = [t for t in ticks if session_date(t.ts_ms) == prev.session_date]
+        pday = _day(prev.tick_ts_ms)
+        same = [t for t in ticks if _day(t.ts_ms) == pday]
         return prev.model_copy(
             update={
                 "high_paise": max([prev.high_paise, *(t.ltp_paise for t in same)]),
                 "low_paise": min([prev.low_paise, *(t.ltp_paise for t in same)]),
                 "volume": max([prev.volume, *(t.volume for t in same)]),
+                "high_ts_ms": max([prev.high_ts_ms, prev.tick_ts_ms, *(t.ts_ms for t in same)]),
                 "seen": plan.seen,
                 "version": version,
             }
@@ -421,7 +479,8 @@ def _next_quote(prev: Quote | None, plan: _Plan) -> Quote:
     last = advancing[-1]
     day = session_date(last.ts_ms)
     same_session = prev is not None and prev.session_date == day
-    today = [t for t in ticks if session_date(t.ts_ms) == day]
+    lday = _day(last.ts_ms)  # the same day as ``day``, as an integer: compared once per tick
+    today = [t for t in ticks if _day(t.ts_ms) == lday]
     high = max(t.ltp_paise for t in today)
     low = min(t.ltp_paise for t in today)
     if same_session and prev is not None:
@@ -453,4 +512,8 @@ def _next_quote(prev: Quote | None, plan: _Plan) -> Quote:
         session_date=day,
         version=version,
         seen=plan.seen,
+        high_ts_ms=max(
+            [t.ts_ms for t in today]
+            + ([prev.high_ts_ms, prev.tick_ts_ms] if same_session and prev is not None else [])
+        ),
     )

@@ -96,6 +96,7 @@ class QuoteItem(BaseModel):
     oi_open = NumberAttribute(null=True)
     version = NumberAttribute(null=True)  # write counter: every write is conditional on it
     seen = UnicodeAttribute(null=True)  # applied sequences just below ``seq`` (base64 bitmap)
+    high_ts_ms = NumberAttribute(null=True)  # latest exchange time applied this session
 
 
 class CandleItem(BaseModel):
@@ -119,6 +120,7 @@ class CandleItem(BaseModel):
     first_seq = NumberAttribute(null=True)
     last_seq = NumberAttribute(null=True)
     late_ticks = NumberAttribute(null=True)
+    cum_volume = NumberAttribute(null=True)  # the session's cumulative volume through this bar (live bars)
     source = UnicodeAttribute(null=True)  # absent on bars written before sources were kept: live
 
 

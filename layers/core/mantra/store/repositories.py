@@ -200,6 +200,7 @@ class DynamoQuoteRepository:
             oi_open=None if item.oi_open is None else _n(item.oi_open),
             version=_n(item.version or 0),
             seen=item.seen or "",
+            high_ts_ms=_n(item.high_ts_ms or 0),
         )
 
 
@@ -224,6 +225,7 @@ def _raw_candle(symbol: str, tf: str, item: dict[str, dict[str, str]]) -> Candle
         first_seq=n("first_seq"),
         last_seq=n("last_seq"),
         late_ticks=n("late_ticks"),
+        cum_volume=int(item["cum_volume"]["N"]) if "cum_volume" in item else None,
         source=source["S"] if source is not None else "live",
     )
 
@@ -289,6 +291,7 @@ class DynamoCandleRepository:
             first_seq=_n(item.first_seq or 0),
             last_seq=_n(item.last_seq or 0),
             late_ticks=_n(item.late_ticks or 0),
+            cum_volume=None if item.cum_volume is None else _n(item.cum_volume),
             source=item.source or "live",
         )
 
