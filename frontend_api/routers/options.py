@@ -250,6 +250,12 @@ class OptionChainOut(BaseModel):
     )
     futures: list[FutureOut] = Field(description="the underlying's live futures, with OI build-up")
     strikes: list[StrikeOut]
+    streaming: bool = Field(
+        True,
+        description="false: none of the expiry's contracts had a quote yet; the feed has been asked to stream "
+        "this chain (quotes follow within the feed's next subscription refresh, about a minute)",
+    )
+    note: str | None = Field(None, examples=[None])
 
     @classmethod
     def of(cls, c: OptionChain) -> OptionChainOut:
@@ -263,6 +269,10 @@ class OptionChainOut(BaseModel):
             by_expiry=[ExpiryStatsOut.of(s) for s in c.by_expiry],
             futures=[FutureOut.of(f) for f in c.futures],
             strikes=[StrikeOut.of(r, s) for r, s in zip(c.rows, c.smile, strict=True)],
+            streaming=c.streaming,
+            note=None
+            if c.streaming
+            else f"{c.underlying} was not streamed yet: subscribed now, quotes follow within about a minute",
         )
 
 

@@ -228,3 +228,16 @@ def test_a_passed_expiry_is_never_offered_and_the_chain_moves_to_the_next(
         OptionChainService(
             DynamoOptionContractRepository(), DynamoQuoteRepository(), ManualClock(gone), 0.065, {}
         ).chain("ITNIFTY")
+
+
+def test_a_chain_asked_for_while_not_streamed_is_what_the_feed_subscribes_next(platform: Settings) -> None:
+    from mantra.clock import SystemClock
+    from mantra.store.chain_demand_repository import DynamoChainDemand
+    from mantra.store.feed_repository import DynamoFeedSubscriptionRepository
+
+    demand, now = DynamoChainDemand(), SystemClock().now_ms()
+    assert demand.request("TATAMOTORS", now) is True
+    assert demand.request("TATAMOTORS", now + 1_000) is False  # asked again at once: nothing written
+    assert "TATAMOTORS" in demand.wanted(now)
+    assert "TATAMOTORS" in DynamoFeedSubscriptionRepository().watched_symbols()
+    assert "TATAMOTORS" not in demand.wanted(now + 2 * 86_400_000)  # a day after the last request: not wanted

@@ -363,6 +363,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                 *ACCESS_TABLES,
                 "billing_accounts",  # the Stripe customer, created on first checkout
                 "watchlists",
+                "chain_demand",  # an option chain asked for while not streamed: the feed subscribes it
             ),
             publish_sns=True,  # registering push devices
             secrets=("auth", "stripe"),
@@ -476,7 +477,15 @@ TASKS: tuple[TaskSpec, ...] = (
         access=Access(
             # the subscription follows what users watch (alerts, watchlists, scanners) and the option chains
             # (centred on the last stored quote after a restart); broker history fills the candles' gaps
-            tables_read=("instruments", "alerts", "watchlists", "scanners", "quotes", "candles"),
+            tables_read=(
+                "instruments",
+                "alerts",
+                "watchlists",
+                "chain_demand",
+                "scanners",
+                "quotes",
+                "candles",
+            ),
             tables_write=("feed_status", "candles"),
             stream_write=True,
             secrets=("broker",),

@@ -304,6 +304,7 @@ class Container:
     def option_chains(self) -> OptionChainService:
         from mantra.market.option_chain import OptionChainService
         from mantra.market.past_chains import PastChains
+        from mantra.store.chain_demand_repository import DynamoChainDemand
         from mantra.store.option_repository import DynamoChainQuotes, DynamoOptionContractRepository
 
         s = self.settings
@@ -317,6 +318,7 @@ class Container:
             s.risk_free_rate,
             past=past,
             summarised_expiries=s.option_chain_expiries,
+            demand=DynamoChainDemand(),
         )
 
     # billing (mantra.billing): Stripe through one gateway, state in the billing tables

@@ -123,7 +123,7 @@ def _real_quotes(at: int, oi_open: bool = False) -> list[Quote]:
 
 
 def _service(
-    at: int, stored: Iterable[date] = (PREV,), quotes: list[Quote] | None = None
+    at: int, stored: Iterable[date] = (PREV,), quotes: list[Quote] | None = None, demand: object = None
 ) -> OptionChainService:
     store = MemoryFoStore()
     for day in stored:
@@ -137,6 +137,7 @@ def _service(
         RATE,
         {"NIFTY": SPOT_SYMBOL},
         past=PastChains(store, clock, RATE),
+        demand=demand,  # type: ignore[arg-type]
     )
 
 
@@ -304,3 +305,35 @@ def test_an_expiry_is_listed_until_1530_ist_on_its_day_and_never_after() -> None
         assert expiry not in [s.expiry for s in chain.by_expiry]
         with pytest.raises(NotFound, match=f"expiry {expiry} has passed"):
             after.chain("NIFTY", expiry)
+
+
+class Demand:
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, int]] = []
+
+    def request(self, underlying: str, now_ms: int) -> bool:
+        self.asked.append((underlying, now_ms))
+        return True
+
+
+def _with_demand(at: int, quotes: list[Quote]) -> tuple[OptionChainService, Demand]:
+    demand = Demand()
+    return _service(at, quotes=quotes, demand=demand), demand
+
+
+def test_a_known_chain_not_streamed_yet_is_subscribed_on_demand_and_says_so() -> None:
+    at = _ms(TODAY, 11, 0)
+    only_spot = [q for q in _real_quotes(at) if q.symbol == SPOT_SYMBOL]
+    service, demand = _with_demand(at, only_spot)
+    chain = service.chain("NIFTY")
+    assert chain.streaming is False and demand.asked == [("NIFTY", at)]
+    assert all(r.call is None or r.call.ltp_paise is None for r in chain.rows)
+    # once quotes flow, it is a streamed chain and nothing more is asked
+    service, demand = _with_demand(at, _real_quotes(at))
+    assert service.chain("NIFTY").streaming is True and demand.asked == []
+
+
+def test_an_unknown_underlying_is_404_saying_it_is_unknown() -> None:
+    service = _service(_ms(TODAY, 11, 0))
+    with pytest.raises(NotFound, match="'NIFTYX' is unknown"):
+        service.chain("NIFTYX")

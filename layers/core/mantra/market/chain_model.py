@@ -131,6 +131,7 @@ class OptionChain:
     session: str | None = None  # the report's session for a past chain
     futures: tuple[FutureRow, ...] = ()
     by_expiry: tuple[ExpiryStats, ...] = ()
+    streaming: bool = True  # False: no contract of the expiry had a quote; the feed was asked to stream them
 
 
 @dataclass(frozen=True)

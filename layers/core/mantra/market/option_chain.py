@@ -59,6 +59,12 @@ OPTION_TYPES = ("CE", "PE")
 MASTER_TTL_MS = 60_000  # the master changes once a day (instrument_refresh): one index query a minute
 
 
+class ChainDemand(Protocol):
+    """Where a request for a chain that is not streamed is recorded (``store.chain_demand_repository``)."""
+
+    def request(self, underlying: str, now_ms: int) -> bool: ...
+
+
 class ChainQuotes(Protocol):
     def get_many(self, symbols: Iterable[str]) -> dict[str, Quote]: ...
 
@@ -135,6 +141,7 @@ class OptionChainService:
         spot_symbols: Mapping[str, str] = SPOT_SYMBOLS,
         past: PastChains | None = None,
         summarised_expiries: int = 3,
+        demand: ChainDemand | None = None,
     ) -> None:
         """``past``: the stored F&O reports (previous-session OI, IV history, past chains); without it OI
         change falls back to the session's first tick and past chains are refused.
@@ -142,6 +149,7 @@ class OptionChainService:
         self._contracts = contracts
         self._quotes = quotes
         self._clock = clock
+        self._demand = demand  # a chain asked for while not streamed is subscribed on demand
         self._rate = rate
         self._spot_symbols = spot_symbols
         self._past = past
@@ -161,6 +169,14 @@ class OptionChainService:
         self._master[underlying] = (now, rows)
         self._keys.update((c.symbol, _key(c)) for c in rows if c.expiry)
         return rows
+
+    def _no_options(self, underlying: str) -> str:
+        if any(c.instrument_type == "FUT" for c in self._derivatives(underlying)):
+            return f"{underlying} has futures but no option contracts in the instrument master"
+        return (
+            f"{underlying!r} is unknown: the instrument master lists no option contracts for it (underlyings are"
+            " named as on the contracts, e.g. NIFTY, BANKNIFTY, RELIANCE)"
+        )
 
     def expiries(self, underlying: str) -> list[str]:
         """The underlying's option expiries that have not passed (15:30 IST on the day)."""
@@ -195,7 +211,7 @@ class OptionChainService:
                 futures[c.expiry] = c
         listed = sorted(options)
         if not listed:
-            raise NotFound(f"no option contracts for {u!r}")
+            raise NotFound(self._no_options(u))
         # a chain never offers an expiry that has passed (contracts stay in the master until they age out)
         known = [e for e in listed if years_to_expiry(e, now) > 0]
         if not known:
@@ -211,6 +227,9 @@ class OptionChainService:
         spot_sym = self.spot_symbol(u)
         wanted = [c.symbol for e in summarised for c in options[e]] + [f.symbol for f in live_futures]
         quotes = self._quotes.get_many([*wanted, spot_sym])
+        streaming = any(c.symbol in quotes for c in options[expiry])
+        if not streaming and self._demand is not None:
+            self._demand.request(u, now)
         spot_q = quotes.get(spot_sym)
         spot = None if spot_q is None else spot_q.ltp_paise
         today = ist_from_ms(now).date()
@@ -249,4 +268,5 @@ class OptionChainService:
                 _future_row(f, quotes.get(f.symbol), prev.get(self._keys[f.symbol])) for f in live_futures
             ),
             by_expiry=by_expiry,
+            streaming=streaming,
         )

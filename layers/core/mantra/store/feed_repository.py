@@ -1,14 +1,16 @@
-"""What the broker feed must subscribe to, read from the tables users write: active alerts, watchlists and
-scheduled scanners. Alerts and scanners are read through sparse indexes; watchlists are small (a few per tenant)
+"""What the broker feed must subscribe to, read from the tables users write: active alerts, watchlists,
+scheduled scanners and option chains asked for on demand. Alerts and scanners are read through sparse indexes; watchlists are small (a few per tenant)
 and read symbols only."""
 
 from __future__ import annotations
 
 import logging
 
+from mantra.clock import SystemClock
 from mantra.errors import Invalid
 from mantra.market.universes import universe
 from mantra.scans.models import Every
+from mantra.store.chain_demand_repository import DynamoChainDemand
 from mantra.store.models import AlertItem
 from mantra.store.scan_models import ScannerItem
 from mantra.store.watchlist_repository import DynamoWatchlistRepository
@@ -21,6 +23,8 @@ class DynamoFeedSubscriptionRepository:
         """Symbols on a watchlist or with at least one active alert (a scan of the sparse ``active_by_symbol``
         index, keys only). Watchlists hold exchange-qualified keys (``BSE:RELIANCE``), alerts bare symbols."""
         out: set[str] = DynamoWatchlistRepository().all_symbols()
+        # option chains someone asked for while they were not streamed (their underlying's chain follows)
+        out |= DynamoChainDemand().wanted(SystemClock().now_ms())
         for item in AlertItem.active_by_symbol.scan(attributes_to_get=["watch_symbol"]):
             if item.watch_symbol:
                 out.add(item.watch_symbol)

@@ -387,3 +387,7 @@ ALL_MODELS = (*ALL_MODELS, *SCAN_MODELS)
 from mantra.store.watchlist_models import WATCHLIST_MODELS  # noqa: E402 - users' watchlists
 
 ALL_MODELS = (*ALL_MODELS, *WATCHLIST_MODELS)
+
+from mantra.store.chain_demand_models import CHAIN_DEMAND_MODELS  # noqa: E402 - option chains asked for
+
+ALL_MODELS = (*ALL_MODELS, *CHAIN_DEMAND_MODELS)
