@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from account_fakes import accounts_service
 from mantra.access.apikeys import ApiKey, ApiKeyService
 from mantra.access.entitlements import PlanCatalog
 from mantra.access.ratelimit import RateLimiter
@@ -143,3 +144,4 @@ class AccessContainer:
         self.plan_catalog = PlanCatalog(self.plans, self.clock)
         self.option_chains = NoChains()
         self.webhooks = NoWebhooks()
+        self.accounts = accounts_service(self.clock)[0]

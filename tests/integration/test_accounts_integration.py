@@ -1,0 +1,125 @@
+"""Accounts over HTTP on DynamoDB Local, with the codes read out of the e-mails the real SMTP sink received."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import pytest
+from fastapi.testclient import TestClient
+from helpers import until
+from mantra.devtools.smtp_sink import read_messages
+from mantra.settings import Settings
+from mantra.store.account_models import AccountCodeItem
+from mantra.store.models import UserItem
+
+PASSWORD = "Nifty-50-at-Dawn"
+
+
+@pytest.fixture(scope="module")
+def api(platform: Settings) -> TestClient:
+    from frontend_api.app import create_app
+
+    return TestClient(create_app(platform))
+
+
+def _code(settings: Settings, to: str, purpose: str, seen: int = 0) -> str:
+    """The code in the newest e-mail of ``purpose`` to ``to``, once more than ``seen`` have arrived."""
+
+    def mails() -> list:
+        found = [
+            m
+            for m in read_messages(settings.data_dir / "mail")
+            if m["To"] == to and m["X-Mantra-Purpose"] == purpose
+        ]
+        return found if len(found) > seen else []
+
+    last = sorted(until(mails), key=lambda m: int(m["X-Sink-Received-Ms"]))[-1]
+    found = re.search(r"\b(\d{6})\b", last.get_content())
+    assert found, last.get_content()
+    return found.group(1)
+
+
+def _email() -> str:
+    return f"trader-{secrets.token_hex(4)}@example.in"
+
+
+def test_sign_up_confirm_by_the_emailed_code_then_sign_in_on_the_free_plan_with_a_trial(
+    api, platform
+) -> None:
+    email = _email()
+    # Given a person who signs up
+    weak = api.post("/auth/signup", json={"name": "Asha Rao", "email": email, "password": "password"})
+    assert weak.status_code == 422 and "12 characters" in weak.json()["detail"]
+    signed = api.post("/auth/signup", json={"name": "Asha Rao", "email": email, "password": PASSWORD})
+    assert signed.status_code == 202, signed.text
+    assert signed.json()["next"].startswith("POST /auth/confirm")
+    # Then they cannot sign in before confirming, and the same e-mail again is 409
+    early = api.post("/auth/token", data={"username": email, "password": PASSWORD})
+    assert early.status_code == 401 and "confirm your e-mail" in early.json()["detail"]
+    again = api.post("/auth/signup", json={"name": "X", "email": email, "password": PASSWORD})
+    assert again.status_code == 409
+    # And the table keeps only the code's hash
+    code = _code(platform, email, "signup")
+    user_id = next(UserItem.by_email.query(email)).user_id
+    stored = AccountCodeItem.get(f"signup#{user_id}", consistent_read=True)
+    assert code not in stored.code_hash and stored.code_hash != code
+    # When the code from the e-mail comes back
+    confirmed = api.post("/auth/confirm", json={"email": email, "code": code})
+    assert confirmed.status_code == 200, confirmed.text
+    me_confirmed = confirmed.json()
+    assert me_confirmed["plan_id"] == "starter" and me_confirmed["tenant_id"].startswith("tnt_")
+    # Then sign-in works, and the account is its own tenant on the free plan with the trial on offer
+    token = api.post("/auth/token", data={"username": email, "password": PASSWORD})
+    assert token.status_code == 200, token.text
+    h = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    me = api.get("/api/me", headers=h).json()
+    assert (me["email"], me["plan_id"], me["mfa_enabled"]) == (email, "starter", False)
+    sub = api.get("/api/billing/subscription", headers=h)
+    assert sub.status_code == 200, sub.text
+    assert sub.json()["trial_available"] is True and sub.json()["plan"]["plan_id"] == "starter"
+    assert sub.json()["tenant_id"] == me["tenant_id"]
+    # And the code worked once
+    reused = api.post("/auth/confirm", json={"email": email, "code": code})
+    assert reused.status_code == 422
+
+
+def test_wrong_codes_are_limited_and_a_resent_code_works(api, platform) -> None:
+    email = _email()
+    assert (
+        api.post("/auth/signup", json={"name": "R", "email": email, "password": PASSWORD}).status_code == 202
+    )
+    right = _code(platform, email, "signup")
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+    answers = [api.post("/auth/confirm", json={"email": email, "code": wrong}).status_code for _ in range(5)]
+    assert answers == [422] * 5
+    spent = api.post("/auth/confirm", json={"email": email, "code": right})
+    assert spent.status_code == 403 and "POST /auth/resend" in spent.json()["detail"]
+    # a new code within the minute is refused (429 with Retry-After)
+    soon = api.post("/auth/resend", json={"email": email})
+    assert soon.status_code == 429 and int(soon.headers["retry-after"]) > 0
+
+
+def test_password_reset_and_email_change_through_the_sink(api, platform) -> None:
+    email, new_email = _email(), _email()
+    api.post("/auth/signup", json={"name": "Ravi", "email": email, "password": PASSWORD})
+    api.post("/auth/confirm", json={"email": email, "code": _code(platform, email, "signup")})
+    # forgot is 202 for anyone; only the real account gets a code
+    assert api.post("/auth/password/forgot", json={"email": _email()}).status_code == 202
+    assert api.post("/auth/password/forgot", json={"email": email}).status_code == 202
+    new_password = "Bank-Nifty-Dusk-9"
+    reset = api.post(
+        "/auth/password/reset",
+        json={"email": email, "code": _code(platform, email, "reset"), "new_password": new_password},
+    )
+    assert reset.status_code == 204, reset.text
+    assert api.post("/auth/token", data={"username": email, "password": PASSWORD}).status_code == 401
+    token = api.post("/auth/token", data={"username": email, "password": new_password}).json()["access_token"]
+    h = {"Authorization": f"Bearer {token}"}
+    # e-mail change: the code goes to the new address
+    asked = api.post("/api/me/email", headers=h, json={"new_email": new_email, "password": new_password})
+    assert asked.status_code == 202, asked.text
+    done = api.post("/api/me/email/confirm", headers=h, json={"code": _code(platform, new_email, "email")})
+    assert done.status_code == 200 and done.json()["email"] == new_email
+    assert api.post("/auth/token", data={"username": new_email, "password": new_password}).status_code == 200
+    assert api.post("/auth/token", data={"username": email, "password": new_password}).status_code == 401
