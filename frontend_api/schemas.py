@@ -578,3 +578,7 @@ class EmailChangeIn(BaseModel):
 
 class CodeIn(BaseModel):
     code: str = Field(pattern=r"^\s*\d{6}\s*$", examples=["042917"])
+
+
+class RefreshIn(BaseModel):
+    refresh_token: str = Field(min_length=8, max_length=200, examples=["tmr_4Jx..."])

@@ -9,6 +9,7 @@ from typing import Any
 
 from mantra.auth.accounts import AccountService, Credentials, LocalIdentity
 from mantra.auth.codes import SPENT, CodeBook, EmailCode
+from mantra.auth.sessions import RefreshToken, Sessions
 from mantra.clock import Clock
 from mantra.domain import User
 
@@ -148,9 +149,41 @@ class Mailbox:
         return found.group(1)
 
 
+class InMemoryRefreshTokens:
+    def __init__(self) -> None:
+        self.items: dict[str, RefreshToken] = {}
+
+    def put(self, token: RefreshToken) -> None:
+        assert token.token_hash not in self.items
+        self.items[token.token_hash] = token
+
+    def get(self, token_hash: str) -> RefreshToken | None:
+        return self.items.get(token_hash)
+
+    def mark_used(self, token_hash: str, at_ms: int) -> bool:
+        t = self.items.get(token_hash)
+        if t is None or t.used_ms is not None or t.revoked_ms is not None:
+            return False
+        self.items[token_hash] = t.model_copy(update={"used_ms": at_ms})
+        return True
+
+    def _revoke(self, match: Any, at_ms: int) -> int:
+        hit = [h for h, t in self.items.items() if match(t) and t.revoked_ms is None]
+        for h in hit:
+            self.items[h] = self.items[h].model_copy(update={"revoked_ms": at_ms})
+        return len(hit)
+
+    def revoke_family(self, family_id: str, at_ms: int) -> int:
+        return self._revoke(lambda t: t.family_id == family_id, at_ms)
+
+    def revoke_user(self, user_id: str, at_ms: int) -> int:
+        return self._revoke(lambda t: t.user_id == user_id, at_ms)
+
+
 def accounts_service(
-    clock: Clock, users: dict[str, tuple[User, str]] | None = None
+    clock: Clock, users: dict[str, tuple[User, str]] | None = None, sessions: Sessions | None = None
 ) -> tuple[AccountService, InMemoryAccounts, Mailbox, InMemoryAttempts]:
     store, mail, attempts = InMemoryAccounts(users), Mailbox(), InMemoryAttempts()
     codes = CodeBook(InMemoryEmailCodes(), mail, clock)
-    return AccountService(store, LocalIdentity(store, codes), codes, attempts, clock), store, mail, attempts
+    service = AccountService(store, LocalIdentity(store, codes), codes, attempts, clock, sessions=sessions)
+    return service, store, mail, attempts

@@ -10,7 +10,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from mantra.auth.tokens import DevIssuer
 from mantra.clock import utc_from_ms
 from mantra.domain import User
-from mantra.errors import NotFound
+from mantra.errors import NotFound, Unauthorized
 
 from frontend_api.deps import CurrentUser, Services, SignedIn
 from frontend_api.errors import answers
@@ -22,6 +22,7 @@ from frontend_api.schemas import (
     EmailChangeIn,
     EmailIn,
     MeOut,
+    RefreshIn,
     ResetIn,
     SignUpIn,
     TokenOut,
@@ -124,8 +125,41 @@ def token(
 ) -> TokenOut:
     found = services.accounts.sign_in(form.username, form.password)
     return TokenOut(
-        access_token=issuer.issue(found.user, services.clock.now_ms() // 1000), expires_in=issuer.ttl_s
+        access_token=issuer.issue(found.user, services.clock.now_ms() // 1000),
+        expires_in=issuer.ttl_s,
+        refresh_token=services.sessions.start(found.user.user_id),
     )
+
+
+@router.post(
+    "/auth/refresh",
+    response_model=TokenOut,
+    responses=answers(401, 404),
+    summary="Trade a refresh token for a new access token and refresh token (each refresh token works once)",
+    description="Presenting a refresh token a second time ends its whole session (it may have been copied).",
+)
+def refresh(
+    body: RefreshIn, services: Services, issuer: Annotated[DevIssuer, Depends(dev_issuer)]
+) -> TokenOut:
+    user_id, next_token = services.sessions.rotate(body.refresh_token)
+    user = services.users.get(user_id)
+    if user is None:
+        raise Unauthorized("refresh_token: its account no longer exists")
+    return TokenOut(
+        access_token=issuer.issue(user, services.clock.now_ms() // 1000),
+        expires_in=issuer.ttl_s,
+        refresh_token=next_token,
+    )
+
+
+@router.post(
+    "/auth/logout",
+    status_code=204,
+    responses=answers(404),
+    summary="End a session: its refresh tokens stop working (access tokens run out within the hour)",
+)
+def logout(body: RefreshIn, services: Services, issuer: Annotated[DevIssuer, Depends(dev_issuer)]) -> None:
+    services.sessions.end(body.refresh_token)
 
 
 @router.get(

@@ -8,9 +8,10 @@ import secrets
 import pytest
 from fastapi.testclient import TestClient
 from helpers import until
+from mantra.auth.sessions import token_hash
 from mantra.devtools.smtp_sink import read_messages
 from mantra.settings import Settings
-from mantra.store.account_models import AccountCodeItem
+from mantra.store.account_models import AccountCodeItem, RefreshTokenItem
 from mantra.store.models import UserItem
 
 PASSWORD = "Nifty-50-at-Dawn"
@@ -123,3 +124,34 @@ def test_password_reset_and_email_change_through_the_sink(api, platform) -> None
     assert done.status_code == 200 and done.json()["email"] == new_email
     assert api.post("/auth/token", data={"username": new_email, "password": new_password}).status_code == 200
     assert api.post("/auth/token", data={"username": email, "password": new_password}).status_code == 401
+
+
+def _account(api: TestClient, platform: Settings) -> str:
+    email = _email()
+    api.post("/auth/signup", json={"name": "S", "email": email, "password": PASSWORD})
+    assert api.post(
+        "/auth/confirm", json={"email": email, "code": _code(platform, email, "signup")}
+    ).is_success
+    return email
+
+
+def test_refresh_tokens_rotate_reuse_ends_the_session_and_logout_ends_it(api, platform) -> None:
+    email = _account(api, platform)
+    signed = api.post("/auth/token", data={"username": email, "password": PASSWORD}).json()
+    first = signed["refresh_token"]
+    # Then only its hash is stored
+    assert RefreshTokenItem.get(token_hash(first), consistent_read=True).user_id
+    # When it is refreshed, a new pair comes back and the access token works
+    rotated = api.post("/auth/refresh", json={"refresh_token": first})
+    assert rotated.status_code == 200, rotated.text
+    second = rotated.json()["refresh_token"]
+    h = {"Authorization": f"Bearer {rotated.json()['access_token']}"}
+    assert api.get("/api/me", headers=h).json()["email"] == email
+    # When the first is presented again (a copy) / Then 401, and the second is dead too
+    reuse = api.post("/auth/refresh", json={"refresh_token": first})
+    assert reuse.status_code == 401 and "already used" in reuse.json()["detail"]
+    assert api.post("/auth/refresh", json={"refresh_token": second}).status_code == 401
+    # And logout ends a fresh session
+    fresh = api.post("/auth/token", data={"username": email, "password": PASSWORD}).json()["refresh_token"]
+    assert api.post("/auth/logout", json={"refresh_token": fresh}).status_code == 204
+    assert api.post("/auth/refresh", json={"refresh_token": fresh}).status_code == 401

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mantra.alerts.webhooks import WebhookChannel, WebhookDeliverer, WebhookRetry, WebhookService
     from mantra.auth.accounts import AccountService, IdentityProvider
     from mantra.auth.codes import CodeBook
+    from mantra.auth.sessions import Sessions
     from mantra.backtests.service import BacktestJobs
     from mantra.billing.dunning import DunningService
     from mantra.billing.finance import FinanceReports
@@ -442,7 +443,15 @@ class Container:
             DynamoAttemptCounter(),
             self.clock,
             self.settings.billing_free_plan,
+            self.sessions,
         )
+
+    @cached_property
+    def sessions(self) -> Sessions:
+        from mantra.auth.sessions import Sessions
+        from mantra.store.account_repository import DynamoRefreshTokens
+
+        return Sessions(DynamoRefreshTokens(), self.clock, self.settings.refresh_ttl_s)
 
     @cached_property
     def plan_catalog(self) -> PlanCatalog:

@@ -6,10 +6,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from account_fakes import accounts_service
+from account_fakes import InMemoryRefreshTokens, accounts_service
 from mantra.access.apikeys import ApiKey, ApiKeyService
 from mantra.access.entitlements import PlanCatalog
 from mantra.access.ratelimit import RateLimiter
+from mantra.auth.sessions import Sessions
 from mantra.billing.plans import load_catalogs
 from mantra.clock import ManualClock
 from mantra.domain import Plan, Role, User
@@ -144,4 +145,5 @@ class AccessContainer:
         self.plan_catalog = PlanCatalog(self.plans, self.clock)
         self.option_chains = NoChains()
         self.webhooks = NoWebhooks()
-        self.accounts = accounts_service(self.clock)[0]
+        self.sessions = Sessions(InMemoryRefreshTokens(), self.clock)
+        self.accounts = accounts_service(self.clock, sessions=self.sessions)[0]

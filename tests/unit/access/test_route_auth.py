@@ -33,6 +33,8 @@ PUBLIC = {
     "/auth/resend",
     "/auth/password/forgot",
     "/auth/password/reset",
+    "/auth/refresh",  # the refresh token is the credential
+    "/auth/logout",
 }
 SIGNED_WEBHOOKS = "/webhooks/"  # signed by the sender (Stripe, ...), verified on the raw body
 PARAM = re.compile(r"\{[^}]+\}")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import timebase
-from account_fakes import accounts_service
+from account_fakes import InMemoryRefreshTokens, accounts_service
 from core_fakes import (
     SESSION_10AM,
     InMemoryAlerts,
@@ -29,6 +29,7 @@ from mantra.access.entitlements import PlanCatalog
 from mantra.alerts.inbox import InboxService
 from mantra.alerts.service import AlertService
 from mantra.auth.passwords import hash_password
+from mantra.auth.sessions import Sessions
 from mantra.clock import ManualClock
 from mantra.domain import Candle, FeedStatus, Notification, Quote
 from mantra.health import HealthService
@@ -46,6 +47,8 @@ PUBLIC = {
     "/auth/resend",
     "/auth/password/forgot",
     "/auth/password/reset",
+    "/auth/refresh",  # the refresh token is the credential
+    "/auth/logout",
 }
 
 
@@ -77,7 +80,10 @@ class FakeContainer:
         self.alert_service = AlertService(self.alerts, self.instruments, self.plans, self.clock)
         self.inbox = InboxService(self.notifications)
         self.health = HealthService(self.checks, self.feed_status, self.clock, stale_after_s=5.0)
-        self.accounts, self.account_store, self.mailbox, _ = accounts_service(self.clock, self.users.items)
+        self.sessions = Sessions(InMemoryRefreshTokens(), self.clock)
+        self.accounts, self.account_store, self.mailbox, _ = accounts_service(
+            self.clock, self.users.items, self.sessions
+        )
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from pynamodb.exceptions import DeleteError, PutError
@@ -9,10 +10,11 @@ from pynamodb.transactions import TransactWrite
 
 from mantra.auth.accounts import Credentials
 from mantra.auth.codes import DAY_MS, SPENT, EmailCode, Purpose
+from mantra.auth.sessions import RefreshToken
 from mantra.domain import User
 from mantra.store import repositories  # first: it loads store.models, which account_models needs loaded
 from mantra.store.access_models import RateCounterItem
-from mantra.store.account_models import AccountCodeItem, AccountEmailItem
+from mantra.store.account_models import AccountCodeItem, AccountEmailItem, RefreshTokenItem
 from mantra.store.models import UserItem
 
 _conditional_failed = repositories._conditional_failed
@@ -194,3 +196,58 @@ class DynamoAttemptCounter:
         from mantra.store.access_repository import DynamoRateCounter
 
         return DynamoRateCounter().increment(counter, expires_at_s)
+
+
+def _refresh(item: RefreshTokenItem) -> RefreshToken:
+    return RefreshToken(
+        token_hash=item.token_hash,
+        family_id=item.family_id,
+        user_id=item.user_id,
+        issued_ms=int(item.issued_ms),
+        expires_ms=int(item.expires_ms),
+        used_ms=None if item.used_ms is None else int(item.used_ms),
+        revoked_ms=None if item.revoked_ms is None else int(item.revoked_ms),
+    )
+
+
+class DynamoRefreshTokens:
+    """Refresh tokens by hash; spending one is a conditional write, revoking a family or a user a query."""
+
+    def put(self, token: RefreshToken) -> None:
+        RefreshTokenItem(
+            **token.model_dump(exclude_none=True),
+            expires_at=datetime.fromtimestamp(token.expires_ms / 1000, tz=UTC),
+        ).save(condition=RefreshTokenItem.token_hash.does_not_exist())
+
+    def get(self, token_hash: str) -> RefreshToken | None:
+        try:
+            return _refresh(RefreshTokenItem.get(token_hash, consistent_read=True))
+        except RefreshTokenItem.DoesNotExist:
+            return None
+
+    def mark_used(self, token_hash: str, at_ms: int) -> bool:
+        live = (
+            RefreshTokenItem.token_hash.exists()
+            & RefreshTokenItem.used_ms.does_not_exist()
+            & RefreshTokenItem.revoked_ms.does_not_exist()
+        )
+        return repositories.update_if(
+            RefreshTokenItem(token_hash=token_hash), [RefreshTokenItem.used_ms.set(at_ms)], live
+        )
+
+    def _revoke(self, items: Iterable[RefreshTokenItem], at_ms: int) -> int:
+        n = 0
+        for item in items:
+            if item.revoked_ms is None and repositories.update_if(
+                RefreshTokenItem(token_hash=item.token_hash),
+                [RefreshTokenItem.revoked_ms.set(at_ms)],
+                RefreshTokenItem.revoked_ms.does_not_exist(),
+            ):
+                n += 1
+        return n
+
+    def revoke_family(self, family_id: str, at_ms: int) -> int:
+        return self._revoke(RefreshTokenItem.by_family.query(family_id), at_ms)
+
+    def revoke_user(self, user_id: str, at_ms: int) -> int:
+        return self._revoke(RefreshTokenItem.by_user.query(user_id), at_ms)
