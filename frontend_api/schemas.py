@@ -582,3 +582,16 @@ class CodeIn(BaseModel):
 
 class RefreshIn(BaseModel):
     refresh_token: str = Field(min_length=8, max_length=200, examples=["tmr_4Jx..."])
+
+
+class TotpOut(BaseModel):
+    secret: str = Field(
+        description="base32; enter it in an authenticator app, or scan otpauth_uri as a QR code",
+        examples=["JBSWY3DPEHPK3PXP"],
+    )
+    otpauth_uri: str = Field(
+        examples=[
+            "otpauth://totp/Trade%20Mantra:asha%40example.in?secret=JBSWY3DPEHPK3PXP&issuer=Trade%20Mantra"
+        ]
+    )
+    next: str = Field("POST /api/me/mfa/totp/verify {code}", examples=["POST /api/me/mfa/totp/verify {code}"])

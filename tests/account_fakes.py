@@ -9,6 +9,7 @@ from typing import Any
 
 from mantra.auth.accounts import AccountService, Credentials, LocalIdentity
 from mantra.auth.codes import SPENT, CodeBook, EmailCode
+from mantra.auth.mfa import Mfa
 from mantra.auth.sessions import RefreshToken, Sessions
 from mantra.clock import Clock
 from mantra.domain import User
@@ -77,6 +78,25 @@ class InMemoryAccounts:
 
     def set_password(self, user_id: str, password_hash: str) -> None:
         self.users[user_id] = (self.users[user_id][0], password_hash)
+
+    def set_pending_mfa(self, user_id: str, secret: str) -> None:
+        self.rows.setdefault(user_id, Row()).mfa_pending_secret = secret
+
+    def enable_mfa(self, user_id: str, secret: str, at_ms: int, step: int) -> bool:
+        row = self.rows.setdefault(user_id, Row())
+        if row.mfa_pending_secret != secret:
+            return False
+        row.mfa_secret, row.mfa_pending_secret, row.mfa_last_step = secret, None, step
+        user, pw = self.users[user_id]
+        self.users[user_id] = (user.model_copy(update={"mfa_enabled": True}), pw)
+        return True
+
+    def use_totp_step(self, user_id: str, step: int) -> bool:
+        row = self.rows.setdefault(user_id, Row())
+        if row.mfa_secret is None or (row.mfa_last_step is not None and row.mfa_last_step >= step):
+            return False
+        row.mfa_last_step = step
+        return True
 
     def change_email(self, user_id: str, old: str, new: str, at_ms: int) -> bool:
         if new in self.claims:
@@ -185,5 +205,13 @@ def accounts_service(
 ) -> tuple[AccountService, InMemoryAccounts, Mailbox, InMemoryAttempts]:
     store, mail, attempts = InMemoryAccounts(users), Mailbox(), InMemoryAttempts()
     codes = CodeBook(InMemoryEmailCodes(), mail, clock)
-    service = AccountService(store, LocalIdentity(store, codes), codes, attempts, clock, sessions=sessions)
+    service = AccountService(
+        store,
+        LocalIdentity(store, codes),
+        codes,
+        attempts,
+        clock,
+        sessions=sessions,
+        second_factor=Mfa(store, clock),
+    )
     return service, store, mail, attempts

@@ -26,6 +26,7 @@ from frontend_api.schemas import (
     ResetIn,
     SignUpIn,
     TokenOut,
+    TotpOut,
 )
 
 router = APIRouter(tags=["auth"])
@@ -123,7 +124,7 @@ def token(
     issuer: Annotated[DevIssuer, Depends(dev_issuer)],
     totp: Annotated[str | None, Form(description="the authenticator code, once MFA is on")] = None,
 ) -> TokenOut:
-    found = services.accounts.sign_in(form.username, form.password)
+    found = services.accounts.sign_in(form.username, form.password, totp)
     return TokenOut(
         access_token=issuer.issue(found.user, services.clock.now_ms() // 1000),
         expires_in=issuer.ttl_s,
@@ -199,3 +200,26 @@ def change_email(body: EmailChangeIn, services: Services, user: SignedIn) -> Cod
 def confirm_email(body: CodeIn, services: Services, user: SignedIn) -> MeOut:
     email = services.accounts.confirm_email_change(user, body.code)
     return me_out(user.model_copy(update={"email": email}))
+
+
+@router.post(
+    "/api/me/mfa/totp",
+    response_model=TotpOut,
+    status_code=201,
+    responses=answers(409),
+    summary="Set up two-factor (TOTP): a secret for an authenticator app; on once a code is confirmed",
+)
+def totp_enroll(services: Services, user: SignedIn) -> TotpOut:
+    enrolled = services.mfa.enroll(user)
+    return TotpOut(secret=enrolled.secret, otpauth_uri=enrolled.otpauth_uri)
+
+
+@router.post(
+    "/api/me/mfa/totp/verify",
+    response_model=MeOut,
+    responses=answers(409),
+    summary="Turn two-factor on with a code from the app; from then on POST /auth/token needs `totp`",
+)
+def totp_verify(body: CodeIn, services: Services, user: SignedIn) -> MeOut:
+    services.mfa.confirm(user, body.code)
+    return me_out(user.model_copy(update={"mfa_enabled": True}))

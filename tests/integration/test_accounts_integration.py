@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 
+import pyotp
 import pytest
 from fastapi.testclient import TestClient
 from helpers import until
@@ -155,3 +157,33 @@ def test_refresh_tokens_rotate_reuse_ends_the_session_and_logout_ends_it(api, pl
     fresh = api.post("/auth/token", data={"username": email, "password": PASSWORD}).json()["refresh_token"]
     assert api.post("/auth/logout", json={"refresh_token": fresh}).status_code == 204
     assert api.post("/auth/refresh", json={"refresh_token": fresh}).status_code == 401
+
+
+def test_totp_turns_on_with_a_code_then_sign_in_needs_it_and_api_keys_need_it(api, platform) -> None:
+    email = _account(api, platform)
+    h = {
+        "Authorization": "Bearer "
+        + api.post("/auth/token", data={"username": email, "password": PASSWORD}).json()["access_token"]
+    }
+    enrolled = api.post("/api/me/mfa/totp", headers=h)
+    assert enrolled.status_code == 201, enrolled.text
+    secret = enrolled.json()["secret"]
+    assert enrolled.json()["otpauth_uri"].startswith("otpauth://totp/Trade%20Mantra:")
+    # Given two-factor is not on yet, API key creation (Institutional here) is refused naming it
+    user_id = next(UserItem.by_email.query(email)).user_id
+    UserItem(user_id=user_id).update(actions=[UserItem.plan_id.set("institutional")])
+    refused = api.post("/api/keys", headers=h, json={"name": "n"})
+    assert refused.status_code == 403 and "two-factor" in refused.json()["detail"]
+    # When a code from the app comes back
+    now_s = int(time.time())
+    on = api.post("/api/me/mfa/totp/verify", headers=h, json={"code": pyotp.TOTP(secret).at(now_s)})
+    assert on.status_code == 200 and on.json()["mfa_enabled"] is True
+    assert api.get("/api/me", headers=h).json()["mfa_enabled"] is True
+    # Then sign-in without totp is 401 naming it, and with a fresh one (the next step's code) works
+    bare = api.post("/auth/token", data={"username": email, "password": PASSWORD})
+    assert bare.status_code == 401 and bare.json()["detail"].startswith("totp:")
+    nxt = pyotp.TOTP(secret).at(now_s + 30)
+    signed = api.post("/auth/token", data={"username": email, "password": PASSWORD, "totp": nxt})
+    assert signed.status_code == 200, signed.text
+    # And API keys can be created now
+    assert api.post("/api/keys", headers=h, json={"name": "n"}).status_code == 201

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mantra.alerts.webhooks import WebhookChannel, WebhookDeliverer, WebhookRetry, WebhookService
     from mantra.auth.accounts import AccountService, IdentityProvider
     from mantra.auth.codes import CodeBook
+    from mantra.auth.mfa import Mfa
     from mantra.auth.sessions import Sessions
     from mantra.backtests.service import BacktestJobs
     from mantra.billing.dunning import DunningService
@@ -444,7 +445,15 @@ class Container:
             self.clock,
             self.settings.billing_free_plan,
             self.sessions,
+            self.mfa,
         )
+
+    @cached_property
+    def mfa(self) -> Mfa:
+        from mantra.auth.mfa import Mfa
+        from mantra.store.account_repository import DynamoAccounts
+
+        return Mfa(DynamoAccounts(), self.clock)
 
     @cached_property
     def sessions(self) -> Sessions:

@@ -16,7 +16,8 @@ Rules stated once, here:
   24 hours no longer holds its address, so a mistyped or squatted sign-up does not lock the owner out;
 - an unconfirmed account cannot sign in (401 saying to confirm);
 - wrong passwords: 10 in 15 minutes lock sign-in for that e-mail until the window ends (429);
-- a password reset ends every session (refresh tokens) of the account.
+- a password reset ends every session (refresh tokens) of the account;
+- with TOTP on (``auth.mfa``), sign-in needs a fresh code too.
 """
 
 from __future__ import annotations
@@ -152,6 +153,12 @@ class SessionEnder(Protocol):
     def end_all(self, user_id: str) -> int: ...
 
 
+class SecondFactor(Protocol):
+    def check(self, found: Credentials, code: str | None) -> bool:
+        """True if the account needs no second factor, or ``code`` is a fresh one."""
+        ...
+
+
 class SignedUp(Frozen):
     user_id: str
     email: str
@@ -168,10 +175,11 @@ class AccountService:
         clock: Clock,
         free_plan: str = "starter",
         sessions: SessionEnder | None = None,
+        second_factor: SecondFactor | None = None,
     ) -> None:
         self._store, self._identity, self._codes = store, identity, codes
         self._attempts, self._clock, self._free_plan = attempts, clock, free_plan
-        self._sessions = sessions
+        self._sessions, self._second_factor = sessions, second_factor
 
     # --- sign-up -----------------------------------------------------------------------------------------
     def sign_up(self, name: str, email: str, password: str) -> SignedUp:
@@ -219,8 +227,9 @@ class AccountService:
             self._identity.resend(found.user.user_id, found.user.email)
 
     # --- sign-in -----------------------------------------------------------------------------------------
-    def sign_in(self, email: str, password: str) -> Credentials:
-        """The account, if the password is right and it is confirmed. MFA is the caller's next check."""
+    def sign_in(self, email: str, password: str, totp: str | None = None) -> Credentials:
+        """The account, if the password is right, it is confirmed, and (MFA on) ``totp`` is a fresh code.
+        Wrong TOTP codes count with wrong passwords towards the lock."""
         email = normal_email(email)
         now_s = self._clock.now_ms() // 1000
         window = now_s - now_s % SIGNIN_WINDOW_S
@@ -243,6 +252,11 @@ class AccountService:
                 "confirm your e-mail first: POST /auth/confirm with the code we sent (POST /auth/resend sends "
                 "a new one)"
             )
+        if self._second_factor is not None and not self._second_factor.check(found, totp):
+            if totp:
+                self._attempts.increment(counter, window + SIGNIN_WINDOW_S)
+                raise Unauthorized("totp: not the code your authenticator shows now (or it was used already)")
+            raise Unauthorized("totp: two-factor is on: send the 6-digit code from your authenticator app")
         return found
 
     # --- password reset ----------------------------------------------------------------------------------

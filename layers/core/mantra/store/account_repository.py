@@ -95,6 +95,31 @@ class DynamoAccounts:
             actions=[UserItem.password_hash.set(password_hash)], condition=UserItem.user_id.exists()
         )
 
+    def set_pending_mfa(self, user_id: str, secret: str) -> None:
+        UserItem(user_id=user_id).update(
+            actions=[UserItem.mfa_pending_secret.set(secret)], condition=UserItem.user_id.exists()
+        )
+
+    def enable_mfa(self, user_id: str, secret: str, at_ms: int, step: int) -> bool:
+        return repositories.update_if(
+            UserItem(user_id=user_id),
+            [
+                UserItem.mfa_secret.set(secret),
+                UserItem.mfa_pending_secret.remove(),
+                UserItem.mfa_enabled_ms.set(at_ms),
+                UserItem.mfa_last_step.set(step),
+            ],
+            UserItem.mfa_pending_secret == secret,
+        )
+
+    def use_totp_step(self, user_id: str, step: int) -> bool:
+        later = UserItem.mfa_last_step.does_not_exist() | (UserItem.mfa_last_step < step)
+        return repositories.update_if(
+            UserItem(user_id=user_id),
+            [UserItem.mfa_last_step.set(step)],
+            UserItem.mfa_secret.exists() & later,
+        )
+
     def change_email(self, user_id: str, old: str, new: str, at_ms: int) -> bool:
         def write(tx: TransactWrite) -> None:
             tx.save(
