@@ -595,3 +595,14 @@ class TotpOut(BaseModel):
         ]
     )
     next: str = Field("POST /api/me/mfa/totp/verify {code}", examples=["POST /api/me/mfa/totp/verify {code}"])
+
+
+class PasswordIn(BaseModel):
+    password: str = Field(
+        min_length=1, max_length=128, description="your current password", examples=["Nifty-50-at-Dawn"]
+    )
+
+
+class DeletedOut(BaseModel):
+    deleted: dict[str, int] = Field(description="rows removed, by kind", examples=[{"alerts": 3, "user": 1}])
+    kept: list[str] = Field(description="what is kept, and the law that requires it")

@@ -19,9 +19,11 @@ from frontend_api.schemas import (
     CodeIn,
     CodeSentOut,
     ConfirmIn,
+    DeletedOut,
     EmailChangeIn,
     EmailIn,
     MeOut,
+    PasswordIn,
     RefreshIn,
     ResetIn,
     SignUpIn,
@@ -223,3 +225,25 @@ def totp_enroll(services: Services, user: SignedIn) -> TotpOut:
 def totp_verify(body: CodeIn, services: Services, user: SignedIn) -> MeOut:
     services.mfa.confirm(user, body.code)
     return me_out(user.model_copy(update={"mfa_enabled": True}))
+
+
+@router.get(
+    "/api/me/export",
+    response_model=dict[str, Any],
+    summary="Everything we hold about me, as JSON",
+    description="Profile, preferences, alerts, notifications, scanners, watchlists, API keys (metadata, never "
+    "the keys), webhook endpoints (without secrets), the billing account and invoices.",
+)
+def export(services: Services, user: SignedIn) -> dict[str, Any]:
+    return services.privacy.export(user)
+
+
+@router.delete(
+    "/api/me",
+    response_model=DeletedOut,
+    responses=answers(409),
+    summary="Delete my account and my data (password needed); what the law makes us keep is listed",
+)
+def delete_me(body: PasswordIn, services: Services, user: SignedIn) -> DeletedOut:
+    done = services.privacy.delete(user, body.password)
+    return DeletedOut(deleted=done.deleted, kept=done.kept)

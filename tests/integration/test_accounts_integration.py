@@ -187,3 +187,53 @@ def test_totp_turns_on_with_a_code_then_sign_in_needs_it_and_api_keys_need_it(ap
     assert signed.status_code == 200, signed.text
     # And API keys can be created now
     assert api.post("/api/keys", headers=h, json={"name": "n"}).status_code == 201
+
+
+def test_export_holds_everything_about_me_without_secrets_and_delete_erases_it(api, platform) -> None:
+    email = _account(api, platform)
+    signed = api.post("/auth/token", data={"username": email, "password": PASSWORD}).json()
+    h = {"Authorization": f"Bearer {signed['access_token']}"}
+    alert = api.post(
+        "/api/alerts",
+        headers=h,
+        json={
+            "symbol": "RELIANCE",
+            "condition": "expression",
+            "expression": "close > 0",
+            "channels": ["in_app"],
+        },
+    )
+    assert alert.status_code == 201, alert.text
+    assert api.post("/api/watchlists", headers=h, json={"name": "Banks", "symbols": ["HDFCBANK"]}).is_success
+    api.post("/api/me/mfa/totp", headers=h)  # a pending TOTP secret: held, never exported
+    # When I export my data
+    exported = api.get("/api/me/export", headers=h)
+    assert exported.status_code == 200, exported.text
+    data = exported.json()
+    # Then it has my profile, my alert and watchlist, the (empty) billing state, and no hash or secret
+    assert data["profile"]["email"] == email and data["profile"]["created_at"]
+    assert [a["alert_id"] for a in data["alerts"]] == [alert.json()["alert_id"]]
+    assert [w["name"] for w in data["watchlists"]] == ["Banks"]
+    assert data["billing"] == {"account": None, "invoices": []}
+    user_id = data["profile"]["user_id"]
+    stored = UserItem.get(user_id, consistent_read=True)
+    text = exported.text
+    assert stored.password_hash not in text and (stored.mfa_pending_secret or "x" * 40) not in text
+    # When I delete the account with a wrong password / Then nothing happens
+    wrong = api.request("DELETE", "/api/me", headers=h, json={"password": "Wrong-password-1"})
+    assert wrong.status_code == 401
+    # When I delete it with my password
+    deleted = api.request("DELETE", "/api/me", headers=h, json={"password": PASSWORD})
+    assert deleted.status_code == 200, deleted.text
+    body = deleted.json()
+    assert (
+        body["deleted"]["alerts"] == 1 and body["deleted"]["watchlists"] == 1 and body["deleted"]["user"] == 1
+    )
+    assert body["deleted"]["sessions"] >= 1 and "invoices" in body["kept"][0]
+    # Then I am gone: the token's user no longer exists, sign-in fails, the refresh token is dead,
+    # and the e-mail can open a new account
+    assert api.get("/api/me", headers=h).status_code == 401
+    assert api.post("/auth/token", data={"username": email, "password": PASSWORD}).status_code == 401
+    assert api.post("/auth/refresh", json={"refresh_token": signed["refresh_token"]}).status_code == 401
+    again = api.post("/auth/signup", json={"name": "Back", "email": email, "password": PASSWORD})
+    assert again.status_code == 202, again.text

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from mantra.auth.accounts import AccountService, IdentityProvider
     from mantra.auth.codes import CodeBook
     from mantra.auth.mfa import Mfa
+    from mantra.auth.privacy import Privacy
     from mantra.auth.sessions import Sessions
     from mantra.backtests.service import BacktestJobs
     from mantra.billing.dunning import DunningService
@@ -447,6 +448,14 @@ class Container:
             self.sessions,
             self.mfa,
         )
+
+    @cached_property
+    def privacy(self) -> Privacy:
+        from mantra.auth.privacy import Privacy
+        from mantra.store.account_repository import DynamoAccounts
+        from mantra.store.user_data import DynamoUserData
+
+        return Privacy(DynamoUserData(), DynamoAccounts(), self.billing_store, self.clock)
 
     @cached_property
     def mfa(self) -> Mfa:
