@@ -452,10 +452,9 @@ class Container:
     @cached_property
     def privacy(self) -> Privacy:
         from mantra.auth.privacy import Privacy
-        from mantra.store.account_repository import DynamoAccounts
         from mantra.store.user_data import DynamoUserData
 
-        return Privacy(DynamoUserData(), DynamoAccounts(), self.billing_store, self.clock)
+        return Privacy(DynamoUserData(), self.accounts, self.billing_store, self.clock)
 
     @cached_property
     def mfa(self) -> Mfa:

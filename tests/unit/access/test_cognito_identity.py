@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import boto3
 import pytest
+from mantra.auth.accounts import Credentials
+from mantra.domain import Role, User
 from mantra.errors import Conflict
 from mantra.store.cognito import CognitoIdentity
 from moto import mock_aws
@@ -22,9 +24,9 @@ def pool(monkeypatch: pytest.MonkeyPatch):
         pool_id = idp.create_user_pool(PoolName="mantra-test-users", UsernameAttributes=["email"])[
             "UserPool"
         ]["Id"]
-        client_id = idp.create_user_pool_client(UserPoolId=pool_id, ClientName="app")["UserPoolClient"][
-            "ClientId"
-        ]
+        client_id = idp.create_user_pool_client(
+            UserPoolId=pool_id, ClientName="app", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]
+        )["UserPoolClient"]["ClientId"]
         yield idp, pool_id, CognitoIdentity(REGION, client_id, pool_id, client=idp)
 
 
@@ -57,3 +59,24 @@ def test_an_email_change_is_written_to_the_pool_as_verified(pool) -> None:
     user = idp.admin_get_user(UserPoolId=pool_id, Username="asha.rao@example.in")
     attrs = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
     assert attrs["email"] == "asha.rao@example.in" and attrs["email_verified"] == "true"
+
+
+def test_the_password_is_checked_by_cognito_not_by_a_local_hash(pool) -> None:
+    _, _, cognito = pool
+    sub = cognito.register("x", "asha@example.in", "Asha", "Nifty-50-at-Dawn")
+    cognito.confirm(sub, "asha@example.in", "123456")
+    found = Credentials(
+        user=User(
+            user_id=sub,
+            email="asha@example.in",
+            name="Asha",
+            tenant_id="tnt_a",
+            roles=frozenset({Role.TRADER}),
+            plan_id="starter",
+        ),
+        password_hash="stale-hash-from-sign-up",
+        pending=False,
+        created_ms=0,
+    )
+    assert cognito.password_ok(found, "Nifty-50-at-Dawn") is True
+    assert cognito.password_ok(found, "Wrong-password-1") is False

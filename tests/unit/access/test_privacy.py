@@ -40,12 +40,12 @@ class Billing:
 
 def _world(account: BillingAccount | None):
     clock = ManualClock(timebase.SESSION_10AM)
-    accounts, store, mail, _ = accounts_service(clock)
+    accounts, _, mail, _ = accounts_service(clock)
     accounts.sign_up("Asha", "asha@example.in", PASSWORD)
     accounts.confirm("asha@example.in", mail.code_for("asha@example.in"))
     user = accounts.sign_in("asha@example.in", PASSWORD).user
     data = Data()
-    return Privacy(data, store, Billing(account), clock), data, user
+    return Privacy(data, accounts, Billing(account), clock), data, user
 
 
 def test_deletion_needs_the_password_and_says_what_is_kept() -> None:

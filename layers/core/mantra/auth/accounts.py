@@ -118,6 +118,9 @@ class IdentityProvider(Protocol):
     def forgot(self, user_id: str, email: str) -> None: ...
     def reset(self, user_id: str, email: str, code: str, new_password: str) -> None: ...
     def email_changed(self, user_id: str, old: str, new: str) -> None: ...
+    def password_ok(self, found: Credentials, password: str) -> bool:
+        """Whether ``password`` is the account's (asked again before an e-mail change or a deletion)."""
+        ...
 
 
 class LocalIdentity:
@@ -147,6 +150,9 @@ class LocalIdentity:
 
     def email_changed(self, user_id: str, old: str, new: str) -> None:
         return None  # the users table is the local directory
+
+    def password_ok(self, found: Credentials, password: str) -> bool:
+        return verify_password(password, found.password_hash)
 
 
 class SessionEnder(Protocol):
@@ -278,14 +284,23 @@ class AccountService:
         if self._sessions is not None:
             self._sessions.end_all(found.user.user_id)  # whoever knew the old password is signed out
 
+    def confirm_password(self, user: User, password: str) -> Credentials:
+        """The signed-in user's account, if ``password`` is theirs (the provider checks: Cognito in the cloud)."""
+        found = self._store.credentials_of(user.user_id)
+        if found is None or not self._identity.password_ok(found, password):
+            raise Unauthorized("password: wrong password")
+        return found
+
+    def created_ms(self, user: User) -> int | None:
+        found = self._store.credentials_of(user.user_id)
+        return found.created_ms if found else None
+
     # --- e-mail change -----------------------------------------------------------------------------------
     def request_email_change(self, user: User, new_email: str, password: str) -> CodeSent:
         new = normal_email(new_email)
         if not EMAIL.match(new):
             raise Invalid("new_email: not an e-mail address")
-        found = self._store.credentials_of(user.user_id)
-        if found is None or not verify_password(password, found.password_hash):
-            raise Unauthorized("password: wrong password")
+        found = self.confirm_password(user, password)
         if new == found.user.email:
             raise Invalid("new_email: this is already your e-mail")
         if self._store.credentials(new) is not None:

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from mantra.auth.accounts import AccountStore
-from mantra.auth.passwords import verify_password
+from mantra.auth.accounts import AccountService
 from mantra.billing.account import BillingAccount
 from mantra.billing.records import InvoiceRecord
 from mantra.clock import Clock, utc_from_ms
 from mantra.domain import Frozen, User
-from mantra.errors import Conflict, Unauthorized
+from mantra.errors import Conflict
 
 LIVE = {"active", "trialing", "past_due", "unpaid", "incomplete"}
 KEPT = (
@@ -43,11 +42,13 @@ class Deleted(Frozen):
 
 
 class Privacy:
-    def __init__(self, data: UserData, accounts: AccountStore, billing: BillingRecords, clock: Clock) -> None:
+    def __init__(
+        self, data: UserData, accounts: AccountService, billing: BillingRecords, clock: Clock
+    ) -> None:
         self._data, self._accounts, self._billing, self._clock = data, accounts, billing, clock
 
     def export(self, user: User) -> dict[str, Any]:
-        found = self._accounts.credentials_of(user.user_id)
+        created_ms = self._accounts.created_ms(user)
         account = self._billing.account(user.tenant_id)
         return {
             "exported_at": utc_from_ms(self._clock.now_ms()).isoformat(),
@@ -59,7 +60,7 @@ class Privacy:
                 "roles": sorted(r.value for r in user.roles),
                 "plan_id": user.plan_id,
                 "mfa_enabled": user.mfa_enabled,
-                "created_at": utc_from_ms(found.created_ms).isoformat() if found else None,
+                "created_at": utc_from_ms(created_ms).isoformat() if created_ms is not None else None,
             },
             **self._data.export(user),
             "billing": {
@@ -69,9 +70,7 @@ class Privacy:
         }
 
     def delete(self, user: User, password: str) -> Deleted:
-        found = self._accounts.credentials_of(user.user_id)
-        if found is None or not verify_password(password, found.password_hash):
-            raise Unauthorized("password: wrong password")
+        self._accounts.confirm_password(user, password)
         account = self._billing.account(user.tenant_id)
         if account and account.status in LIVE and not account.cancel_at_period_end:
             raise Conflict(

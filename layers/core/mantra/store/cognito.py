@@ -11,6 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from mantra.auth.accounts import Credentials
 from mantra.auth.codes import CodeSent
 from mantra.errors import Conflict, Invalid, LimitExceeded, MantraError, RateLimited
 from mantra.store import aws
@@ -75,3 +76,19 @@ class CognitoIdentity:
             Username=old,
             UserAttributes=[{"Name": "email", "Value": new}, {"Name": "email_verified", "Value": "true"}],
         )
+
+    def password_ok(self, found: Credentials, password: str) -> bool:
+        try:  # a challenge (MFA) still means the password was right
+            self._client.initiate_auth(
+                ClientId=self._client_id,
+                AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": found.user.email, "PASSWORD": password},
+            )
+            return True
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in (
+                "NotAuthorizedException",
+                "UserNotFoundException",
+            ):
+                return False
+            raise
