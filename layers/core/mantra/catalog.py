@@ -360,13 +360,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                 "scanners",
                 "users",
                 "backtest_jobs",
+                *ACCOUNT_TABLES,
+                "scan_signals",  # account deletion erases the user's signals
                 "outbox",
                 *WEBHOOK_TABLES,
                 *ACCESS_TABLES,
                 "billing_accounts",  # the Stripe customer, created on first checkout
                 "watchlists",
-                *ACCOUNT_TABLES,
-                "scan_signals",  # account deletion erases the user's signals
             ),
             publish_sns=True,  # registering push devices
             secrets=("auth", "stripe"),
