@@ -28,7 +28,7 @@ from frontend_api.routers import (
 )
 
 DESCRIPTION = """
-Trade Mantra's REST API. Every route needs a bearer token except `/api/health` and the signed webhooks.
+Trade Mantra's REST API. Every route needs a bearer token except `/api/health`, the `/auth/...` routes that open an account (`POST /auth/signup`, then `/auth/confirm` with the e-mailed code) or sign in, and the signed webhooks.
 Programmatic clients on plans with API access call the same routes under `/v1/...` with `X-API-Key: <key>`
 (create one with `POST /api/keys`). Every authenticated answer carries `X-RateLimit-Limit`,
 `X-RateLimit-Remaining` and `X-RateLimit-Reset` (epoch seconds); over the plan's hourly limit: 429 with

@@ -194,3 +194,16 @@ def signed_in_session(request: Request, user: CurrentUser) -> User:
 
 
 SignedIn = Annotated[User, Depends(signed_in_session)]
+
+
+def require_mfa(user: SignedIn) -> User:
+    """The caller, signed in, with two-factor on: what live trading and API key creation need (403 otherwise)."""
+    if not user.mfa_enabled:
+        raise Forbidden(
+            "this needs two-factor sign-in: turn it on with POST /api/me/mfa/totp, then confirm a code with "
+            "POST /api/me/mfa/totp/verify"
+        )
+    return user
+
+
+MfaUser = Annotated[User, Depends(require_mfa)]

@@ -21,6 +21,7 @@ LINKS = {
     "openapi": "/openapi.json",
     "health": "/api/health",
     "sign_in": "/auth/token",
+    "sign_up": "/auth/signup",
 }
 
 

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
+from mantra.auth.accounts import STRENGTH_RULE
 from mantra.clock import utc_from_ms
 from mantra.domain import (
     OPTION_CONDITIONS,
@@ -518,6 +519,9 @@ class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type, not a secret
     expires_in: int
+    refresh_token: str | None = Field(
+        None, description="POST /auth/refresh trades it for a new pair (once); POST /auth/logout ends it"
+    )
 
 
 class MeOut(BaseModel):
@@ -527,3 +531,78 @@ class MeOut(BaseModel):
     tenant_id: str
     roles: list[str]
     plan_id: str
+    mfa_enabled: bool = Field(False, description="TOTP is on (POST /api/me/mfa/totp)")
+
+
+class SignUpIn(BaseModel):
+    name: str = Field(min_length=1, max_length=120, examples=["Asha Rao"])
+    email: str = Field(min_length=3, max_length=254, examples=["asha@example.in"])
+    password: str = Field(
+        min_length=1, max_length=128, description=STRENGTH_RULE, examples=["Nifty-50-at-Dawn"]
+    )
+
+
+class CodeSentOut(BaseModel):
+    email: str = Field(examples=["asha@example.in"])
+    expires_at: datetime | None = Field(None, description="when the e-mailed code stops working (UTC)")
+    next: str = Field(examples=["POST /auth/confirm {email, code}"])
+
+
+class ConfirmIn(BaseModel):
+    email: str = Field(min_length=3, max_length=254, examples=["asha@example.in"])
+    code: str = Field(pattern=r"^\s*\d{6}\s*$", examples=["042917"])
+
+
+class EmailIn(BaseModel):
+    email: str = Field(min_length=3, max_length=254, examples=["asha@example.in"])
+
+
+class AcceptedOut(BaseModel):
+    detail: str = Field(examples=["if an account has this e-mail, a code is on its way"])
+
+
+class ResetIn(BaseModel):
+    email: str = Field(min_length=3, max_length=254, examples=["asha@example.in"])
+    code: str = Field(pattern=r"^\s*\d{6}\s*$", examples=["042917"])
+    new_password: str = Field(
+        min_length=1, max_length=128, description=STRENGTH_RULE, examples=["Bank-Nifty-Dusk-9"]
+    )
+
+
+class EmailChangeIn(BaseModel):
+    new_email: str = Field(min_length=3, max_length=254, examples=["asha.rao@example.in"])
+    password: str = Field(
+        min_length=1, max_length=128, description="your current password", examples=["Nifty-50-at-Dawn"]
+    )
+
+
+class CodeIn(BaseModel):
+    code: str = Field(pattern=r"^\s*\d{6}\s*$", examples=["042917"])
+
+
+class RefreshIn(BaseModel):
+    refresh_token: str = Field(min_length=8, max_length=200, examples=["tmr_4Jx..."])
+
+
+class TotpOut(BaseModel):
+    secret: str = Field(
+        description="base32; enter it in an authenticator app, or scan otpauth_uri as a QR code",
+        examples=["JBSWY3DPEHPK3PXP"],
+    )
+    otpauth_uri: str = Field(
+        examples=[
+            "otpauth://totp/Trade%20Mantra:asha%40example.in?secret=JBSWY3DPEHPK3PXP&issuer=Trade%20Mantra"
+        ]
+    )
+    next: str = Field("POST /api/me/mfa/totp/verify {code}", examples=["POST /api/me/mfa/totp/verify {code}"])
+
+
+class PasswordIn(BaseModel):
+    password: str = Field(
+        min_length=1, max_length=128, description="your current password", examples=["Nifty-50-at-Dawn"]
+    )
+
+
+class DeletedOut(BaseModel):
+    deleted: dict[str, int] = Field(description="rows removed, by kind", examples=[{"alerts": 3, "user": 1}])
+    kept: list[str] = Field(description="what is kept, and the law that requires it")

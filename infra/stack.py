@@ -92,6 +92,8 @@ class TradeMantraStack(Stack):
         auth_environment = {
             "MANTRA_AUTH_ISSUER": identity.issuer_url,
             "MANTRA_AUTH_CLIENT_ID": identity.client_id,
+            # sign-up, confirmation and password reset go through the pool (mantra.store.cognito)
+            "MANTRA_COGNITO_USER_POOL_ID": identity.user_pool.user_pool_id,
         }
         compute = Functions(
             self,
@@ -114,6 +116,10 @@ class TradeMantraStack(Stack):
             log_removal_policy=config.log_removal_policy,
         )
         fns = compute.functions
+        for spec in functions:
+            if any(isinstance(t, HttpTrigger) and t.authorized for t in spec.triggers):
+                # an e-mail change proven by our code is written to the pool (the only admin call the API makes)
+                identity.user_pool.grant(fns[spec.name].function, "cognito-idp:AdminUpdateUserAttributes")
 
         routing.connect(fns)
         consumers = StreamConsumers(

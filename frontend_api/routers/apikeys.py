@@ -13,7 +13,7 @@ from mantra.access.apikeys import ApiKey
 from mantra.clock import utc_from_ms
 from pydantic import BaseModel, Field
 
-from frontend_api.deps import Entitled, Services, SignedIn
+from frontend_api.deps import Entitled, MfaUser, Services, SignedIn
 
 router = APIRouter(tags=["api keys"], dependencies=[Entitled("api_access")])
 
@@ -58,9 +58,9 @@ class ApiKeyWithSecretOut(ApiKeyOut):
     "/api/keys",
     response_model=ApiKeyWithSecretOut,
     status_code=201,
-    summary="Create an API key (the key is shown only in this answer)",
+    summary="Create an API key (the key is shown only in this answer; needs two-factor on)",
 )
-def create(body: ApiKeyIn, user: SignedIn, services: Services) -> ApiKeyWithSecretOut:
+def create(body: ApiKeyIn, user: MfaUser, services: Services) -> ApiKeyWithSecretOut:
     key, full = services.api_keys.create(user, body.name)
     return ApiKeyWithSecretOut(**ApiKeyOut.of(key).model_dump(), key=full)
 

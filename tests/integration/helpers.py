@@ -81,3 +81,27 @@ def stream_ticks(settings: Settings, symbol: str) -> list[Tick]:
                 break
             iterator = resp["NextShardIterator"]
     return out
+
+
+def user_with_mfa(app: Any, plan_id: str, now_ms: int, role: str = "trader") -> tuple[Any, dict[str, str]]:
+    """A new user (own tenant) on ``plan_id`` with two-factor on in the users table, and a bearer token for it:
+    for tests of what needs MFA (API keys) without turning it on for a seeded user other tests sign in as."""
+    from mantra.domain import Role, User
+    from mantra.store.account_repository import DynamoAccounts
+    from mantra.store.repositories import DynamoUserRepository
+
+    n = time.time_ns()
+    user = User(
+        user_id=f"usr_mfa_{n}",
+        email=f"mfa{n}@test.trademantra.in",
+        name=f"MFA {n}",
+        tenant_id=f"tnt_mfa_{n}",
+        roles=frozenset({Role(role)}),
+        plan_id=plan_id,
+    )
+    DynamoUserRepository().put(user, "unused", now_ms)
+    accounts = DynamoAccounts()
+    accounts.set_pending_mfa(user.user_id, "JBSWY3DPEHPK3PXP")
+    assert accounts.enable_mfa(user.user_id, "JBSWY3DPEHPK3PXP", now_ms, 0)
+    token = app.state.dev_issuer.issue(user, now_ms // 1000)
+    return user.model_copy(update={"mfa_enabled": True}), {"Authorization": f"Bearer {token}"}

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import timebase
 from fastapi.testclient import TestClient
+from helpers import user_with_mfa
 from mantra.access.apikeys import hash_key
 from mantra.access.ratelimit import RateLimiter, counter_key, window_start
 from mantra.clock import ManualClock
@@ -41,14 +42,14 @@ def _auth(client: TestClient, email: str) -> dict[str, str]:
 
 def test_an_api_key_round_trip_over_http_stores_only_its_hash(client, clock) -> None:
     api, _ = client
-    admin = _auth(api, "admin@demo.trademantra.in")  # Institutional
-    # Given a key created signed in
+    # Given an Institutional user with two-factor on (key creation needs it), who creates a key
+    owner, admin = user_with_mfa(api.app, "institutional", clock.now)
     created = api.post("/api/keys", json={"name": "it notebook"}, headers=admin)
     assert created.status_code == 201, created.text
     body = created.json()
     key, key_id = body["key"], body["key_id"]
     # Then the table holds its hash and prefix, never the key
-    item = ApiKeyItem.get("tnt_platform", key_id, consistent_read=True)
+    item = ApiKeyItem.get(owner.tenant_id, key_id, consistent_read=True)
     assert item.key_hash == hash_key(key) and item.prefix == body["prefix"]
     assert key not in str(item.attribute_values)
     # When a client calls /v1 with it, twice within a minute
@@ -57,12 +58,12 @@ def test_an_api_key_round_trip_over_http_stores_only_its_hash(client, clock) -> 
     second = api.get("/v1/quotes/RELIANCE", headers={"X-API-Key": key})
     # Then both are served as the key's user, with the rate-limit headers
     assert first.status_code == 200, first.text
-    assert first.json()["email"] == "admin@demo.trademantra.in"
+    assert first.json()["email"] == owner.email
     assert second.status_code in (200, 404), second.text  # a quote may not exist yet: the key got in
     assert int(first.headers["x-ratelimit-limit"]) == 100_000
     assert int(second.headers["x-ratelimit-remaining"]) == int(first.headers["x-ratelimit-remaining"]) - 1
     # And last_used was written once, at the first use
-    used = ApiKeyItem.get("tnt_platform", key_id, consistent_read=True).last_used_ms
+    used = ApiKeyItem.get(owner.tenant_id, key_id, consistent_read=True).last_used_ms
     assert used == clock.now - 10_000
     # And a Pro user cannot manage keys at all: the answer names the plan that can
     pro = api.delete(f"/api/keys/{key_id}", headers=_auth(api, "pro@demo.trademantra.in"))
@@ -73,9 +74,10 @@ def test_an_api_key_round_trip_over_http_stores_only_its_hash(client, clock) -> 
     assert refused.status_code == 401 and "revoked" in refused.json()["detail"]
 
 
-def test_another_tenants_key_is_not_found_and_keeps_working(client) -> None:
+def test_another_tenants_key_is_not_found_and_keeps_working(client, clock) -> None:
     api, container = client
-    key = api.post("/api/keys", json={"name": "mine"}, headers=_auth(api, "admin@demo.trademantra.in")).json()
+    _, owner = user_with_mfa(api.app, "institutional", clock.now)
+    key = api.post("/api/keys", json={"name": "mine"}, headers=owner).json()
     # Given a user of another tenant (made Institutional here: the seeded ones share one tenant)
     found = container.users.by_email("pro@demo.trademantra.in")
     assert found is not None

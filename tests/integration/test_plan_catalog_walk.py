@@ -25,6 +25,7 @@ from mantra.domain import Channel, Plan, Preferences, Role, User
 from mantra.errors import Forbidden
 from mantra.market.eod import session_start_ms
 from mantra.settings import Settings
+from mantra.store.account_repository import DynamoAccounts
 from mantra.store.repositories import DynamoPlanRepository
 from nse_files import daily_candles
 
@@ -71,6 +72,10 @@ class Walk:
         )
         now = SystemClock().now_ms()
         self.container.users.put(user, "unused", now)
+        # two-factor on: what the plan sells is walked here, not the MFA gate (test_accounts_integration)
+        accounts = DynamoAccounts()
+        accounts.set_pending_mfa(user.user_id, "JBSWY3DPEHPK3PXP")
+        accounts.enable_mfa(user.user_id, "JBSWY3DPEHPK3PXP", now, 0)
         token = self.client.app.state.dev_issuer.issue(user, now // 1000)  # type: ignore[attr-defined]
         return user, {"Authorization": f"Bearer {token}"}
 

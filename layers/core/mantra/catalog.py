@@ -141,6 +141,7 @@ MARKET_HOURS_EVERY_MINUTE = "0/1 9-19 ? * * *"
 WEBHOOK_TABLES = ("webhook_endpoints", "webhook_deliveries")
 WS_TABLES = ("ws_connections", "ws_topics")
 ACCESS_TABLES = ("api_keys", "rate_counters")
+ACCOUNT_TABLES = ("account_emails", "account_codes", "refresh_tokens")  # sign-up, codes, sessions
 BILLING_TABLES = ("billing_accounts", "subscription_history", "invoices", "usage_charges")
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
@@ -350,6 +351,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                 "fo_contracts",  # lot sizes and expiries, the fno universe
                 "eod_sessions",  # the fno and nse_eq universes
                 "watchlists",
+                *ACCOUNT_TABLES,
             ),
             # outbox: backtest submissions write their job and its event in one transaction
             tables_write=(
@@ -358,6 +360,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                 "scanners",
                 "users",
                 "backtest_jobs",
+                *ACCOUNT_TABLES,
+                "scan_signals",  # account deletion erases the user's signals
                 "outbox",
                 *WEBHOOK_TABLES,
                 *ACCESS_TABLES,

@@ -28,6 +28,11 @@ if TYPE_CHECKING:
     from mantra.alerts.scheduled import ScheduledAlerts, SignalAlerts
     from mantra.alerts.sms import SmsAllowance
     from mantra.alerts.webhooks import WebhookChannel, WebhookDeliverer, WebhookRetry, WebhookService
+    from mantra.auth.accounts import AccountService, IdentityProvider
+    from mantra.auth.codes import CodeBook
+    from mantra.auth.mfa import Mfa
+    from mantra.auth.privacy import Privacy
+    from mantra.auth.sessions import Sessions
     from mantra.backtests.service import BacktestJobs
     from mantra.billing.dunning import DunningService
     from mantra.billing.finance import FinanceReports
@@ -416,6 +421,66 @@ class Container:
         from mantra.store.access_repository import DynamoRateCounter
 
         return RateLimiter(DynamoRateCounter(), self.clock)
+
+    # accounts (mantra.auth): sign-up, codes, sessions; Cognito in the cloud, the local issuer here
+    @cached_property
+    def account_codes(self) -> CodeBook:
+        from mantra.auth.codes import CodeBook
+        from mantra.store.account_repository import DynamoEmailCodes
+
+        s = self.settings
+        return CodeBook(
+            DynamoEmailCodes(), self.email, self.clock, s.account_code_ttl_s, s.account_code_attempts
+        )
+
+    @cached_property
+    def identity(self) -> IdentityProvider:
+        from mantra.auth.accounts import LocalIdentity
+        from mantra.store.account_repository import DynamoAccounts
+
+        s = self.settings
+        if s.cognito_user_pool_id:
+            from mantra.store.cognito import CognitoIdentity
+
+            return CognitoIdentity(s.region, s.auth_client_id, s.cognito_user_pool_id)
+        return LocalIdentity(DynamoAccounts(), self.account_codes)
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        from mantra.auth.accounts import AccountService
+        from mantra.store.account_repository import DynamoAccounts, DynamoAttemptCounter
+
+        return AccountService(
+            DynamoAccounts(),
+            self.identity,
+            self.account_codes,
+            DynamoAttemptCounter(),
+            self.clock,
+            self.settings.billing_free_plan,
+            self.sessions,
+            self.mfa,
+        )
+
+    @cached_property
+    def privacy(self) -> Privacy:
+        from mantra.auth.privacy import Privacy
+        from mantra.store.user_data import DynamoUserData
+
+        return Privacy(DynamoUserData(), self.accounts, self.billing_store, self.clock)
+
+    @cached_property
+    def mfa(self) -> Mfa:
+        from mantra.auth.mfa import Mfa
+        from mantra.store.account_repository import DynamoAccounts
+
+        return Mfa(DynamoAccounts(), self.clock)
+
+    @cached_property
+    def sessions(self) -> Sessions:
+        from mantra.auth.sessions import Sessions
+        from mantra.store.account_repository import DynamoRefreshTokens
+
+        return Sessions(DynamoRefreshTokens(), self.clock, self.settings.refresh_ttl_s)
 
     @cached_property
     def plan_catalog(self) -> PlanCatalog:

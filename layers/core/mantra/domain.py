@@ -128,6 +128,7 @@ class User(Frozen):
     tenant_id: str
     roles: frozenset[Role]
     plan_id: str
+    mfa_enabled: bool = False  # TOTP is on: sign-in asks for a code, and live trading and API keys are open
 
 
 UNLIMITED = 10**15  # a limit written "unlimited" in the plan catalog

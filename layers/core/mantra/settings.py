@@ -130,6 +130,12 @@ class Settings(BaseSettings):
     dev_issuer_key_file: Path | None = None
     dev_signing_key: SecretStr | None = None
     token_ttl_s: int = 3600
+    cognito_user_pool_id: str = Field(
+        "", description="set in the cloud: sign-up and password reset go through this Cognito pool"
+    )
+    account_code_ttl_s: int = Field(900, ge=60, description="an e-mailed account code expires after this")
+    account_code_attempts: int = Field(5, ge=1, description="wrong codes allowed before a new one is needed")
+    refresh_ttl_s: int = Field(30 * 86_400, description="a session's refresh token lasts this long")
 
     # Local platform
     data_dir: Path = Path(".data")

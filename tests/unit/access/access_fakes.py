@@ -6,9 +6,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from account_fakes import InMemoryRefreshTokens, accounts_service
 from mantra.access.apikeys import ApiKey, ApiKeyService
 from mantra.access.entitlements import PlanCatalog
 from mantra.access.ratelimit import RateLimiter
+from mantra.auth.sessions import Sessions
 from mantra.billing.plans import load_catalogs
 from mantra.clock import ManualClock
 from mantra.domain import Plan, Role, User
@@ -88,7 +90,8 @@ class Users:
         return None
 
 
-def user(user_id: str, plan_id: str, *roles: Role, tenant_id: str | None = None) -> User:
+def user(user_id: str, plan_id: str, *roles: Role, tenant_id: str | None = None, mfa: bool = True) -> User:
+    """A user with two-factor on (API keys need it) unless ``mfa=False``."""
     return User(
         user_id=user_id,
         email=f"{user_id}@demo.in",
@@ -96,6 +99,7 @@ def user(user_id: str, plan_id: str, *roles: Role, tenant_id: str | None = None)
         tenant_id=tenant_id or f"ten_{user_id}",
         roles=frozenset(roles or (Role.TRADER,)),
         plan_id=plan_id,
+        mfa_enabled=mfa,
     )
 
 
@@ -133,6 +137,7 @@ class AccessContainer:
                 user("usr_inst2", "institutional", Role.TRADER),
                 user("usr_usd", "usd_institutional"),
                 user("usr_fin", "institutional", Role.FINANCE),
+                user("usr_inst_nomfa", "institutional", mfa=False),
             ]
         )
         self.plans = Plans(load_catalogs())
@@ -143,3 +148,5 @@ class AccessContainer:
         self.plan_catalog = PlanCatalog(self.plans, self.clock)
         self.option_chains = NoChains()
         self.webhooks = NoWebhooks()
+        self.sessions = Sessions(InMemoryRefreshTokens(), self.clock)
+        self.accounts = accounts_service(self.clock, sessions=self.sessions)[0]

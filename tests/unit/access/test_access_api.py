@@ -74,6 +74,17 @@ def test_api_keys_need_the_institutional_plan(client, container) -> None:
 # --- API keys ---------------------------------------------------------------------------------------------
 
 
+def test_creating_an_api_key_needs_two_factor_on(client, container) -> None:
+    # Given an Institutional user (entitled to keys) without two-factor
+    h = bearer(client, container, "usr_inst_nomfa")
+    # When they create a key / Then 403 says how to turn two-factor on, and no key exists
+    resp = client.post("/api/keys", json={"name": "n"}, headers=h)
+    assert resp.status_code == 403 and "POST /api/me/mfa/totp" in resp.json()["detail"]
+    assert container.key_store.items == {}
+    # And listing still works (only creation is gated)
+    assert client.get("/api/keys", headers=h).json() == []
+
+
 def test_a_key_is_shown_once_listed_without_secret_and_works_on_v1(client, container) -> None:
     # Given an Institutional user who creates a key
     created = new_key(client, container)

@@ -23,7 +23,19 @@ from starlette.routing import Mount, Route
 from frontend_api import docs
 from frontend_api.app import create_app
 
-PUBLIC = {"/api/health", "/auth/token", "/auth/.well-known/jwks.json"}
+PUBLIC = {
+    "/api/health",
+    "/auth/token",
+    "/auth/.well-known/jwks.json",
+    # opening an account and getting back into one: before there is anyone to authenticate
+    "/auth/signup",
+    "/auth/confirm",
+    "/auth/resend",
+    "/auth/password/forgot",
+    "/auth/password/reset",
+    "/auth/refresh",  # the refresh token is the credential
+    "/auth/logout",
+}
 SIGNED_WEBHOOKS = "/webhooks/"  # signed by the sender (Stripe, ...), verified on the raw body
 PARAM = re.compile(r"\{[^}]+\}")
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import timebase
+from account_fakes import InMemoryRefreshTokens, accounts_service
 from core_fakes import (
     SESSION_10AM,
     InMemoryAlerts,
@@ -28,6 +29,7 @@ from mantra.access.entitlements import PlanCatalog
 from mantra.alerts.inbox import InboxService
 from mantra.alerts.service import AlertService
 from mantra.auth.passwords import hash_password
+from mantra.auth.sessions import Sessions
 from mantra.clock import ManualClock
 from mantra.domain import Candle, FeedStatus, Notification, Quote
 from mantra.health import HealthService
@@ -36,7 +38,18 @@ from mantra.settings import Settings
 from frontend_api.app import create_app
 
 PASSWORD = "mantra-demo"
-PUBLIC = {"/api/health", "/auth/token", "/auth/.well-known/jwks.json"}
+PUBLIC = {
+    "/api/health",
+    "/auth/token",
+    "/auth/.well-known/jwks.json",
+    "/auth/signup",
+    "/auth/confirm",
+    "/auth/resend",
+    "/auth/password/forgot",
+    "/auth/password/reset",
+    "/auth/refresh",  # the refresh token is the credential
+    "/auth/logout",
+}
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +80,10 @@ class FakeContainer:
         self.alert_service = AlertService(self.alerts, self.instruments, self.plans, self.clock)
         self.inbox = InboxService(self.notifications)
         self.health = HealthService(self.checks, self.feed_status, self.clock, stale_after_s=5.0)
+        self.sessions = Sessions(InMemoryRefreshTokens(), self.clock)
+        self.accounts, self.account_store, self.mailbox, _ = accounts_service(
+            self.clock, self.users.items, self.sessions
+        )
 
 
 @pytest.fixture
@@ -162,6 +179,7 @@ def test_a_token_from_post_auth_token_signs_the_user_in(client: TestClient) -> N
         "tenant_id": "ten_a",
         "roles": ["trader"],
         "plan_id": "pro",
+        "mfa_enabled": False,
     }
 
 
@@ -535,7 +553,7 @@ def test_every_operation_documents_each_4xx_it_can_answer(client) -> None:
     # And what a route declares on top: a conflict, a 404 without a path parameter, a wrong password
     assert "409" in statuses("POST /api/billing/checkout")
     assert {"404", "409"} <= statuses("POST /api/billing/change-plan")
-    assert statuses("POST /auth/token") == {"400", "401", "404", "422"}
+    assert statuses("POST /auth/token") == {"400", "401", "404", "422", "429"}
     # And the public health check documents no 4xx at all
     assert statuses("GET /api/health") == set()
 

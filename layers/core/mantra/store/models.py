@@ -159,6 +159,13 @@ class UserItem(BaseModel):
     password_hash = UnicodeAttribute()
     created_ms = NumberAttribute()
     preferences = JSONAttribute(null=True)
+    # accounts (mantra.auth.accounts): absent on seeded users, who are confirmed and without MFA
+    status = UnicodeAttribute(null=True)  # "pending" until the e-mailed code comes back; absent = active
+    confirmed_ms = NumberAttribute(null=True)
+    mfa_secret = UnicodeAttribute(null=True)  # the TOTP secret in force (a TOTP check needs it in clear)
+    mfa_pending_secret = UnicodeAttribute(null=True)  # enrolled, not yet proven with a code
+    mfa_enabled_ms = NumberAttribute(null=True)
+    mfa_last_step = NumberAttribute(null=True)  # the last TOTP time step accepted: a code works once
     by_email = UserEmailIndex()
     by_tenant = UserTenantIndex()
 
@@ -356,6 +363,7 @@ ALL_MODELS: tuple[type[BaseModel], ...] = (
 def _extend() -> tuple[type[BaseModel], ...]:
     # Models declared in their own modules join the one list here (imported late: they import BaseModel).
     from mantra.store.access_models import ACCESS_MODELS
+    from mantra.store.account_models import ACCOUNT_MODELS
     from mantra.store.backtest_models import BacktestJobItem
     from mantra.store.billing_models import BILLING_MODELS
     from mantra.store.corporate_action_models import CorporateActionItem
@@ -375,6 +383,7 @@ def _extend() -> tuple[type[BaseModel], ...]:
         CorporateActionItem,
         *FO_MODELS,
         *ACCESS_MODELS,
+        *ACCOUNT_MODELS,
     )
 
 

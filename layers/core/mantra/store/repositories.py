@@ -641,6 +641,7 @@ class DynamoUserRepository:
             tenant_id=item.tenant_id,
             roles=frozenset(Role(r) for r in item.roles),
             plan_id=item.plan_id,
+            mfa_enabled=item.mfa_enabled_ms is not None,
         )
 
 
