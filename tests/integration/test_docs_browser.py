@@ -3,6 +3,7 @@ every request off this machine refused: the operations render and Authorize sign
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -75,7 +76,10 @@ def test_docs_render_offline_and_authorize_signs_in(base: str) -> None:
             page.fill("#oauth_username", "pro@demo.trademantra.in")
             page.fill("#oauth_password", "mantra-demo")
             page.click(".auth-btn-wrapper button.authorize")
-            page.locator("button", has_text="Logout").wait_for(timeout=30_000)  # a password check under load
+            # the modal's own Logout button (an operation like /auth/logout also says "logout")
+            page.locator(".modal-ux .auth-btn-wrapper button", has_text=re.compile("^Logout$")).wait_for(
+                timeout=30_000
+            )  # a password check under load
             assert "Authorized" in page.locator(".modal-ux").inner_text()
             page.locator(".modal-ux button", has_text="Close").first.click()
             # and a call made from the page carries the token: GET /api/me answers the signed-in user
