@@ -10,19 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from typing import Protocol
 
 from mantra.alerts.sms import SmsKind
 from mantra.clock import Clock
 from mantra.domain import Frozen, Preferences, User
 from mantra.errors import Invalid, LimitExceeded, RateLimited
+from mantra.one_time_codes import RESEND_AFTER_MS, SENDS_PER_DAY, new_code, send_window
 from mantra.ports import UserRepository
-
-CODE_DIGITS = 6
-RESEND_AFTER_MS = 60_000
-SENDS_PER_DAY = 5
-DAY_MS = 86_400_000
 
 
 class PhoneChallenge(Frozen):
@@ -86,28 +81,8 @@ class PhoneVerification:
         """Send a new code to ``phone_e164``; the number is saved only when the code comes back."""
         now = self._clock.now_ms()
         previous = self._challenges.get(user.user_id)
-        window_start, sends = now, 1
-        if previous is not None:
-            if now < previous.sent_ms + RESEND_AFTER_MS:
-                wait_s = -(-(previous.sent_ms + RESEND_AFTER_MS - now) // 1000)
-                raise RateLimited(
-                    f"a code was sent less than a minute ago; ask again in {wait_s} s",
-                    SENDS_PER_DAY,
-                    (previous.sent_ms + RESEND_AFTER_MS) // 1000,
-                    wait_s,
-                )
-            if now < previous.window_start_ms + DAY_MS:
-                window_start, sends = previous.window_start_ms, previous.sends + 1
-            if sends > SENDS_PER_DAY:
-                reset_ms = previous.window_start_ms + DAY_MS
-                raise RateLimited(
-                    f"{SENDS_PER_DAY} codes were sent in the last 24 hours; try again later",
-                    SENDS_PER_DAY,
-                    reset_ms // 1000,
-                    -(-(reset_ms - now) // 1000),
-                )
-        code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
-        salt = secrets.token_hex(16)
+        window_start, sends = send_window(previous, now)
+        code, salt = new_code()
         challenge = PhoneChallenge(
             user_id=user.user_id,
             phone_e164=phone_e164,

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from pynamodb.exceptions import DeleteError, PutError
 
 from mantra.access.apikeys import ApiKey
-from mantra.alerts.phone import DAY_MS, PhoneChallenge
+from mantra.alerts.phone import PhoneChallenge
+from mantra.one_time_codes import DAY_MS
 from mantra.store import repositories  # first: it loads store.models, which access_models needs loaded
 from mantra.store.access_models import ApiKeyItem, PhoneChallengeItem, RateCounterItem
 

@@ -9,9 +9,10 @@ from pynamodb.exceptions import DeleteError, PutError
 from pynamodb.transactions import TransactWrite
 
 from mantra.auth.accounts import Credentials
-from mantra.auth.codes import DAY_MS, SPENT, EmailCode, Purpose
+from mantra.auth.codes import SPENT, EmailCode, Purpose
 from mantra.auth.sessions import RefreshToken
 from mantra.domain import User
+from mantra.one_time_codes import DAY_MS
 from mantra.store import repositories  # first: it loads store.models, which account_models needs loaded
 from mantra.store.access_models import RateCounterItem
 from mantra.store.account_models import AccountCodeItem, AccountEmailItem, RefreshTokenItem
