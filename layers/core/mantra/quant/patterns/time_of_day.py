@@ -18,10 +18,8 @@ from mantra.market.timeframes import TIMEFRAMES_MS
 from mantra.quant.indicators import ta
 from mantra.quant.indicators._columns import FloatArray, as_panel, over_bars, shift
 from mantra.quant.indicators.custom import zscore
+from mantra.quant.scanner.frame import DAY_MS, IST_OFFSET_MS, SESSION_OPEN_MS, ist_day
 
-IST_OFFSET_MS = 19_800_000
-DAY_MS = 86_400_000
-SESSION_OPEN_MS = (9 * 60 + 15) * 60_000
 SESSION_MINUTES = 375  # 09:15-15:30
 
 
@@ -36,10 +34,10 @@ def sessions_lookback(tf: str, sessions: int) -> int:
 
 def slots(index_ms: NDArray[np.int64], tf: str) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """(session number, time-of-day slot) of each bar start; one slot a day on daily bars."""
-    day = (index_ms + IST_OFFSET_MS) // DAY_MS
+    day = ist_day(index_ms)
     if tf == "1d":
         return day, np.zeros_like(day)
-    open_ms = day * DAY_MS - IST_OFFSET_MS + SESSION_OPEN_MS
+    open_ms = day * DAY_MS - IST_OFFSET_MS + SESSION_OPEN_MS  # the session's 09:15, as the frame anchors bars
     return day, (index_ms - open_ms) // TIMEFRAMES_MS[tf]
 
 
